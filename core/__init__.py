@@ -1,0 +1,1 @@
+# Pure computation (no Odoo import): period arithmetic and proration.

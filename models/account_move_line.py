@@ -1,0 +1,27 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import fields, models
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    subscription_id = fields.Many2one(
+        "subscription.subscription", index="btree_not_null", readonly=True, copy=False
+    )
+    subscription_line_id = fields.Many2one(
+        "subscription.line", index="btree_not_null", readonly=True, copy=False
+    )
+    subscription_period_start = fields.Date(
+        string="Service Start", readonly=True, copy=False
+    )
+    subscription_period_end = fields.Date(string="Service End", readonly=True, copy=False)
+    subscription_billed_days = fields.Integer(
+        string="Billed Days", readonly=True, copy=False
+    )
+    subscription_period_days = fields.Integer(
+        string="Days in Period",
+        readonly=True,
+        copy=False,
+        help="Days of the whole period; billed days below it mean a prorated line.",
+    )

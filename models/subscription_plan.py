@@ -1,0 +1,265 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..core import periods
+
+PERIOD_UNITS = [
+    (periods.DAY, "Days"),
+    (periods.WEEK, "Weeks"),
+    (periods.MONTH, "Months"),
+    (periods.YEAR, "Years"),
+]
+
+# Changing these on a plan in use would move the periods already billed.
+SCHEDULE_FIELDS = (
+    "billing_interval",
+    "billing_unit",
+    "billing_timing",
+    "alignment",
+    "alignment_day",
+    "alignment_month",
+    "currency_id",
+    "company_id",
+)
+
+
+class SubscriptionPlan(models.Model):
+    _name = "subscription.plan"
+    _description = "Subscription Plan"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    description = fields.Text(translate=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        compute="_compute_currency_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        tracking=True,
+    )
+    billing_interval = fields.Integer(
+        string="Bill Every", required=True, default=1, tracking=True
+    )
+    billing_unit = fields.Selection(
+        PERIOD_UNITS, string="Period Unit", required=True, default=periods.MONTH
+    )
+    billing_timing = fields.Selection(
+        [(periods.ADVANCE, "In advance"), (periods.ARREARS, "In arrears")],
+        string="Billed",
+        required=True,
+        default=periods.ADVANCE,
+        help="In advance: each period is invoiced on its first day. "
+        "In arrears: on the day after it ends.",
+    )
+    alignment = fields.Selection(
+        [
+            (periods.ANNIVERSARY, "Anniversary of the start"),
+            (periods.CALENDAR, "Calendar"),
+        ],
+        required=True,
+        default=periods.ANNIVERSARY,
+        help="Anniversary: periods start on the subscription's start date. "
+        "Calendar: periods start on a fixed day (e.g. the 1st of the month); "
+        "the first period is prorated by days.",
+    )
+    alignment_day = fields.Integer(
+        default=1,
+        help="Calendar alignment: day of the month (1-31, clamped to short "
+        "months) for monthly and yearly plans, weekday (1 = Monday) for "
+        "weekly plans.",
+    )
+    alignment_month = fields.Integer(
+        default=1,
+        help="Calendar alignment of yearly and multi-month plans: the month "
+        "(1-12) periods start in.",
+    )
+    trial_interval = fields.Integer(string="Free Trial", default=0)
+    trial_unit = fields.Selection(
+        PERIOD_UNITS, string="Trial Unit", required=True, default=periods.DAY
+    )
+    term_type = fields.Selection(
+        [("evergreen", "Until cancelled"), ("fixed", "Fixed term")],
+        string="Term",
+        required=True,
+        default="evergreen",
+    )
+    term_interval = fields.Integer(string="Term Length", default=12)
+    term_unit = fields.Selection(
+        PERIOD_UNITS, string="Term Unit", required=True, default=periods.MONTH
+    )
+    auto_renew = fields.Boolean(
+        default=True,
+        help="Fixed term: renew for another term when it ends; otherwise the "
+        "subscription closes at the end of its term.",
+    )
+    commitment_interval = fields.Integer(
+        string="Minimum Commitment",
+        default=0,
+        help="The subscription cannot end before this duration has passed.",
+    )
+    commitment_unit = fields.Selection(
+        PERIOD_UNITS, string="Commitment Unit", required=True, default=periods.MONTH
+    )
+    notice_days = fields.Integer(
+        string="Notice Period (days)",
+        default=0,
+        help="Days of notice the customer must give before the end date.",
+    )
+    invoice_policy = fields.Selection(
+        [
+            ("draft", "Leave as draft"),
+            ("post", "Post"),
+            ("send", "Post and send by email"),
+        ],
+        string="Invoices",
+        required=True,
+        default="post",
+    )
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Sales Journal",
+        check_company=True,
+        domain="[('type', '=', 'sale')]",
+        help="Journal of the invoices; the company's first sales journal when empty.",
+    )
+    line_ids = fields.One2many("subscription.plan.line", "plan_id", copy=True)
+    subscription_ids = fields.One2many("subscription.subscription", "plan_id")
+    subscription_count = fields.Integer(compute="_compute_subscription_count")
+    recurring_amount = fields.Monetary(
+        string="Price per Period", compute="_compute_recurring_amount"
+    )
+    billing_period_label = fields.Char(
+        string="Billing Period", compute="_compute_billing_period_label"
+    )
+
+    _billing_interval_positive = models.Constraint(
+        "CHECK(billing_interval > 0)",
+        "The billing period of a plan must be at least 1 day, week, month or year.",
+    )
+    _durations_not_negative = models.Constraint(
+        "CHECK(trial_interval >= 0 AND term_interval >= 0 "
+        "AND commitment_interval >= 0 AND notice_days >= 0)",
+        "Trial, term, commitment and notice period cannot be negative.",
+    )
+
+    @api.depends("company_id")
+    def _compute_currency_id(self):
+        for plan in self:
+            plan.currency_id = plan.currency_id or plan.company_id.currency_id
+
+    def _compute_subscription_count(self):
+        counts = dict(
+            self.env["subscription.subscription"]._read_group(
+                [("plan_id", "in", self.ids)], ["plan_id"], ["__count"]
+            )
+        )
+        for plan in self:
+            plan.subscription_count = counts.get(plan, 0)
+
+    @api.depends("line_ids.price_subtotal")
+    def _compute_recurring_amount(self):
+        for plan in self:
+            plan.recurring_amount = sum(plan.line_ids.mapped("price_subtotal"))
+
+    @api.depends("billing_interval", "billing_unit")
+    def _compute_billing_period_label(self):
+        labels = dict(self._fields["billing_unit"]._description_selection(self.env))
+        for plan in self:
+            plan.billing_period_label = self.env._(
+                "Every %(count)s %(unit)s",
+                count=plan.billing_interval,
+                unit=(labels.get(plan.billing_unit) or "").lower(),
+            )
+
+    @api.constrains("alignment", "alignment_day", "alignment_month", "billing_unit")
+    def _check_alignment(self):
+        for plan in self.filtered(lambda p: p.alignment == periods.CALENDAR):
+            if plan.billing_unit == periods.WEEK and not 1 <= plan.alignment_day <= 7:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s: the alignment weekday must be 1 (Monday) "
+                        "to 7 (Sunday).",
+                        plan=plan.display_name,
+                    )
+                )
+            if not 1 <= plan.alignment_day <= 31:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s: the alignment day must be 1 to 31.",
+                        plan=plan.display_name,
+                    )
+                )
+            if not 1 <= plan.alignment_month <= 12:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s: the alignment month must be 1 to 12.",
+                        plan=plan.display_name,
+                    )
+                )
+
+    @api.constrains("term_type", "term_interval")
+    def _check_term(self):
+        for plan in self:
+            if plan.term_type == "fixed" and plan.term_interval < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s has a fixed term: give the term a length "
+                        "of at least 1.",
+                        plan=plan.display_name,
+                    )
+                )
+
+    def write(self, vals):
+        if any(field in vals for field in SCHEDULE_FIELDS):
+            self._check_schedule_unused(vals)
+        return super().write(vals)
+
+    def _check_schedule_unused(self, vals):
+        """Refuse to move the billing schedule of plans with billed subscriptions."""
+        for plan in self:
+            changed = [
+                field
+                for field in SCHEDULE_FIELDS
+                if field in vals
+                and (plan[field].id if plan._fields[field].relational else plan[field])
+                != vals[field]
+            ]
+            if not changed:
+                continue
+            billed = self.env["subscription.period"].search_count(
+                [("subscription_id.plan_id", "=", plan.id)], limit=1
+            )
+            if billed:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s already has invoiced periods, so its billing "
+                        "schedule (%(fields)s) cannot change: create a new plan "
+                        "and move subscriptions to it instead.",
+                        plan=plan.display_name,
+                        fields=", ".join(plan._fields[f].string for f in changed),
+                    )
+                )
+
+    def action_view_subscriptions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "subscription_billing.subscription_subscription_action"
+        )
+        action["domain"] = [("plan_id", "=", self.id)]
+        action["context"] = {"default_plan_id": self.id}
+        return action
+
+    def _get_recurrence(self):
+        self.ensure_one()
+        return periods.Recurrence(self.billing_interval, self.billing_unit)

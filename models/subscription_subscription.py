@@ -1,0 +1,1060 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..core import periods
+
+_logger = logging.getLogger(__name__)
+
+BILLABLE_STATES = ("trial", "active")
+
+
+class SubscriptionSubscription(models.Model):
+    _name = "subscription.subscription"
+    _description = "Subscription"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Reference",
+        required=True,
+        copy=False,
+        readonly=True,
+        index="trigram",
+        default=lambda self: self.env._("New"),
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    partner_invoice_id = fields.Many2one(
+        "res.partner",
+        string="Invoice Address",
+        required=True,
+        compute="_compute_partner_invoice_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+        tracking=True,
+    )
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", store=True, index=True
+    )
+    plan_id = fields.Many2one(
+        "subscription.plan",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    line_ids = fields.One2many(
+        "subscription.line",
+        "subscription_id",
+        compute="_compute_line_ids",
+        store=True,
+        readonly=False,
+        precompute=True,
+        copy=True,
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        compute="_compute_company_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        compute="_compute_currency_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        check_company=True,
+        compute="_compute_pricelist_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="The customer's pricelist: its currency must be the plan's.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        default=lambda self: self.env.user,
+        tracking=True,
+        domain="[('share', '=', False)]",
+    )
+    payment_term_id = fields.Many2one(
+        "account.payment.term",
+        check_company=True,
+        compute="_compute_payment_term_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    fiscal_position_id = fields.Many2one(
+        "account.fiscal.position",
+        check_company=True,
+        compute="_compute_fiscal_position_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Maps the products' taxes and accounts on the invoices; "
+        "computed from the invoice address.",
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("trial", "Trial"),
+            ("active", "Active"),
+            ("paused", "Paused"),
+            ("closed", "Closed"),
+        ],
+        default="draft",
+        required=True,
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    close_reason_id = fields.Many2one(
+        "subscription.close.reason", tracking=True, copy=False
+    )
+    date_start = fields.Date(
+        string="Start Date",
+        required=True,
+        default=fields.Date.context_today,
+        tracking=True,
+    )
+    trial_end_date = fields.Date(
+        string="Trial End",
+        compute="_compute_trial_end_date",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Last day of the free trial; billing starts the next day.",
+    )
+    date_end = fields.Date(
+        string="End Date",
+        compute="_compute_date_end",
+        store=True,
+        readonly=False,
+        precompute=True,
+        tracking=True,
+        copy=False,
+        help="Last day of service. Empty: until cancelled.",
+    )
+    next_invoice_date = fields.Date(
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Date of the next invoice; empty when nothing is left to bill.",
+    )
+    invoiced_until = fields.Date(
+        readonly=True, copy=False, help="Last day covered by an invoice."
+    )
+    commitment_end_date = fields.Date(
+        compute="_compute_commitment_end_date",
+        help="The subscription cannot end before this day.",
+    )
+    description = fields.Text(string="Terms and Notes")
+    period_ids = fields.One2many("subscription.period", "subscription_id", readonly=True)
+    invoice_ids = fields.Many2many(
+        "account.move", compute="_compute_invoice_ids", string="Invoices"
+    )
+    invoice_count = fields.Integer(compute="_compute_invoice_ids")
+    recurring_amount = fields.Monetary(
+        string="Price per Period", compute="_compute_recurring_amount"
+    )
+    billing_period_label = fields.Char(related="plan_id.billing_period_label")
+    billing_timing = fields.Selection(related="plan_id.billing_timing")
+    billing_error = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Why the last billing run could not invoice this subscription.",
+    )
+
+    _name_company_unique = models.Constraint(
+        "UNIQUE(company_id, name)", "A subscription reference must be unique."
+    )
+    _dates_ordered = models.Constraint(
+        "CHECK(date_end IS NULL OR date_end >= date_start)",
+        "A subscription cannot end before it starts.",
+    )
+    _next_invoice_index = models.Index(
+        "(next_invoice_date, id) WHERE state IN ('trial', 'active')"
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("partner_id")
+    def _compute_partner_invoice_id(self):
+        for sub in self:
+            sub.partner_invoice_id = (
+                sub.partner_id.address_get(["invoice"])["invoice"]
+                if sub.partner_id
+                else False
+            )
+
+    @api.depends("plan_id")
+    def _compute_line_ids(self):
+        for sub in self:
+            if sub.state in (False, "draft") and sub.plan_id:
+                sub.line_ids = [Command.clear()] + [
+                    Command.create(line._prepare_subscription_line_vals())
+                    for line in sub.plan_id.line_ids
+                ]
+
+    @api.depends("plan_id")
+    def _compute_company_id(self):
+        for sub in self:
+            sub.company_id = sub.plan_id.company_id or sub.company_id or self.env.company
+
+    @api.depends("plan_id", "pricelist_id")
+    def _compute_currency_id(self):
+        for sub in self:
+            sub.currency_id = (
+                sub.plan_id.currency_id
+                or sub.pricelist_id.currency_id
+                or sub.company_id.currency_id
+            )
+
+    @api.depends("partner_id", "company_id")
+    def _compute_pricelist_id(self):
+        for sub in self:
+            partner = sub.partner_id.with_company(sub.company_id)
+            sub.pricelist_id = partner.property_product_pricelist if partner else False
+
+    @api.depends("partner_id", "company_id")
+    def _compute_payment_term_id(self):
+        for sub in self:
+            partner = sub.partner_id.with_company(sub.company_id)
+            sub.payment_term_id = partner.property_payment_term_id
+
+    @api.depends("partner_invoice_id", "company_id")
+    def _compute_fiscal_position_id(self):
+        for sub in self:
+            sub.fiscal_position_id = (
+                self.env["account.fiscal.position"]
+                .with_company(sub.company_id)
+                ._get_fiscal_position(sub.partner_invoice_id or sub.partner_id)
+                if sub.partner_id
+                else False
+            )
+
+    @api.depends("plan_id", "date_start")
+    def _compute_trial_end_date(self):
+        for sub in self:
+            plan = sub.plan_id
+            if sub.state not in (False, "draft") or not plan or not sub.date_start:
+                continue
+            sub.trial_end_date = (
+                periods.add_interval(sub.date_start, plan.trial_interval, plan.trial_unit)
+                - timedelta(days=1)
+                if plan.trial_interval
+                else False
+            )
+
+    @api.depends("plan_id", "date_start", "trial_end_date")
+    def _compute_date_end(self):
+        for sub in self:
+            plan = sub.plan_id
+            if sub.state not in (False, "draft") or not plan or not sub.date_start:
+                continue
+            sub.date_end = (
+                periods.add_interval(
+                    sub._billing_start(), plan.term_interval, plan.term_unit
+                )
+                - timedelta(days=1)
+                if plan.term_type == "fixed"
+                else False
+            )
+
+    @api.depends("plan_id", "date_start")
+    def _compute_commitment_end_date(self):
+        for sub in self:
+            plan = sub.plan_id
+            sub.commitment_end_date = (
+                periods.add_interval(
+                    sub.date_start, plan.commitment_interval, plan.commitment_unit
+                )
+                - timedelta(days=1)
+                if plan.commitment_interval and sub.date_start
+                else False
+            )
+
+    @api.depends("period_ids.invoice_id")
+    def _compute_invoice_ids(self):
+        for sub in self:
+            sub.invoice_ids = sub.period_ids.invoice_id
+            sub.invoice_count = len(sub.invoice_ids)
+
+    @api.depends("line_ids.price_subtotal")
+    def _compute_recurring_amount(self):
+        for sub in self:
+            sub.recurring_amount = sum(sub.line_ids.mapped("price_subtotal"))
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+
+    @api.constrains("currency_id", "pricelist_id", "plan_id")
+    def _check_currency(self):
+        for sub in self:
+            if sub.plan_id and sub.currency_id != sub.plan_id.currency_id:
+                raise ValidationError(
+                    self.env._(
+                        "Subscription %(sub)s is in %(currency)s but its plan "
+                        "%(plan)s is priced in %(plan_currency)s: choose a plan in "
+                        "%(currency)s.",
+                        sub=sub.display_name,
+                        currency=sub.currency_id.name,
+                        plan=sub.plan_id.display_name,
+                        plan_currency=sub.plan_id.currency_id.name,
+                    )
+                )
+            if sub.pricelist_id and sub.pricelist_id.currency_id != sub.currency_id:
+                raise ValidationError(
+                    self.env._(
+                        "Subscription %(sub)s is billed in %(currency)s but the "
+                        "pricelist %(pricelist)s is in %(pricelist_currency)s: "
+                        "choose a pricelist in %(currency)s, or a plan in "
+                        "%(pricelist_currency)s.",
+                        sub=sub.display_name,
+                        currency=sub.currency_id.name,
+                        pricelist=sub.pricelist_id.display_name,
+                        pricelist_currency=sub.pricelist_id.currency_id.name,
+                    )
+                )
+
+    @api.constrains("date_start", "date_end", "trial_end_date")
+    def _check_dates(self):
+        for sub in self:
+            if sub.date_end and sub.date_end < sub.date_start:
+                raise ValidationError(
+                    self.env._(
+                        "Subscription %(sub)s ends on %(end)s, before it starts on "
+                        "%(start)s: set an end date on or after the start date.",
+                        sub=sub.display_name,
+                        end=sub.date_end,
+                        start=sub.date_start,
+                    )
+                )
+            if sub.trial_end_date and sub.trial_end_date < sub.date_start:
+                raise ValidationError(
+                    self.env._(
+                        "Subscription %(sub)s: the trial cannot end before the "
+                        "start date %(start)s.",
+                        sub=sub.display_name,
+                        start=sub.date_start,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        default_name = self.env._("New")
+        for vals in vals_list:
+            if vals.get("name", default_name) == default_name:
+                company = self.env["res.company"].browse(vals.get("company_id"))
+                vals["name"] = (
+                    self.env["ir.sequence"]
+                    .with_company(company or self.env.company)
+                    .next_by_code("subscription.subscription")
+                    or default_name
+                )
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_billed(self):
+        if self.period_ids:
+            raise UserError(
+                self.env._(
+                    "Subscriptions with invoices cannot be deleted (%(subs)s): "
+                    "close them instead.",
+                    subs=", ".join(self.filtered("period_ids").mapped("display_name")),
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_start(self):
+        """Confirm draft subscriptions: they enter their trial or become active."""
+        for sub in self:
+            if sub.state != "draft":
+                raise UserError(
+                    self.env._(
+                        "Subscription %(sub)s is already started.", sub=sub.display_name
+                    )
+                )
+            sub._check_billable()
+        today = fields.Date.context_today(self)
+        for sub in self:
+            in_trial = sub.trial_end_date and sub.trial_end_date >= today
+            sub.state = "trial" if in_trial else "active"
+        self._update_next_invoice_date()
+        return True
+
+    def action_open_close_wizard(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "subscription.close.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": self._name, "active_ids": self.ids},
+            "name": self.env._("Close Subscription"),
+        }
+
+    def action_invoice_now(self):
+        """Invoice every period due today (catching up missed ones)."""
+        self._lock_for_billing()
+        today = fields.Date.context_today(self)
+        not_due = self.filtered(
+            lambda s: s.state not in BILLABLE_STATES
+            or not s.next_invoice_date
+            or s.next_invoice_date > today
+        )
+        if not_due:
+            raise UserError(
+                self.env._(
+                    "Nothing is due today on %(subs)s: the next invoice of a "
+                    "subscription is on its next invoice date.",
+                    subs=", ".join(not_due.mapped("display_name")),
+                )
+            )
+        result = self._bill_due_periods(today, isolate=False)
+        return self._action_view_moves(result.moves)
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        return self._action_view_moves(self.invoice_ids)
+
+    def _action_close(self, date_end, reason):
+        """End these subscriptions on ``date_end`` (last day of service).
+
+        The end must respect what is already invoiced, the minimum commitment
+        and the notice period. A subscription whose last day has passed and
+        that has nothing left to bill closes now; the others close when their
+        last period is billed.
+        """
+        today = fields.Date.context_today(self)
+        for sub in self:
+            sub._check_close_date(date_end, today)
+        for sub in self:
+            if sub.state == "draft":
+                sub.write(
+                    {"state": "closed", "date_end": date_end, "close_reason_id": reason.id}
+                )
+                continue
+            sub.write({"date_end": date_end, "close_reason_id": reason.id})
+            sub._update_next_invoice_date()
+            if date_end < today and not sub.next_invoice_date:
+                sub.state = "closed"
+            sub.message_post(
+                body=self.env._(
+                    "Closing: last day of service %(date)s (%(reason)s).",
+                    date=date_end,
+                    reason=reason.name,
+                )
+            )
+
+    def _check_close_date(self, date_end, today):
+        self.ensure_one()
+        if self.state == "closed":
+            raise UserError(
+                self.env._("Subscription %(sub)s is already closed.", sub=self.display_name)
+            )
+        if date_end < self.date_start:
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s starts on %(start)s: it cannot end on "
+                    "%(end)s, before it starts.",
+                    sub=self.display_name,
+                    start=self.date_start,
+                    end=date_end,
+                )
+            )
+        if self.invoiced_until and date_end < self.invoiced_until:
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s is invoiced until %(until)s: choose that "
+                    "day or a later one as its last day, or credit the invoice first.",
+                    sub=self.display_name,
+                    until=self.invoiced_until,
+                )
+            )
+        if self.commitment_end_date and date_end < self.commitment_end_date:
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s is committed until %(until)s: it cannot "
+                    "end before.",
+                    sub=self.display_name,
+                    until=self.commitment_end_date,
+                )
+            )
+        notice = self.plan_id.notice_days
+        if self.state != "draft" and notice and date_end < today + timedelta(days=notice):
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s needs %(days)s days of notice: its "
+                    "earliest last day is %(date)s.",
+                    sub=self.display_name,
+                    days=notice,
+                    date=today + timedelta(days=notice),
+                )
+            )
+
+    def _action_view_moves(self, moves):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [("id", "in", moves.ids)]
+        action["context"] = {"default_move_type": "out_invoice", "create": False}
+        if len(moves) == 1:
+            action["views"] = [(self.env.ref("account.view_move_form").id, "form")]
+            action["res_id"] = moves.id
+        return action
+
+    # ------------------------------------------------------------------
+    # Business methods: schedule
+    # ------------------------------------------------------------------
+
+    def _billing_start(self):
+        """First billed day: the day after the trial, or the start date."""
+        self.ensure_one()
+        if self.trial_end_date:
+            return self.trial_end_date + timedelta(days=1)
+        return self.date_start
+
+    def _renews(self):
+        """Whether the fixed term renews by itself at its end."""
+        self.ensure_one()
+        plan = self.plan_id
+        return plan.term_type == "fixed" and plan.auto_renew and not self.close_reason_id
+
+    def _get_schedule(self, end=None, open_ended=False):
+        """The billing schedule.
+
+        ``end`` overrides the end date (renewals); ``open_ended`` ignores it.
+        """
+        self.ensure_one()
+        plan = self.plan_id
+        start = self._billing_start()
+        end = None if open_ended else end or self.date_end
+        if end and end < start:
+            # Ended during its trial: nothing to bill.
+            return None
+        return periods.Schedule.build(
+            plan._get_recurrence(),
+            start,
+            end or None,
+            alignment=plan.alignment,
+            day=plan.alignment_day,
+            month=plan.alignment_month,
+        )
+
+    def _next_unbilled_day(self):
+        self.ensure_one()
+        if self.invoiced_until:
+            return self.invoiced_until + timedelta(days=1)
+        return self._billing_start()
+
+    def _update_next_invoice_date(self):
+        """Recompute the next invoice date from the billed days and the schedule."""
+        for sub in self:
+            schedule = sub.state in BILLABLE_STATES and sub._get_schedule(
+                open_ended=sub._renews()
+            )
+            sub.next_invoice_date = (
+                schedule.next_due_date(sub.plan_id.billing_timing, sub._next_unbilled_day())
+                if schedule
+                else False
+            )
+
+    def _check_billable(self):
+        """Raise a UserError naming what prevents invoicing this subscription."""
+        self.ensure_one()
+        if not self.line_ids:
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s has no lines to invoice: add at least one "
+                    "line (or add lines to its plan %(plan)s before creating "
+                    "subscriptions on it).",
+                    sub=self.display_name,
+                    plan=self.plan_id.display_name,
+                )
+            )
+        for line in self.line_ids:
+            product = line.product_id.with_company(self.company_id)
+            if not product._get_product_accounts()["income"]:
+                raise UserError(
+                    self.env._(
+                        "Subscription %(sub)s: the product %(product)s has no "
+                        "income account. Set one on the product or its category "
+                        "(Accounting tab), or a default income account on the "
+                        "company.",
+                        sub=self.display_name,
+                        product=product.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Business methods: billing
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_generate_invoices(self, batch_size=200):
+        """Scheduled action: invoice every due period, in committed batches.
+
+        Safe to run on several workers at once: each batch claims its
+        subscriptions with ``FOR UPDATE SKIP LOCKED``, and the uniqueness of
+        (subscription, period start) makes a second invoice impossible.
+        """
+        self._close_ended()
+        self._generate_due_invoices(
+            fields.Date.context_today(self), batch_size=batch_size, commit=True
+        )
+
+    @api.model
+    def _generate_due_invoices(self, up_to, batch_size=200, commit=False):
+        """Invoice every period due on or before ``up_to``; return the moves.
+
+        With ``commit``, each batch is committed through ``_commit_progress``
+        (scheduled action); without, everything stays in the caller's
+        transaction (wizard).
+        """
+        moves = self.env["account.move"]
+        skipped = []
+        while True:
+            subs = self._claim_due(up_to, batch_size, skipped)
+            if not subs:
+                break
+            result = subs._bill_due_periods(up_to, isolate=True)
+            moves |= result.moves
+            skipped.extend(result.failed.ids)
+            if commit:
+                remaining = self._count_due(up_to, skipped)
+                if (
+                    self.env["ir.cron"]._commit_progress(len(subs), remaining=remaining)
+                    <= 0
+                ):
+                    break
+        return moves
+
+    @api.model
+    def _due_domain_sql(self, up_to, skipped):
+        return SQL(
+            "state IN %s AND next_invoice_date <= %s AND id != ALL(%s)",
+            BILLABLE_STATES,
+            up_to,
+            skipped or [0],
+        )
+
+    @api.model
+    def _count_due(self, up_to, skipped):
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT COUNT(*) FROM subscription_subscription WHERE %s",
+                self._due_domain_sql(up_to, skipped),
+            )
+        )
+        return rows[0][0]
+
+    @api.model
+    def _claim_due(self, up_to, limit, skipped):
+        """Lock and return up to ``limit`` due subscriptions no one else holds.
+
+        The subscriptions of customers who want one consolidated invoice are
+        claimed together, so their invoice gathers all of them.
+        """
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id FROM subscription_subscription
+                 WHERE %s
+                 ORDER BY next_invoice_date, partner_invoice_id, id
+                 LIMIT %s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                self._due_domain_sql(up_to, skipped),
+                limit,
+            )
+        )
+        subs = self.browse([row[0] for row in rows])
+        consolidating = subs.partner_invoice_id.commercial_partner_id.filtered(
+            "subscription_consolidate_invoices"
+        )
+        if consolidating:
+            more = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT s.id FROM subscription_subscription s
+                      JOIN res_partner p ON p.id = s.partner_invoice_id
+                     WHERE %s AND s.id != ALL(%s)
+                       AND COALESCE(p.commercial_partner_id, p.id) = ANY(%s)
+                       FOR UPDATE OF s SKIP LOCKED
+                    """,
+                    SQL(
+                        "s.state IN %s AND s.next_invoice_date <= %s",
+                        BILLABLE_STATES,
+                        up_to,
+                    ),
+                    subs.ids,
+                    consolidating.ids,
+                )
+            )
+            subs |= self.browse([row[0] for row in more])
+        return subs
+
+    def _lock_for_billing(self):
+        """Lock these subscriptions, or explain that a billing run holds them."""
+        if not self:
+            return
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM subscription_subscription WHERE id = ANY(%s) "
+                "FOR UPDATE SKIP LOCKED",
+                self.ids,
+            )
+        )
+        if len(rows) != len(self):
+            raise UserError(
+                self.env._(
+                    "A billing run is invoicing some of these subscriptions right "
+                    "now; try again in a minute."
+                )
+            )
+
+    def _bill_due_periods(self, up_to, isolate=True):
+        """Invoice the due periods of these (locked) subscriptions.
+
+        Everything is prepared first, then written in one batch: periods,
+        invoices, subscription dates. When the batch fails, each invoice group
+        is retried alone in a savepoint, so one bad subscription is rolled back
+        alone and gets the error on its record (``isolate``); otherwise the
+        error is raised.
+        """
+        groups, failed = self._prepare_billing(up_to, isolate)
+        moves = self.env["account.move"]
+        if groups:
+            try:
+                with self.env.cr.savepoint():
+                    moves = self._write_billing(groups)
+            except Exception as error:
+                if not isolate:
+                    raise
+                _logger.info("Billing batch failed (%s); retrying one by one", error)
+                moves = self.env["account.move"]
+                for group in groups:
+                    try:
+                        with self.env.cr.savepoint():
+                            moves |= self._write_billing([group])
+                    except Exception as group_error:  # noqa: BLE001
+                        failed |= group["subscriptions"]._record_billing_error(
+                            group_error
+                        )
+        billed = self - failed
+        billed.filtered("billing_error").billing_error = False
+        return BillingResult(moves, failed)
+
+    def _prepare_billing(self, up_to, isolate):
+        """Invoice groups for the due periods: ``(groups, failed)``."""
+        existing = self._billed_period_starts()
+        buckets = {}
+        failed = self.browse()
+        journals = {}
+        for sub in self:
+            try:
+                sub._check_billable()
+                renewed_end = sub._renewed_end(up_to)
+                schedule = sub._get_schedule(end=renewed_end)
+                if not schedule:
+                    continue
+                journal = journals.get(sub.plan_id.id)
+                if journal is None:
+                    journal = journals[sub.plan_id.id] = sub.plan_id._get_sale_journal()
+                for period in schedule.due_periods(
+                    sub.plan_id.billing_timing, up_to, sub._next_unbilled_day()
+                ):
+                    if (sub.id, period.start) in existing:
+                        continue
+                    key = sub._invoice_grouping_key(period, journal)
+                    bucket = buckets.setdefault(
+                        key,
+                        {
+                            "subscriptions": self.browse(),
+                            "periods": [],
+                            "renewals": {},
+                            "move_vals": sub._prepare_invoice_vals(period, journal),
+                        },
+                    )
+                    bucket["subscriptions"] |= sub
+                    if renewed_end:
+                        bucket["renewals"][sub] = renewed_end
+                    bucket["periods"].append((sub, period))
+                    bucket["move_vals"]["invoice_line_ids"] += [
+                        Command.create(vals)
+                        for vals in sub._prepare_invoice_line_vals(period)
+                    ]
+            except (UserError, ValidationError, periods.PeriodError) as error:
+                if not isolate:
+                    raise
+                failed |= sub._record_billing_error(error)
+        # Drop the groups of failed subscriptions (a consolidated invoice is
+        # written whole or not at all).
+        groups = [
+            bucket
+            for bucket in buckets.values()
+            if not bucket["subscriptions"] & failed
+        ]
+        for bucket in buckets.values():
+            if bucket["subscriptions"] & failed:
+                failed |= bucket["subscriptions"]
+        return groups, failed
+
+    def _billed_period_starts(self):
+        """(subscription, period start) already billed after the billed-until day."""
+        if not self:
+            return set()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.subscription_id, p.period_start
+                  FROM subscription_period p
+                  JOIN subscription_subscription s ON s.id = p.subscription_id
+                 WHERE s.id = ANY(%s)
+                   AND (s.invoiced_until IS NULL OR p.period_start > s.invoiced_until)
+                """,
+                self.ids,
+            )
+        )
+        return {(sub_id, start) for sub_id, start in rows}
+
+    def _invoice_grouping_key(self, period, journal):
+        self.ensure_one()
+        invoice_date = period.due_date(self.plan_id.billing_timing)
+        if self.partner_invoice_id.commercial_partner_id.subscription_consolidate_invoices:
+            return (
+                "consolidated",
+                self.company_id.id,
+                self.partner_invoice_id.id,
+                self.currency_id.id,
+                invoice_date,
+                self.payment_term_id.id,
+                self.fiscal_position_id.id,
+                journal.id,
+                self.plan_id.invoice_policy,
+            )
+        return ("single", self.id, period.start)
+
+    def _prepare_invoice_vals(self, period, journal):
+        self.ensure_one()
+        return {
+            "move_type": "out_invoice",
+            "partner_id": self.partner_invoice_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "journal_id": journal.id,
+            "invoice_date": period.due_date(self.plan_id.billing_timing),
+            "invoice_payment_term_id": self.payment_term_id.id,
+            "fiscal_position_id": self.fiscal_position_id.id,
+            "invoice_user_id": self.user_id.id,
+            "invoice_origin": self.name,
+            "invoice_line_ids": [],
+        }
+
+    def _prepare_invoice_line_vals(self, period):
+        """Invoice line values of one period: one line per subscription line."""
+        self.ensure_one()
+        quantum = repr(self.currency_id.rounding)
+        period_label = f"{period.start} → {period.end}"
+        if period.is_partial:
+            period_label = self.env._(
+                "%(period)s (%(days)s/%(full)s days)",
+                period=period_label,
+                days=period.days,
+                full=period.full_days,
+            )
+        vals_list = []
+        for line in self.line_ids:
+            price, __ = periods.prorate(repr(line.price_unit), period, quantum)
+            vals_list.append(
+                {
+                    "product_id": line.product_id.id,
+                    "name": f"{line.name} — {period_label}",
+                    "quantity": line.quantity,
+                    "price_unit": float(price),
+                    "discount": line.discount,
+                    "subscription_id": self.id,
+                    "subscription_line_id": line.id,
+                    "subscription_period_start": period.start,
+                    "subscription_period_end": period.end,
+                    "subscription_billed_days": period.days,
+                    "subscription_period_days": period.full_days,
+                }
+            )
+        return vals_list
+
+    def _write_billing(self, groups):
+        """Create the invoices and period rows of ``groups``; return the moves."""
+        moves = (
+            self.env["account.move"]
+            .with_context(default_move_type="out_invoice")
+            .create([group["move_vals"] for group in groups])
+        )
+        period_vals = []
+        billed = {}
+        for move, group in zip(moves, groups, strict=True):
+            for sub, new_end in group["renewals"].items():
+                if new_end != sub.date_end:
+                    sub.date_end = new_end
+                    sub.message_post(
+                        body=self.env._("Term renewed until %(end)s.", end=new_end)
+                    )
+            for sub, period in group["periods"]:
+                period_vals.append(
+                    {
+                        "subscription_id": sub.id,
+                        "period_start": period.start,
+                        "period_end": period.end,
+                        "invoice_date": move.invoice_date,
+                        "billed_days": period.days,
+                        "period_days": period.full_days,
+                        "invoice_id": move.id,
+                    }
+                )
+                billed[sub] = max(period.end, billed.get(sub, period.end))
+        self.env["subscription.period"].create(period_vals)
+        # Group the subscription updates by value: one UPDATE per distinct date.
+        by_date = defaultdict(lambda: self.browse())
+        for sub, until in billed.items():
+            if not sub.invoiced_until or until > sub.invoiced_until:
+                by_date[until] |= sub
+        for until, subs in by_date.items():
+            subs.invoiced_until = until
+        touched = self.browse([sub.id for sub in billed])
+        touched.filtered(lambda s: s.state == "trial").state = "active"
+        touched._update_next_invoice_date()
+        self._finalize_moves(moves, groups)
+        return moves
+
+    def _finalize_moves(self, moves, groups):
+        """Post (and send) the new invoices as their plans ask."""
+        to_post = self.env["account.move"]
+        to_send = self.env["account.move"]
+        for move, group in zip(moves, groups, strict=True):
+            policy = group["subscriptions"][:1].plan_id.invoice_policy
+            if policy in ("post", "send"):
+                to_post |= move
+            if policy == "send":
+                to_send |= move
+        if to_post:
+            to_post.action_post()
+        if to_send:
+            to_send.sending_data = {
+                "author_user_id": self.env.user.id,
+                "author_partner_id": self.env.user.partner_id.id,
+            }
+            cron = self.env.ref("account.ir_cron_account_move_send", False)
+            if cron:
+                cron.sudo()._trigger()
+
+    def _renewed_end(self, up_to):
+        """End date after renewing a fixed term that ends before ``up_to``.
+
+        ``None`` when nothing renews: open-ended plans, terms that do not
+        renew, subscriptions being closed.
+        """
+        self.ensure_one()
+        plan = self.plan_id
+        if not self._renews():
+            return None
+        end = self.date_end
+        if not end or end >= up_to:
+            return None
+        while end < up_to:
+            end = (
+                periods.add_interval(
+                    end + timedelta(days=1), plan.term_interval, plan.term_unit
+                )
+                - timedelta(days=1)
+            )
+        return end
+
+    def _record_billing_error(self, error):
+        """Keep the error on the subscriptions: message, activity, field."""
+        message = str(error)
+        activity_type = self.env.ref(
+            "subscription_billing.mail_activity_type_billing_error"
+        )
+        for sub in self:
+            sub.billing_error = message
+            sub.message_post(
+                body=self.env._("Billing failed: %(error)s", error=message),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+            if not sub.activity_ids.filtered(
+                lambda a, t=activity_type: a.activity_type_id == t
+            ):
+                sub.activity_schedule(
+                    activity_type_id=activity_type.id,
+                    note=message,
+                    user_id=sub.user_id.id or self.env.uid,
+                )
+        return self
+
+    @api.model
+    def _close_ended(self):
+        """Close subscriptions whose end date has passed and that are fully billed."""
+        today = fields.Date.context_today(self)
+        ended = self.search(
+            [
+                ("state", "in", ("trial", "active", "paused")),
+                ("date_end", "<", today),
+                ("next_invoice_date", "=", False),
+            ]
+        )
+        ended = ended.filtered(lambda s: not s._renews())
+        if not ended:
+            return
+        reason = self.env.ref("subscription_billing.close_reason_term_ended")
+        for sub in ended:
+            sub.write(
+                {"state": "closed", "close_reason_id": sub.close_reason_id.id or reason.id}
+            )
+
+
+class BillingResult:
+    """Outcome of a billing batch: the invoices written and the failed subscriptions."""
+
+    __slots__ = ("moves", "failed")
+
+    def __init__(self, moves, failed):
+        self.moves = moves
+        self.failed = failed

@@ -1,0 +1,2 @@
+from . import subscription_invoice_wizard
+from . import subscription_close_wizard
