@@ -31,7 +31,7 @@ class AccountMove(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_rewind_subscriptions(self):
         """Deleting a subscription invoice frees its periods for the next run."""
-        periods = self.subscription_period_ids
+        periods = self.sudo().subscription_period_ids
         if not periods:
             return
         earliest = {}
@@ -40,6 +40,7 @@ class AccountMove(models.Model):
             earliest[sub] = min(period.period_start, earliest.get(sub, period.period_start))
         periods.unlink()
         for sub, start in earliest.items():
+            sub = sub.with_env(self.env)
             if sub.invoiced_until and sub.invoiced_until >= start:
                 sub.invoiced_until = (
                     start - timedelta(days=1) if start > sub._billing_start() else False

@@ -1,7 +1,7 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..core import periods
 
@@ -143,16 +143,6 @@ class SubscriptionPlan(models.Model):
         string="Billing Period", compute="_compute_billing_period_label"
     )
 
-    _billing_interval_positive = models.Constraint(
-        "CHECK(billing_interval > 0)",
-        "The billing period of a plan must be at least 1 day, week, month or year.",
-    )
-    _durations_not_negative = models.Constraint(
-        "CHECK(trial_interval >= 0 AND term_interval >= 0 "
-        "AND commitment_interval >= 0 AND notice_days >= 0)",
-        "Trial, term, commitment and notice period cannot be negative.",
-    )
-
     @api.depends("company_id")
     def _compute_currency_id(self):
         for plan in self:
@@ -208,6 +198,38 @@ class SubscriptionPlan(models.Model):
                     )
                 )
 
+    @api.constrains(
+        "billing_interval",
+        "trial_interval",
+        "term_interval",
+        "commitment_interval",
+        "notice_days",
+    )
+    def _check_durations(self):
+        for plan in self:
+            if plan.billing_interval < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s: the billing period must be at least 1 "
+                        "(e.g. every 1 month), not %(count)s.",
+                        plan=plan.display_name,
+                        count=plan.billing_interval,
+                    )
+                )
+            if min(
+                plan.trial_interval,
+                plan.term_interval,
+                plan.commitment_interval,
+                plan.notice_days,
+            ) < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s: trial, term, commitment and notice period "
+                        "cannot be negative.",
+                        plan=plan.display_name,
+                    )
+                )
+
     @api.constrains("term_type", "term_interval")
     def _check_term(self):
         for plan in self:
@@ -259,6 +281,28 @@ class SubscriptionPlan(models.Model):
         action["domain"] = [("plan_id", "=", self.id)]
         action["context"] = {"default_plan_id": self.id}
         return action
+
+    def _get_sale_journal(self):
+        """The plan's journal, or the company's first sales journal."""
+        self.ensure_one()
+        journal = self.journal_id or self.env["account.journal"].search(
+            [
+                *self.env["account.journal"]._check_company_domain(self.company_id),
+                ("type", "=", "sale"),
+            ],
+            limit=1,
+        )
+        if not journal:
+            raise UserError(
+                self.env._(
+                    "Plan %(plan)s: company %(company)s has no sales journal. Create "
+                    "one in Accounting > Configuration > Journals, or set a journal "
+                    "on the plan.",
+                    plan=self.display_name,
+                    company=self.company_id.display_name,
+                )
+            )
+        return journal
 
     def _get_recurrence(self):
         self.ensure_one()

@@ -193,10 +193,6 @@ class SubscriptionSubscription(models.Model):
     _name_company_unique = models.Constraint(
         "UNIQUE(company_id, name)", "A subscription reference must be unique."
     )
-    _dates_ordered = models.Constraint(
-        "CHECK(date_end IS NULL OR date_end >= date_start)",
-        "A subscription cannot end before it starts.",
-    )
     _next_invoice_index = models.Index(
         "(next_invoice_date, id) WHERE state IN ('trial', 'active')"
     )
@@ -633,10 +629,10 @@ class SubscriptionSubscription(models.Model):
         subscriptions with ``FOR UPDATE SKIP LOCKED``, and the uniqueness of
         (subscription, period start) makes a second invoice impossible.
         """
-        self._close_ended()
         self._generate_due_invoices(
             fields.Date.context_today(self), batch_size=batch_size, commit=True
         )
+        self._close_ended()
 
     @api.model
     def _generate_due_invoices(self, up_to, batch_size=200, commit=False):
@@ -655,6 +651,22 @@ class SubscriptionSubscription(models.Model):
             result = subs._bill_due_periods(up_to, isolate=True)
             moves |= result.moves
             skipped.extend(result.failed.ids)
+            # A subscription still due after its billing would be claimed again
+            # and again: report it instead (never expected; a safety net).
+            stuck = (subs - result.failed).filtered(
+                lambda s: s.state in BILLABLE_STATES
+                and s.next_invoice_date
+                and s.next_invoice_date <= up_to
+            )
+            if stuck:
+                stuck._record_billing_error(
+                    self.env._(
+                        "Billing did not move past %(date)s; check the billed "
+                        "periods of this subscription.",
+                        date=up_to,
+                    )
+                )
+                skipped.extend(stuck.ids)
             if commit:
                 remaining = self._count_due(up_to, skipped)
                 if (
@@ -759,7 +771,7 @@ class SubscriptionSubscription(models.Model):
         alone and gets the error on its record (``isolate``); otherwise the
         error is raised.
         """
-        groups, failed = self._prepare_billing(up_to, isolate)
+        groups, failed, progress = self._prepare_billing(up_to, isolate)
         moves = self.env["account.move"]
         if groups:
             try:
@@ -779,12 +791,20 @@ class SubscriptionSubscription(models.Model):
                             group_error
                         )
         billed = self - failed
+        billed._advance_billing(
+            {sub: values for sub, values in progress.items() if sub in billed}
+        )
         billed.filtered("billing_error").billing_error = False
         return BillingResult(moves, failed)
 
     def _prepare_billing(self, up_to, isolate):
-        """Invoice groups for the due periods: ``(groups, failed)``."""
+        """Invoice groups for the due periods: ``(groups, failed, progress)``.
+
+        ``progress`` maps each subscription to the last day its due periods
+        cover (billed now or already billed) and its renewed end date.
+        """
         existing = self._billed_period_starts()
+        progress = {}
         buckets = {}
         failed = self.browse()
         journals = {}
@@ -801,6 +821,7 @@ class SubscriptionSubscription(models.Model):
                 for period in schedule.due_periods(
                     sub.plan_id.billing_timing, up_to, sub._next_unbilled_day()
                 ):
+                    progress[sub] = {"until": period.end, "renewed_end": renewed_end}
                     if (sub.id, period.start) in existing:
                         continue
                     key = sub._invoice_grouping_key(period, journal)
@@ -809,13 +830,10 @@ class SubscriptionSubscription(models.Model):
                         {
                             "subscriptions": self.browse(),
                             "periods": [],
-                            "renewals": {},
                             "move_vals": sub._prepare_invoice_vals(period, journal),
                         },
                     )
                     bucket["subscriptions"] |= sub
-                    if renewed_end:
-                        bucket["renewals"][sub] = renewed_end
                     bucket["periods"].append((sub, period))
                     bucket["move_vals"]["invoice_line_ids"] += [
                         Command.create(vals)
@@ -835,7 +853,7 @@ class SubscriptionSubscription(models.Model):
         for bucket in buckets.values():
             if bucket["subscriptions"] & failed:
                 failed |= bucket["subscriptions"]
-        return groups, failed
+        return groups, failed, progress
 
     def _billed_period_starts(self):
         """(subscription, period start) already billed after the billed-until day."""
@@ -927,41 +945,45 @@ class SubscriptionSubscription(models.Model):
             .with_context(default_move_type="out_invoice")
             .create([group["move_vals"] for group in groups])
         )
-        period_vals = []
-        billed = {}
-        for move, group in zip(moves, groups, strict=True):
-            for sub, new_end in group["renewals"].items():
-                if new_end != sub.date_end:
-                    sub.date_end = new_end
-                    sub.message_post(
-                        body=self.env._("Term renewed until %(end)s.", end=new_end)
-                    )
-            for sub, period in group["periods"]:
-                period_vals.append(
-                    {
-                        "subscription_id": sub.id,
-                        "period_start": period.start,
-                        "period_end": period.end,
-                        "invoice_date": move.invoice_date,
-                        "billed_days": period.days,
-                        "period_days": period.full_days,
-                        "invoice_id": move.id,
-                    }
-                )
-                billed[sub] = max(period.end, billed.get(sub, period.end))
-        self.env["subscription.period"].create(period_vals)
-        # Group the subscription updates by value: one UPDATE per distinct date.
-        by_date = defaultdict(lambda: self.browse())
-        for sub, until in billed.items():
-            if not sub.invoiced_until or until > sub.invoiced_until:
-                by_date[until] |= sub
-        for until, subs in by_date.items():
-            subs.invoiced_until = until
-        touched = self.browse([sub.id for sub in billed])
-        touched.filtered(lambda s: s.state == "trial").state = "active"
-        touched._update_next_invoice_date()
+        period_vals = [
+            {
+                "subscription_id": sub.id,
+                "period_start": period.start,
+                "period_end": period.end,
+                "invoice_date": move.invoice_date,
+                "billed_days": period.days,
+                "period_days": period.full_days,
+                "invoice_id": move.id,
+            }
+            for move, group in zip(moves, groups, strict=True)
+            for sub, period in group["periods"]
+        ]
+        # Billed periods are written by the billing process only.
+        self.env["subscription.period"].sudo().create(period_vals)
         self._finalize_moves(moves, groups)
         return moves
+
+    def _advance_billing(self, progress):
+        """Move billed subscriptions past the periods now covered.
+
+        Writes are grouped by value (one UPDATE per distinct date), renewals
+        are recorded, trials that reached billing become active.
+        """
+        by_date = defaultdict(lambda: self.browse())
+        for sub, values in progress.items():
+            renewed_end = values["renewed_end"]
+            if renewed_end and renewed_end != sub.date_end:
+                sub.date_end = renewed_end
+                sub.message_post(
+                    body=self.env._("Term renewed until %(end)s.", end=renewed_end)
+                )
+            if not sub.invoiced_until or values["until"] > sub.invoiced_until:
+                by_date[values["until"]] |= sub
+        for until, subs in by_date.items():
+            subs.invoiced_until = until
+        touched = self.browse([sub.id for sub in progress])
+        touched.filtered(lambda s: s.state == "trial").state = "active"
+        touched._update_next_invoice_date()
 
     def _finalize_moves(self, moves, groups):
         """Post (and send) the new invoices as their plans ask."""

@@ -1,0 +1,5 @@
+from . import test_periods
+from . import test_billing
+from . import test_bad_input
+from . import test_security
+from . import test_concurrency

@@ -1,0 +1,144 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Billing runs on several workers at once, with real, committed transactions.
+
+These tests open their own database connections (as separate Odoo workers or
+servers would), commit their data, and delete it afterwards.
+"""
+
+import threading
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+
+from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo.tools import config
+
+UP_TO = date(2026, 3, 1)
+START = "2026-01-01"  # three monthly periods due by UP_TO: catch-up included
+
+
+def _dbname():
+    names = config["db_name"]
+    return names[0] if isinstance(names, list | tuple) else names
+
+
+@contextmanager
+def _env():
+    """A new connection and environment, committed on success."""
+    with sql_db.db_connect(_dbname()).cursor() as cr:
+        yield api.Environment(cr, SUPERUSER_ID, {})
+
+
+@pytest.fixture
+def subscriptions():
+    """30 started subscriptions, committed; removed with their invoices after."""
+    with _env() as env:
+        product = env["product.product"].create(
+            {"name": "Concurrency service", "type": "service", "lst_price": 10.0}
+        )
+        plan = env["subscription.plan"].create(
+            {
+                "name": "Concurrency plan",
+                "invoice_policy": "draft",
+                "line_ids": [Command.create({"product_id": product.id, "price_unit": 10.0})],
+            }
+        )
+        partners = env["res.partner"].create(
+            [{"name": f"Concurrent customer {i}"} for i in range(30)]
+        )
+        subs = env["subscription.subscription"].create(
+            [
+                {"partner_id": p.id, "plan_id": plan.id, "date_start": START}
+                for p in partners
+            ]
+        )
+        subs.action_start()
+        ids = {"subs": subs.ids, "plan": plan.id, "product": product.id, "partners": partners.ids}
+    try:
+        yield ids
+    finally:
+        with _env() as env:
+            subs = env["subscription.subscription"].browse(ids["subs"])
+            subs.period_ids.invoice_id.unlink()
+            subs.unlink()
+            env["subscription.plan"].browse(ids["plan"]).unlink()
+            env["product.product"].browse(ids["product"]).unlink()
+            env["res.partner"].browse(ids["partners"]).unlink()
+
+
+def _billing_summary(sub_ids):
+    with _env() as env:
+        return [
+            (row["subscription_id"][0], row["period_start"], row["invoice_id"][0])
+            for row in env["subscription.period"].search_read(
+                [("subscription_id", "in", sub_ids)],
+                ["subscription_id", "period_start", "invoice_id"],
+            )
+        ]
+
+
+def _assert_billed_once(sub_ids):
+    rows = _billing_summary(sub_ids)
+    per_sub = {}
+    for sub_id, start, invoice_id in rows:
+        per_sub.setdefault(sub_id, []).append((start, invoice_id))
+    assert set(per_sub) == set(sub_ids)
+    for periods in per_sub.values():
+        starts = sorted(start for start, __ in periods)
+        assert starts == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+        assert len({invoice for __, invoice in periods}) == 3
+    with _env() as env:
+        invoices = env["account.move"].search(
+            [("subscription_period_ids.subscription_id", "in", sub_ids)]
+        )
+        assert len(invoices) == 90
+        assert set(invoices.mapped("amount_untaxed")) == {10.0}
+
+
+def test_two_workers_at_once_bill_each_period_once(subscriptions):
+    barrier = threading.Barrier(2)
+    errors, billed = [], []
+
+    def worker():
+        try:
+            with _env() as env:
+                barrier.wait(timeout=30)
+                moves = env["subscription.subscription"]._generate_due_invoices(
+                    UP_TO, batch_size=4, commit=True
+                )
+                billed.append(len(moves))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for __ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+    assert sum(billed) == 90, billed
+    _assert_billed_once(subscriptions["subs"])
+
+
+def test_locked_subscriptions_are_skipped_not_waited_for(subscriptions):
+    """A worker skips the subscriptions another one holds, then bills them later."""
+    held = subscriptions["subs"][:5]
+    with sql_db.db_connect(_dbname()).cursor() as holder:
+        holder.execute(
+            "SELECT id FROM subscription_subscription WHERE id = ANY(%s) FOR UPDATE",
+            [held],
+        )
+        with _env() as env:
+            moves = env["subscription.subscription"]._generate_due_invoices(
+                UP_TO, batch_size=10, commit=True
+            )
+            assert len(moves) == 75
+        holder.rollback()
+    with _env() as env:
+        moves = env["subscription.subscription"]._generate_due_invoices(
+            UP_TO, batch_size=10, commit=True
+        )
+        assert len(moves) == 15
+    _assert_billed_once(subscriptions["subs"])
