@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 {
     "name": "Subscription Billing",
-    "summary": "Recurring plans, subscriptions and exact, idempotent recurring invoicing",
+    "summary": "Recurring plans, subscriptions and exact, idempotent invoicing",
     "version": "19.0.1.0.0",
     "category": "Accounting/Subscriptions",
     "website": "https://github.com/subscription-billing/subscription_billing",

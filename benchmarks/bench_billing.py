@@ -47,6 +47,7 @@ from dataclasses import asdict, dataclass, field
 
 try:
     from dateutil.relativedelta import relativedelta
+
     from odoo import Command, api, fields
     from odoo.modules.registry import Registry
     from odoo.tools import SQL, config

@@ -142,7 +142,7 @@ def calendar_reference(recurrence, day=1, month=1):
 
 @dataclass(frozen=True)
 class Period:
-    """The days ``[start, end]`` billed inside the full period ``[full_start, full_end]``."""
+    """Days ``[start, end]`` billed within the full period ``full_start..full_end``."""
 
     start: date
     end: date
@@ -238,7 +238,7 @@ class Schedule:
             yield period
 
     def next_due_date(self, timing, since):
-        """Invoice date of the period containing ``since``; ``None`` when past the end."""
+        """Invoice date of the period containing ``since``; ``None`` past the end."""
         if self.end is not None and since > self.end:
             return None
         return self.period_at(max(since, self.start)).due_date(timing)
@@ -247,7 +247,9 @@ class Schedule:
 def quantize(amount, quantum):
     """Round a Decimal to the currency's quantum (e.g. 0.01), half up."""
     quantum = Decimal(quantum)
-    return (Decimal(amount) / quantum).quantize(Decimal(1), rounding=ROUND_HALF_UP) * quantum
+    return (Decimal(amount) / quantum).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP
+    ) * quantum
 
 
 def prorate(price, period, quantum):

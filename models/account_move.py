@@ -37,7 +37,9 @@ class AccountMove(models.Model):
         earliest = {}
         for period in periods:
             sub = period.subscription_id
-            earliest[sub] = min(period.period_start, earliest.get(sub, period.period_start))
+            earliest[sub] = min(
+                period.period_start, earliest.get(sub, period.period_start)
+            )
         periods.unlink()
         for sub, start in earliest.items():
             sub = sub.with_env(self.env)

@@ -15,7 +15,9 @@ class AccountMoveLine(models.Model):
     subscription_period_start = fields.Date(
         string="Service Start", readonly=True, copy=False
     )
-    subscription_period_end = fields.Date(string="Service End", readonly=True, copy=False)
+    subscription_period_end = fields.Date(
+        string="Service End", readonly=True, copy=False
+    )
     subscription_billed_days = fields.Integer(
         string="Billed Days", readonly=True, copy=False
     )

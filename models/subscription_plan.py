@@ -85,9 +85,7 @@ class SubscriptionPlan(models.Model):
         "(1-12) periods start in.",
     )
     trial_interval = fields.Integer(string="Free Trial", default=0)
-    trial_unit = fields.Selection(
-        PERIOD_UNITS, string="Trial Unit", required=True, default=periods.DAY
-    )
+    trial_unit = fields.Selection(PERIOD_UNITS, required=True, default=periods.DAY)
     term_type = fields.Selection(
         [("evergreen", "Until cancelled"), ("fixed", "Fixed term")],
         string="Term",
@@ -95,9 +93,7 @@ class SubscriptionPlan(models.Model):
         default="evergreen",
     )
     term_interval = fields.Integer(string="Term Length", default=12)
-    term_unit = fields.Selection(
-        PERIOD_UNITS, string="Term Unit", required=True, default=periods.MONTH
-    )
+    term_unit = fields.Selection(PERIOD_UNITS, required=True, default=periods.MONTH)
     auto_renew = fields.Boolean(
         default=True,
         help="Fixed term: renew for another term when it ends; otherwise the "
@@ -109,7 +105,7 @@ class SubscriptionPlan(models.Model):
         help="The subscription cannot end before this duration has passed.",
     )
     commitment_unit = fields.Selection(
-        PERIOD_UNITS, string="Commitment Unit", required=True, default=periods.MONTH
+        PERIOD_UNITS, required=True, default=periods.MONTH
     )
     notice_days = fields.Integer(
         string="Notice Period (days)",
@@ -216,12 +212,15 @@ class SubscriptionPlan(models.Model):
                         count=plan.billing_interval,
                     )
                 )
-            if min(
-                plan.trial_interval,
-                plan.term_interval,
-                plan.commitment_interval,
-                plan.notice_days,
-            ) < 0:
+            if (
+                min(
+                    plan.trial_interval,
+                    plan.term_interval,
+                    plan.commitment_interval,
+                    plan.notice_days,
+                )
+                < 0
+            ):
                 raise ValidationError(
                     self.env._(
                         "Plan %(plan)s: trial, term, commitment and notice period "

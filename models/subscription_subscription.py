@@ -174,7 +174,9 @@ class SubscriptionSubscription(models.Model):
         help="The subscription cannot end before this day.",
     )
     description = fields.Text(string="Terms and Notes")
-    period_ids = fields.One2many("subscription.period", "subscription_id", readonly=True)
+    period_ids = fields.One2many(
+        "subscription.period", "subscription_id", readonly=True
+    )
     invoice_ids = fields.Many2many(
         "account.move", compute="_compute_invoice_ids", string="Invoices"
     )
@@ -222,7 +224,9 @@ class SubscriptionSubscription(models.Model):
     @api.depends("plan_id")
     def _compute_company_id(self):
         for sub in self:
-            sub.company_id = sub.plan_id.company_id or sub.company_id or self.env.company
+            sub.company_id = (
+                sub.plan_id.company_id or sub.company_id or self.env.company
+            )
 
     @api.depends("plan_id", "pricelist_id")
     def _compute_currency_id(self):
@@ -263,7 +267,9 @@ class SubscriptionSubscription(models.Model):
             if sub.state not in (False, "draft") or not plan or not sub.date_start:
                 continue
             sub.trial_end_date = (
-                periods.add_interval(sub.date_start, plan.trial_interval, plan.trial_unit)
+                periods.add_interval(
+                    sub.date_start, plan.trial_interval, plan.trial_unit
+                )
                 - timedelta(days=1)
                 if plan.trial_interval
                 else False
@@ -429,9 +435,11 @@ class SubscriptionSubscription(models.Model):
         self._lock_for_billing()
         today = fields.Date.context_today(self)
         not_due = self.filtered(
-            lambda s: s.state not in BILLABLE_STATES
-            or not s.next_invoice_date
-            or s.next_invoice_date > today
+            lambda s: (
+                s.state not in BILLABLE_STATES
+                or not s.next_invoice_date
+                or s.next_invoice_date > today
+            )
         )
         if not_due:
             raise UserError(
@@ -462,7 +470,11 @@ class SubscriptionSubscription(models.Model):
         for sub in self:
             if sub.state == "draft":
                 sub.write(
-                    {"state": "closed", "date_end": date_end, "close_reason_id": reason.id}
+                    {
+                        "state": "closed",
+                        "date_end": date_end,
+                        "close_reason_id": reason.id,
+                    }
                 )
                 continue
             sub.write({"date_end": date_end, "close_reason_id": reason.id})
@@ -481,7 +493,9 @@ class SubscriptionSubscription(models.Model):
         self.ensure_one()
         if self.state == "closed":
             raise UserError(
-                self.env._("Subscription %(sub)s is already closed.", sub=self.display_name)
+                self.env._(
+                    "Subscription %(sub)s is already closed.", sub=self.display_name
+                )
             )
         if date_end < self.date_start:
             raise UserError(
@@ -512,7 +526,11 @@ class SubscriptionSubscription(models.Model):
                 )
             )
         notice = self.plan_id.notice_days
-        if self.state != "draft" and notice and date_end < today + timedelta(days=notice):
+        if (
+            self.state != "draft"
+            and notice
+            and date_end < today + timedelta(days=notice)
+        ):
             raise UserError(
                 self.env._(
                     "Subscription %(sub)s needs %(days)s days of notice: its "
@@ -549,7 +567,9 @@ class SubscriptionSubscription(models.Model):
         """Whether the fixed term renews by itself at its end."""
         self.ensure_one()
         plan = self.plan_id
-        return plan.term_type == "fixed" and plan.auto_renew and not self.close_reason_id
+        return (
+            plan.term_type == "fixed" and plan.auto_renew and not self.close_reason_id
+        )
 
     def _get_schedule(self, end=None, open_ended=False):
         """The billing schedule.
@@ -585,7 +605,9 @@ class SubscriptionSubscription(models.Model):
                 open_ended=sub._renews()
             )
             sub.next_invoice_date = (
-                schedule.next_due_date(sub.plan_id.billing_timing, sub._next_unbilled_day())
+                schedule.next_due_date(
+                    sub.plan_id.billing_timing, sub._next_unbilled_day()
+                )
                 if schedule
                 else False
             )
@@ -635,6 +657,18 @@ class SubscriptionSubscription(models.Model):
         self._close_ended()
 
     @api.model
+    def action_generate_due_invoices(self, up_to=None):
+        """Invoice every period due until ``up_to`` (default today); API entry point.
+
+        Returns the ids of the invoices created. Subscriptions that fail keep
+        the error on their record; the others are invoiced.
+        """
+        up_to = fields.Date.to_date(up_to) or fields.Date.context_today(self)
+        moves = self._generate_due_invoices(up_to)
+        self._close_ended()
+        return moves.ids
+
+    @api.model
     def _generate_due_invoices(self, up_to, batch_size=200, commit=False):
         """Invoice every period due on or before ``up_to``; return the moves.
 
@@ -642,6 +676,7 @@ class SubscriptionSubscription(models.Model):
         (scheduled action); without, everything stays in the caller's
         transaction (wizard).
         """
+        up_to = fields.Date.to_date(up_to)
         moves = self.env["account.move"]
         skipped = []
         while True:
@@ -654,9 +689,11 @@ class SubscriptionSubscription(models.Model):
             # A subscription still due after its billing would be claimed again
             # and again: report it instead (never expected; a safety net).
             stuck = (subs - result.failed).filtered(
-                lambda s: s.state in BILLABLE_STATES
-                and s.next_invoice_date
-                and s.next_invoice_date <= up_to
+                lambda s: (
+                    s.state in BILLABLE_STATES
+                    and s.next_invoice_date
+                    and s.next_invoice_date <= up_to
+                )
             )
             if stuck:
                 stuck._record_billing_error(
@@ -876,7 +913,8 @@ class SubscriptionSubscription(models.Model):
     def _invoice_grouping_key(self, period, journal):
         self.ensure_one()
         invoice_date = period.due_date(self.plan_id.billing_timing)
-        if self.partner_invoice_id.commercial_partner_id.subscription_consolidate_invoices:
+        customer = self.partner_invoice_id.commercial_partner_id
+        if customer.subscription_consolidate_invoices:
             return (
                 "consolidated",
                 self.company_id.id,
@@ -1020,12 +1058,9 @@ class SubscriptionSubscription(models.Model):
         if not end or end >= up_to:
             return None
         while end < up_to:
-            end = (
-                periods.add_interval(
-                    end + timedelta(days=1), plan.term_interval, plan.term_unit
-                )
-                - timedelta(days=1)
-            )
+            end = periods.add_interval(
+                end + timedelta(days=1), plan.term_interval, plan.term_unit
+            ) - timedelta(days=1)
         return end
 
     def _record_billing_error(self, error):
@@ -1068,14 +1103,17 @@ class SubscriptionSubscription(models.Model):
         reason = self.env.ref("subscription_billing.close_reason_term_ended")
         for sub in ended:
             sub.write(
-                {"state": "closed", "close_reason_id": sub.close_reason_id.id or reason.id}
+                {
+                    "state": "closed",
+                    "close_reason_id": sub.close_reason_id.id or reason.id,
+                }
             )
 
 
 class BillingResult:
     """Outcome of a billing batch: the invoices written and the failed subscriptions."""
 
-    __slots__ = ("moves", "failed")
+    __slots__ = ("failed", "moves")
 
     def __init__(self, moves, failed):
         self.moves = moves

@@ -62,7 +62,9 @@ class SubscriptionCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
-    def _create_subscription(cls, plan=None, partner=None, start="2026-03-01", **values):
+    def _create_subscription(
+        cls, plan=None, partner=None, start="2026-03-01", **values
+    ):
         return cls.env["subscription.subscription"].create(
             {
                 "partner_id": (partner or cls.customer).id,

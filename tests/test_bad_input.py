@@ -21,7 +21,9 @@ class TestBadInput(SubscriptionCommon):
 
     def test_zero_or_negative_period(self):
         for count in (0, -1):
-            with self.assertRaisesRegex(ValidationError, "Plan Broken: the billing period"):
+            with self.assertRaisesRegex(
+                ValidationError, "Plan Broken: the billing period"
+            ):
                 self.env["subscription.plan"].create(
                     {"name": "Broken", "billing_interval": count}
                 )
@@ -29,7 +31,9 @@ class TestBadInput(SubscriptionCommon):
             self.env["subscription.plan"].create({"name": "Broken", "notice_days": -3})
 
     def test_end_before_start(self):
-        with self.assertRaisesRegex(ValidationError, "ends on 2026-02-01, before it starts"):
+        with self.assertRaisesRegex(
+            ValidationError, "ends on 2026-02-01, before it starts"
+        ):
             self._create_subscription(start="2026-03-01", date_end="2026-02-01")
 
     def test_calendar_alignment_out_of_range(self):
@@ -37,7 +41,10 @@ class TestBadInput(SubscriptionCommon):
             self._create_plan("Bad day", alignment="calendar", alignment_day=32)
         with self.assertRaisesRegex(ValidationError, "weekday must be 1"):
             self._create_plan(
-                "Bad weekday", alignment="calendar", billing_unit="week", alignment_day=9
+                "Bad weekday",
+                alignment="calendar",
+                billing_unit="week",
+                alignment_day=9,
             )
 
     def test_product_without_income_account_cannot_start(self):
@@ -66,7 +73,9 @@ class TestBadInput(SubscriptionCommon):
             sub = self._create_subscription()
             sub.action_start()
             self._run_billing()
-        with self.assertRaisesRegex(ValidationError, "cannot change: create a new plan"):
+        with self.assertRaisesRegex(
+            ValidationError, "cannot change: create a new plan"
+        ):
             self.plan_monthly.billing_interval = 3
         self.plan_monthly.name = "Renamed"  # other fields stay editable
         self.assertEqual(self.plan_monthly.billing_interval, 1)

@@ -42,7 +42,9 @@ def subscriptions():
             {
                 "name": "Concurrency plan",
                 "invoice_policy": "draft",
-                "line_ids": [Command.create({"product_id": product.id, "price_unit": 10.0})],
+                "line_ids": [
+                    Command.create({"product_id": product.id, "price_unit": 10.0})
+                ],
             }
         )
         partners = env["res.partner"].create(
@@ -55,7 +57,12 @@ def subscriptions():
             ]
         )
         subs.action_start()
-        ids = {"subs": subs.ids, "plan": plan.id, "product": product.id, "partners": partners.ids}
+        ids = {
+            "subs": subs.ids,
+            "plan": plan.id,
+            "product": product.id,
+            "partners": partners.ids,
+        }
     try:
         yield ids
     finally:

@@ -52,7 +52,7 @@ class TestSecurity(SubscriptionCommon):
         with self.assertRaises(AccessError):
             sub.with_user(user_b).read(["name"])
         self.assertFalse(
-            self.env["subscription.plan"].with_user(user_b).search(
-                [("id", "=", self.plan_monthly.id)]
-            )
+            self.env["subscription.plan"]
+            .with_user(user_b)
+            .search([("id", "=", self.plan_monthly.id)])
         )
