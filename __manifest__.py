@@ -30,6 +30,11 @@
         "views/res_partner_views.xml",
         "views/subscription_billing_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "subscription_billing/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/subscription_billing_demo.xml",
     ],

@@ -16,10 +16,13 @@ sb_ensure_debian() {
     local missing=()
     command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql-client)
     command -v createdb >/dev/null 2>&1 || missing+=(postgresql-client)
+    # Browser tests (Odoo tours) run in Debian's Chromium.
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     if [ ${#missing[@]} -gt 0 ]; then
         command -v apt-get >/dev/null 2>&1 || sb_die "install the Debian packages: ${missing[*]}"
         sb_log "installing Debian packages: ${missing[*]}"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+            sb_die "apt-get could not install: ${missing[*]}"
     fi
 }
 
