@@ -160,13 +160,25 @@ class SubscriptionPlan(models.Model):
 
     @api.depends("billing_interval", "billing_unit")
     def _compute_billing_period_label(self):
-        labels = dict(self._fields["billing_unit"]._description_selection(self.env))
+        env = self.env
+        single = {
+            periods.DAY: env._("Daily"),
+            periods.WEEK: env._("Weekly"),
+            periods.MONTH: env._("Monthly"),
+            periods.YEAR: env._("Yearly"),
+        }
         for plan in self:
-            plan.billing_period_label = self.env._(
-                "Every %(count)s %(unit)s",
-                count=plan.billing_interval,
-                unit=(labels.get(plan.billing_unit) or "").lower(),
-            )
+            count = plan.billing_interval
+            if count == 1:
+                plan.billing_period_label = single.get(plan.billing_unit, "")
+            elif plan.billing_unit == periods.DAY:
+                plan.billing_period_label = env._("Every %(count)s days", count=count)
+            elif plan.billing_unit == periods.WEEK:
+                plan.billing_period_label = env._("Every %(count)s weeks", count=count)
+            elif plan.billing_unit == periods.MONTH:
+                plan.billing_period_label = env._("Every %(count)s months", count=count)
+            else:
+                plan.billing_period_label = env._("Every %(count)s years", count=count)
 
     @api.constrains("alignment", "alignment_day", "alignment_month", "billing_unit")
     def _check_alignment(self):

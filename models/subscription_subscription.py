@@ -388,6 +388,20 @@ class SubscriptionSubscription(models.Model):
                 )
         return super().create(vals_list)
 
+    def write(self, vals):
+        frozen = {"plan_id", "date_start", "trial_end_date"} & set(vals)
+        if frozen:
+            started = self.filtered(lambda s: s.state != "draft")
+            if started:
+                raise UserError(
+                    self.env._(
+                        "The plan, start date and trial of %(subs)s cannot change "
+                        "once started: close the subscription and create a new one.",
+                        subs=", ".join(started.mapped("display_name")),
+                    )
+                )
+        return super().write(vals)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
         if self.period_ids:

@@ -4,3 +4,4 @@ from . import test_bad_input
 from . import test_security
 from . import test_concurrency
 from . import test_ui
+from . import test_i18n

@@ -112,6 +112,17 @@ class TestBadInput(SubscriptionCommon):
         self.assertEqual(sub.invoiced_until, self._date("2026-08-31"))
         self.assertEqual(len(sub.period_ids), 6)
 
+    @freeze_time("2026-03-01")
+    def test_started_subscription_keeps_its_plan_and_start(self):
+        sub = self._create_subscription()
+        sub.action_start()
+        other = self._create_plan("Other")
+        with self.assertRaisesRegex(UserError, "cannot change once started"):
+            sub.plan_id = other
+        with self.assertRaisesRegex(UserError, "cannot change once started"):
+            sub.date_start = "2026-02-01"
+        self.assertEqual(sub.plan_id, self.plan_monthly)
+
     def test_notice_period(self):
         plan = self._create_plan("Notice", notice_days=30)
         with freeze_time("2026-03-01"):
