@@ -718,6 +718,8 @@ class SubscriptionSubscription(models.Model):
                     )
                 )
                 skipped.extend(stuck.ids)
+            # Keep memory flat over long runs: drop what this batch cached.
+            self.env.invalidate_all()
             if commit:
                 remaining = self._count_due(up_to, skipped)
                 if (

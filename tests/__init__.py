@@ -5,3 +5,4 @@ from . import test_security
 from . import test_concurrency
 from . import test_ui
 from . import test_i18n
+from . import test_rating

@@ -1,0 +1,168 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Rating engine: the price of a quantity under a charge model, free of Odoo.
+
+Entry points:
+
+* :func:`rate` prices ``units`` under a charge model and returns a
+  :class:`RatingResult` (unrounded amount, unit amount, details per tier,
+  allowance used, period minimum and maximum adjustments, ``explain()``);
+* :func:`validate` checks a model's properties, raising :class:`RatingError`
+  with a message that says what to fix.
+
+Charge models, one module each, registered in :data:`CHARGE_MODELS` by
+:func:`~.base.register`: ``standard``, ``graduated``, ``volume``,
+``package``, ``percentage``, ``graduated_percentage``.  A new model is a new
+module in this package that registers its ``parse`` and ``price`` functions,
+plus its line in the import list below.
+
+Order of operations in :func:`rate`: the allowance (``included_units``) is
+taken off the units, the model prices what is left, then the period minimum
+raises the amount and the period maximum caps it.  Nothing is rounded:
+:meth:`RatingResult.rounded` rounds once, with the currency.
+"""
+
+from decimal import Context, localcontext
+
+from .base import (
+    CHARGE_MODELS,
+    ZERO,
+    RatingError,
+    RatingResult,
+    TierDetail,
+    non_negative,
+    optional_non_negative,
+    register,
+    whole_number,
+)
+
+# The charge models: importing a module registers it.
+from . import standard
+from . import graduated
+from . import volume
+from . import package
+from . import percentage
+from . import graduated_percentage
+
+# Room for exact products and sums of any realistic quantity and price.
+_CONTEXT = Context(prec=60)
+
+
+def get_model(model):
+    """The registered :class:`~.base.ChargeModel` called ``model``."""
+    try:
+        return CHARGE_MODELS[model]
+    except (KeyError, TypeError):
+        raise RatingError(
+            f"Unknown charge model {model!r}; expected one of: "
+            f"{', '.join(sorted(CHARGE_MODELS))}."
+        ) from None
+
+
+def validate(model, properties):
+    """Check ``properties`` for ``model``; raise :class:`RatingError` if wrong."""
+    get_model(model).parse(properties)
+
+
+def rate(
+    model,
+    units,
+    properties,
+    *,
+    transactions=None,
+    included_units=0,
+    min_amount=None,
+    max_amount=None,
+):
+    """Price ``units`` under the charge model ``model``.
+
+    :param units: quantity used in the period (for the percentage models:
+        the amount the rate applies to), >= 0.
+    :param properties: the model's properties (see its module).
+    :param transactions: percentage model only: the list of transaction
+        amounts (summing to ``units``), or their number (see
+        ``percentage.py`` for when a number is enough).
+    :param included_units: allowance taken off ``units`` before pricing.
+    :param min_amount: minimum amount of the period (``None``: none).
+    :param max_amount: maximum amount of the period (``None``: none).
+    :returns: :class:`RatingResult`, unrounded.
+    """
+    charge_model = get_model(model)
+    parsed = charge_model.parse(properties)
+    units = non_negative(units, "units")
+    included = non_negative(included_units, "included_units")
+    minimum = optional_non_negative(min_amount, "min_amount")
+    maximum = optional_non_negative(max_amount, "max_amount")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise RatingError(
+            f"min_amount ({minimum}) is greater than max_amount ({maximum})."
+        )
+    used = min(units, included)
+    with localcontext(_CONTEXT):
+        transactions = _transactions(charge_model, units, transactions, used)
+        details = tuple(charge_model.price(units - used, parsed, transactions))
+        subtotal = sum((detail.amount for detail in details), ZERO)
+        raise_by = ZERO
+        if minimum is not None and subtotal < minimum:
+            raise_by = minimum - subtotal
+        cap_by = ZERO
+        if maximum is not None and subtotal > maximum:
+            cap_by = maximum - subtotal
+        amount = subtotal + raise_by + cap_by
+    return RatingResult(
+        model=model,
+        units=units,
+        amount=amount,
+        unit_amount=amount / units if units else None,
+        details=details,
+        included_units_used=used,
+        minimum_adjustment=raise_by,
+        maximum_adjustment=cap_by,
+    )
+
+
+def _transactions(charge_model, units, transactions, used):
+    """``None``, a count (``int``) or a tuple of amounts, allowance used."""
+    if transactions is None:
+        return None
+    if not charge_model.transactions:
+        users = sorted(name for name, m in CHARGE_MODELS.items() if m.transactions)
+        raise RatingError(
+            f"The {charge_model.name} charge model does not use 'transactions' "
+            f"(only {', '.join(users)} does): leave it out."
+        )
+    if not isinstance(transactions, list | tuple):
+        return whole_number(transactions, "transactions")
+    amounts = [
+        non_negative(amount, f"transaction {number}")
+        for number, amount in enumerate(transactions, 1)
+    ]
+    total = sum(amounts, ZERO)
+    if total != units:
+        raise RatingError(
+            f"The transactions add up to {total}, not to units ({units}): units "
+            f"must be the sum of the transaction amounts."
+        )
+    left = used
+    kept = []
+    for amount in amounts:
+        if left:
+            if amount <= left:
+                left -= amount
+                continue
+            amount -= left
+            left = ZERO
+        kept.append(amount)
+    return tuple(kept)
+
+
+__all__ = [
+    "CHARGE_MODELS",
+    "RatingError",
+    "RatingResult",
+    "TierDetail",
+    "get_model",
+    "rate",
+    "register",
+    "validate",
+]

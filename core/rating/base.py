@@ -1,0 +1,340 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Building blocks shared by the charge models: errors, results, registry.
+
+Conventions:
+
+* Every figure is a :class:`~decimal.Decimal`.  Inputs may be ``Decimal``,
+  ``int``, ``str`` or ``float`` (read through ``repr``, so ``0.1`` is
+  ``Decimal("0.1")``); ``bool``, NaN and infinities are refused.
+* Amounts are never rounded here: :attr:`RatingResult.amount` and every
+  :class:`TierDetail` keep full precision; the invoice line rounds once, with
+  the currency (:meth:`RatingResult.rounded`).
+* ``amount == sum(detail.amount for detail in details)
+  + minimum_adjustment + maximum_adjustment``, exactly.
+* A charge model is one module that calls :func:`register` on its pricing
+  function; see ``core/rating/__init__.py``.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from ..periods import quantize
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+_CENT = Decimal("0.01")
+
+# Kinds of TierDetail, which decide how explain() renders it.
+TIER = "tier"  # units × unit price (+ flat fee)
+PACKAGE = "package"  # packages × package price
+RATE = "rate"  # amount × rate (unit_price is the rate as a fraction: 0.01 = 1%)
+FEE = "fee"  # transactions × fixed fee per transaction
+MINIMUM = "minimum"  # per-transaction minimums: what was added (flat_fee)
+MAXIMUM = "maximum"  # per-transaction maximums: what was taken off (negative)
+
+
+class RatingError(ValueError):
+    """Raised for a charge that cannot be priced: bad model, properties or units."""
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def to_decimal(value, what):
+    """``value`` as a finite Decimal; ``what`` names it in the error message."""
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, bool) or value is None:
+        raise RatingError(f"{what} must be a number, not {value!r}.")
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise RatingError(f"{what} must be a number, not {value!r}.") from None
+    else:
+        raise RatingError(
+            f"{what} must be a Decimal, int or numeric string, not {value!r}."
+        )
+    if not number.is_finite():
+        raise RatingError(f"{what} must be a finite number, not {value!r}.")
+    return number
+
+
+def non_negative(value, what):
+    """``value`` as a Decimal that is zero or more."""
+    number = to_decimal(value, what)
+    if number < 0:
+        raise RatingError(f"{what} must not be negative (got {number}).")
+    return number
+
+
+def optional_non_negative(value, what):
+    """Like :func:`non_negative`, but ``None`` stays ``None`` (not set)."""
+    return None if value is None else non_negative(value, what)
+
+
+def whole_number(value, what):
+    """``value`` as a non-negative ``int`` (a count)."""
+    number = non_negative(value, what)
+    if number != number.to_integral_value():
+        raise RatingError(f"{what} must be a whole number (got {number}).")
+    return int(number)
+
+
+def rate_fraction(value, what):
+    """A percentage between 0 and 100, returned as a fraction (1 -> 0.01)."""
+    number = to_decimal(value, what)
+    if not 0 <= number <= HUNDRED:
+        raise RatingError(
+            f"{what} is a percentage and must be between 0 and 100 (got {number})."
+        )
+    return number / HUNDRED
+
+
+def check_keys(model, properties, required, optional=()):
+    """Refuse a non-dict, missing keys and unknown (misspelt) keys."""
+    if not isinstance(properties, dict):
+        raise RatingError(
+            f"{model}: the properties must be a dict, not {type(properties).__name__}."
+        )
+    allowed = (*required, *optional)
+    unknown = sorted(set(properties) - set(allowed), key=str)
+    if unknown:
+        raise RatingError(
+            f"{model}: unknown propert{'ies' if len(unknown) > 1 else 'y'} "
+            f"{', '.join(map(repr, unknown))}; expected {', '.join(allowed)}."
+        )
+    missing = [key for key in required if key not in properties]
+    if missing:
+        raise RatingError(
+            f"{model}: missing propert{'ies' if len(missing) > 1 else 'y'} "
+            f"{', '.join(map(repr, missing))}."
+        )
+
+
+# ---------------------------------------------------------------- tiers
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Units in ``(from_, to]`` (``to=None``: no upper bound)."""
+
+    from_: Decimal
+    to: Decimal | None
+    price: Decimal  # unit price, or rate as a fraction for percentage tiers
+    flat_fee: Decimal
+
+
+def parse_tiers(model, properties, price_key="unit_price", percent=False):
+    """Validated :class:`Tier` list from ``properties["tiers"]``.
+
+    Tiers are dicts ``{"from", "to", price_key, "flat_fee"}`` (``flat_fee``
+    optional, 0 by default): the first starts at 0, each next one starts where
+    the previous one ends, the last one has ``"to": None``.  ``percent``:
+    ``price_key`` is a percentage (0 to 100), stored as a fraction.
+    """
+    check_keys(model, properties, ("tiers",))
+    raw = properties["tiers"]
+    if not isinstance(raw, list | tuple) or not raw:
+        raise RatingError(f"{model}: 'tiers' must be a non-empty list of tiers.")
+    tiers = []
+    previous_to = ZERO
+    last = len(raw)
+    for number, item in enumerate(raw, 1):
+        name = f"{model}: tier {number}"
+        check_keys(name, item, ("from", "to", price_key), ("flat_fee",))
+        start = non_negative(item["from"], f"{name} 'from'")
+        if start != previous_to:
+            if number == 1:
+                raise RatingError(
+                    f"{name} starts at {fmt_units(start)}: the first tier must "
+                    f"start at 0."
+                )
+            problem = (
+                f"the units between {fmt_units(previous_to)} and "
+                f"{fmt_units(start)} are in no tier (gap)"
+                if start > previous_to
+                else "it overlaps the previous tier"
+            )
+            raise RatingError(
+                f"{name} starts at {fmt_units(start)} but tier {number - 1} ends "
+                f"at {fmt_units(previous_to)}: {problem}. Make tier {number} "
+                f"start at {fmt_units(previous_to)}."
+            )
+        end = item["to"]
+        if end is None:
+            if number != last:
+                raise RatingError(
+                    f"{name} has no upper bound ('to': None) but is not the last "
+                    f"tier: only the last tier may be open-ended."
+                )
+        else:
+            end = to_decimal(end, f"{name} 'to'")
+            if end <= start:
+                raise RatingError(
+                    f"{name} ends at {fmt_units(end)}, not after its start "
+                    f"{fmt_units(start)}: 'to' must be greater than 'from'."
+                )
+            if number == last:
+                raise RatingError(
+                    f"{name}, the last tier, ends at {fmt_units(end)}: set its "
+                    f"'to' to None so that every quantity is priced."
+                )
+        if percent:
+            price = rate_fraction(item[price_key], f"{name} '{price_key}'")
+        else:
+            price = non_negative(item[price_key], f"{name} '{price_key}'")
+        flat_fee = non_negative(item.get("flat_fee", ZERO), f"{name} 'flat_fee'")
+        tiers.append(Tier(start, end, price, flat_fee))
+        previous_to = end
+    return tuple(tiers)
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class TierDetail:
+    """One term of a charge: ``amount == units * unit_price + flat_fee``.
+
+    ``from_``/``to`` bound the tier (``to=None``: open).  ``kind`` tells
+    :meth:`RatingResult.explain` how to render it; for ``rate`` details the
+    units are an amount of money and ``unit_price`` the rate as a fraction;
+    ``minimum``/``maximum`` details (per-transaction limits of the percentage
+    model) count the transactions concerned in ``units`` and carry what was
+    added (positive) or taken off (negative) in ``flat_fee`` and ``amount``.
+    """
+
+    units: Decimal
+    unit_price: Decimal
+    flat_fee: Decimal
+    amount: Decimal
+    from_: Decimal = ZERO
+    to: Decimal | None = None
+    kind: str = TIER
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RatingResult:
+    """A priced charge.
+
+    * ``units``: as given, before the allowance (for the percentage models,
+      the amount the rate applies to);
+    * ``amount``: unrounded total, after the period minimum and maximum;
+    * ``unit_amount``: ``amount / units``, ``None`` when ``units`` is 0;
+    * ``details``: the terms, in order; they add up to
+      ``amount - minimum_adjustment - maximum_adjustment``;
+    * ``included_units_used``: the part of ``units`` the allowance covered;
+    * ``minimum_adjustment``: added to reach the period minimum (>= 0);
+    * ``maximum_adjustment``: taken off to respect the period maximum (<= 0).
+    """
+
+    model: str
+    units: Decimal
+    amount: Decimal
+    unit_amount: Decimal | None
+    details: tuple = field(default_factory=tuple)
+    included_units_used: Decimal = ZERO
+    minimum_adjustment: Decimal = ZERO
+    maximum_adjustment: Decimal = ZERO
+
+    @property
+    def priced_units(self):
+        """Units left to price once the allowance is used."""
+        return self.units - self.included_units_used
+
+    def rounded(self, quantum):
+        """The amount rounded to the currency's quantum (e.g. ``"0.01"``)."""
+        return quantize(self.amount, quantum)
+
+    def explain(self):
+        """The computation as text, e.g. ``1,000 × 0.10 + 9,000 × 0.05``.
+
+        Units get thousands separators and no useless zeros; prices and money
+        keep at least 2 decimals (``0.10``, ``0.0008``, ``10.00``).
+        """
+        terms = []
+        if self.included_units_used:
+            terms.append(f"{fmt_units(self.included_units_used)} included")
+        terms += [_explain_detail(detail) for detail in self.details]
+        text = " + ".join(terms) or "0"
+        if self.minimum_adjustment:
+            text += f" + {fmt_money(self.minimum_adjustment)} (minimum)"
+        if self.maximum_adjustment:
+            text += f" - {fmt_money(-self.maximum_adjustment)} (maximum)"
+        return text.replace("+ -", "- ")
+
+
+def _explain_detail(detail):
+    if detail.kind in (MINIMUM, MAXIMUM):
+        return f"{fmt_money(detail.amount)} ({detail.note})"
+    if detail.kind == RATE:
+        text = f"{fmt_money(detail.units)} × {fmt_units(detail.unit_price * HUNDRED)}%"
+    else:
+        text = f"{fmt_units(detail.units)} × {fmt_money(detail.unit_price)}"
+    if detail.flat_fee:
+        text += f" + {fmt_money(detail.flat_fee)}"
+    if detail.note:
+        text += f" ({detail.note})"
+    return text
+
+
+def fmt_units(number):
+    """``1,000``, ``2.5``, ``0.0001``: thousands separators, no trailing zeros."""
+    number = Decimal(number)
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return f"{number.normalize():,f}"
+
+
+def fmt_money(number):
+    """``10.00``, ``0.10``, ``0.0008``, ``1,250.50``: at least 2 decimals."""
+    number = Decimal(number).normalize()
+    if number.as_tuple().exponent > -2:
+        number = number.quantize(_CENT)
+    return f"{number:,f}"
+
+
+# ---------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class ChargeModel:
+    """A registered charge model.
+
+    * ``parse(properties)`` validates the properties and returns them in the
+      form ``price`` wants, raising :class:`RatingError`;
+    * ``price(units, parsed, transactions)`` returns the :class:`TierDetail`
+      list for ``units`` (the allowance already taken off);
+    * ``transactions``: whether the model reads ``transactions``.
+    """
+
+    name: str
+    parse: object
+    price: object
+    transactions: bool = False
+
+
+CHARGE_MODELS = {}
+
+
+def register(name, *, parse, transactions=False):
+    """Decorator registering a pricing function as the charge model ``name``."""
+
+    def decorator(price):
+        current = CHARGE_MODELS.get(name)
+        if current is not None and current.price.__module__ != price.__module__:
+            raise RatingError(
+                f"Charge model {name!r} is already registered by "
+                f"{current.price.__module__}."
+            )
+        CHARGE_MODELS[name] = ChargeModel(name, parse, price, transactions)
+        return price
+
+    return decorator
