@@ -13,6 +13,14 @@ from ..core import periods
 _logger = logging.getLogger(__name__)
 
 BILLABLE_STATES = ("trial", "active")
+# Invoices are created in bulk: no "created" log message per invoice (their
+# origin and the Subscriptions smart button say where they come from) and no
+# follower subscription of the user running the billing.
+INVOICE_CREATE_CONTEXT = {
+    "default_move_type": "out_invoice",
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+}
 
 
 class SubscriptionSubscription(models.Model):
@@ -996,7 +1004,7 @@ class SubscriptionSubscription(models.Model):
         """Create the invoices and period rows of ``groups``; return the moves."""
         moves = (
             self.env["account.move"]
-            .with_context(default_move_type="out_invoice")
+            .with_context(**INVOICE_CREATE_CONTEXT)
             .create([group["move_vals"] for group in groups])
         )
         period_vals = [
