@@ -16,7 +16,10 @@ last commit (wall time, SQL queries through ``cr.sql_log_count``, memory):
   ``account.move.create`` calls of the same batch size, nothing else;
 * OCA contract: ``contract.contract.cron_recurring_create_invoice`` on N
   equivalent contracts, when the addon is installed;
-* ``--scaling N1,N2,...``: only the ours phase, for each N on new subscriptions.
+* ``--scaling N1,N2,...``: the ceiling and ours for each N on new subscriptions.
+
+Each phase writes into a new sales journal: Odoo's cost per invoice grows
+with the invoices already in the journal.
 
 Memory: by default the peak resident set of the phase (Linux VmHWM, reset
 before the phase), reported as its growth over the resident set at the start.
@@ -29,6 +32,7 @@ Usage::
     python3 benchmarks/bench_billing.py --database DB --config CONF \\
         [-n 1000] [--batch-size 200] [--skip-oca] [--skip-ceiling]
 """
+# pylint: disable=print-used
 
 import argparse
 import ctypes
@@ -42,7 +46,7 @@ import sys
 import time
 import tracemalloc
 from collections import Counter
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field
 
 try:
@@ -60,7 +64,6 @@ except ImportError as import_error:
 TARGET_CEILING = 0.95
 TARGET_OCA = 1.3
 SETUP_CHUNK = 1000
-PROBE = 1000  # invoices of the ceiling after each N of --scaling
 PRICE = 10.0
 MODULE = "subscription_billing"
 # Context of the unmeasured data setup: no chatter on the benchmark records.
@@ -121,29 +124,27 @@ class Measure:
         return data
 
 
+_peaks_mb = [0.0]  # the phases' peaks: resetting VmHWM resets ru_maxrss too
+
+
 def maxrss_mb():
     # Linux reports kilobytes.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, *_peaks_mb)
 
 
 def _proc_status_mb(key):
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    with suppress(OSError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
     return None
 
 
 def _trim_heap():
     """Give freed heap memory back to the system (glibc), so that the resident
     set at the start of a phase is not a high-water mark of the previous one."""
-    try:
+    with suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _reset_peak_rss():
@@ -182,6 +183,7 @@ def measure(env, name, trace_memory):
             tracemalloc.stop()
         if rss_reset:
             result.rss_peak_mb = _proc_status_mb("VmHWM")
+            _peaks_mb.append(result.rss_peak_mb or 0.0)
         result.maxrss_mb = maxrss_mb()
         result.runs_ms = [result.ms_per_invoice]
 
@@ -378,6 +380,7 @@ class Fixture:
         )
         self.journal = self.plan._get_sale_journal()
         self._partner_seq = 0
+        self._journal_seq = 0
         env.cr.commit()
 
     @staticmethod
@@ -397,6 +400,23 @@ class Fixture:
             "generic_coa", company=company, install_demo=False
         )
         env.cr.commit()
+
+    def new_journal(self, env, phase):
+        """A new, empty sales journal for one measured phase.
+
+        Odoo's cost per new invoice grows with the invoices already in its
+        journal (its sequence look-ups scan them), so each phase gets a journal
+        of its own: no phase pays for the invoices of the phases before it.
+        """
+        self._journal_seq += 1
+        return env["account.journal"].create(
+            {
+                "name": f"Bench {phase} {self._journal_seq}",
+                "code": f"B{self._journal_seq:04d}",
+                "type": "sale",
+                "company_id": self.company.id,
+            }
+        )
 
     def partners(self, env, count):
         vals_list = []
@@ -429,17 +449,17 @@ class Fixture:
             env.cr.commit()
         return subs.with_env(env)
 
-    def contracts(self, env, partners):
+    def contracts(self, env, partners, journal):
         Contract = env["contract.contract"].with_context(**QUIET)
         contracts = Contract.browse()
         for chunk in chunks(partners, SETUP_CHUNK):
             contracts |= Contract.create(
-                [self._contract_vals(partner) for partner in chunk]
+                [self._contract_vals(partner, journal) for partner in chunk]
             )
             env.cr.commit()
         return contracts.with_env(env)
 
-    def _contract_vals(self, partner):
+    def _contract_vals(self, partner, journal):
         recurrence = {
             "date_start": self.first_of_month,
             "recurring_rule_type": "monthly",
@@ -451,7 +471,7 @@ class Fixture:
             "contract_type": "sale",
             "partner_id": partner.id,
             "company_id": self.company.id,
-            "journal_id": self.journal.id,
+            "journal_id": journal.id,
             "line_recurrence": True,
             **recurrence,
             "contract_line_ids": [
@@ -476,6 +496,7 @@ class Fixture:
 
 OURS_BREAKDOWN = [
     ("subscription.subscription", "_claim_due"),
+    ("subscription.subscription", "_bill_due_periods"),
     ("subscription.subscription", "_prepare_billing"),
     ("subscription.subscription", "_billed_period_starts"),
     ("subscription.subscription", "_write_billing"),
@@ -484,11 +505,14 @@ OURS_BREAKDOWN = [
     ("subscription.subscription", "_update_next_invoice_date"),
     ("subscription.subscription", "_finalize_moves"),
     ("subscription.subscription", "_count_due"),
+    ("ir.cron", "_commit_progress"),
 ]
 
 
-def run_ours(env, fixture, subs, args, *, name="ours", profile=False):
+def run_ours(env, fixture, subs, args, *, name="ours", journal=None, profile=False):
     """Bill every due subscription as the scheduled action does."""
+    if journal:
+        fixture.plan.journal_id = journal
     foreign = env["subscription.subscription"].search_count(
         [
             ("state", "in", ("trial", "active")),
@@ -554,7 +578,7 @@ def verify_ours(env, subs, result):
         )
 
 
-def ceiling_vals(fixture, subs):
+def ceiling_vals(fixture, subs, journal):
     """The invoice values ours builds, without the subscription bookkeeping."""
     start = fixture.first_of_month
     end = start + relativedelta(months=1, days=-1)
@@ -567,7 +591,7 @@ def ceiling_vals(fixture, subs):
                 "partner_id": sub.partner_invoice_id.id,
                 "company_id": sub.company_id.id,
                 "currency_id": sub.currency_id.id,
-                "journal_id": fixture.journal.id,
+                "journal_id": journal.id,
                 "invoice_date": start,
                 "invoice_payment_term_id": sub.payment_term_id.id,
                 "fiscal_position_id": sub.fiscal_position_id.id,
@@ -589,9 +613,25 @@ def ceiling_vals(fixture, subs):
     return vals_list
 
 
+def ceiling_context(args):
+    """The context of the ceiling's create: by default the one the addon
+    creates its invoices with (``INVOICE_CREATE_CONTEXT``, e.g. without the
+    per-invoice "created" message), so that both do the same Odoo work."""
+    default = {"default_move_type": "out_invoice"}
+    if args.ceiling_default_context:
+        return default
+    try:
+        from odoo.addons.subscription_billing.models import (
+            subscription_subscription as billing,
+        )
+    except ImportError:
+        return default
+    return dict(getattr(billing, "INVOICE_CREATE_CONTEXT", default))
+
+
 def run_ceiling(env, vals_list, args, chunk_size, name):
     """Only account.move.create, in chunks, committing after each."""
-    Move = env["account.move"].with_context(default_move_type="out_invoice")
+    Move = env["account.move"].with_context(**ceiling_context(args))
     with measure(env, name, args.tracemalloc) as result:
         for chunk in chunks(vals_list, chunk_size):
             result.invoices += len(Move.create(chunk))
@@ -651,72 +691,115 @@ def warm_up(env, fixture, args, with_ceiling, with_oca):
     subs = fixture.subscriptions(env, partners)
     run_ours(env, fixture, subs, args, name="warm-up")
     if with_ceiling:
-        run_ceiling(env, ceiling_vals(fixture, subs), args, args.batch_size, "warm-up")
+        vals_list = ceiling_vals(fixture, subs, fixture.journal)
+        run_ceiling(env, vals_list, args, args.batch_size, "warm-up")
     if with_oca:
-        run_oca(env, fixture, fixture.contracts(env, partners), args, "warm-up")
+        contracts = fixture.contracts(env, partners, fixture.journal)
+        run_oca(env, fixture, contracts, args, "warm-up")
 
 
 def benchmark(env, fixture, args, with_oca):
+    """Every phase on the same N customers, each in a journal of its own.
+
+    The order of the phases turns with each repetition; the first puts ours
+    last, where the database holds the most invoices.
+    """
     n = args.n
     runs = {"ours": [], "ceiling": [], "ceiling_single": [], "oca": []}
-    for rep in range(1, args.repeat + 1):
-        label = f"run {rep}/{args.repeat}: " if args.repeat > 1 else ""
+    for rep in range(args.repeat):
+        label = f"run {rep + 1}/{args.repeat}: " if args.repeat > 1 else ""
         _logger.info("%screating %d customers and subscriptions", label, n)
         partners = fixture.partners(env, n)
         subs = fixture.subscriptions(env, partners)
-        analyze(env, args)
-        _logger.info("%sours: _generate_due_invoices", label)
-        runs["ours"].append(run_ours(env, fixture, subs, args, profile=args.profile))
+        phases = []
         if not args.skip_ceiling:
-            vals_list = ceiling_vals(fixture, subs)
-            _logger.info("%sceiling: account.move.create by %d", label, args.batch_size)
-            runs["ceiling"].append(
-                run_ceiling(env, vals_list, args, args.batch_size, "ceiling")
+            vals_list = ceiling_vals(fixture, subs, fixture.new_journal(env, "ceiling"))
+            phases.append(
+                (
+                    "ceiling",
+                    f"ceiling: account.move.create by {args.batch_size}",
+                    functools.partial(
+                        run_ceiling, env, vals_list, args, args.batch_size, "ceiling"
+                    ),
+                )
             )
             if args.ceiling_single:
-                _logger.info("%sceiling: one account.move.create of %d", label, n)
-                runs["ceiling_single"].append(
-                    run_ceiling(env, vals_list, args, n, "ceiling (1 create)")
+                vals_list = ceiling_vals(fixture, subs, fixture.new_journal(env, "one"))
+                phases.append(
+                    (
+                        "ceiling_single",
+                        f"ceiling: one account.move.create of {n}",
+                        functools.partial(
+                            run_ceiling, env, vals_list, args, n, "ceiling (1 create)"
+                        ),
+                    )
                 )
         if with_oca:
             _logger.info("%sOCA contract: creating %d contracts", label, n)
-            contracts = fixture.contracts(env, partners)
+            journal = fixture.new_journal(env, "OCA")
+            contracts = fixture.contracts(env, partners, journal)
+            phases.append(
+                (
+                    "oca",
+                    "OCA contract: cron_recurring_create_invoice",
+                    functools.partial(run_oca, env, fixture, contracts, args),
+                )
+            )
+        journal = fixture.new_journal(env, "ours")
+        phases.append(
+            (
+                "ours",
+                "ours: _generate_due_invoices",
+                functools.partial(
+                    run_ours,
+                    env,
+                    fixture,
+                    subs,
+                    args,
+                    journal=journal,
+                    profile=args.profile,
+                ),
+            )
+        )
+        turn = rep % len(phases)
+        for key, title, run in phases[turn:] + phases[:turn]:
             analyze(env, args)
-            _logger.info("%sOCA contract: cron_recurring_create_invoice", label)
-            runs["oca"].append(run_oca(env, fixture, contracts, args))
+            _logger.info("%s%s", label, title)
+            runs[key].append(run())
     return {key: median_run(values) for key, values in runs.items() if values}
 
 
 def scaling(env, fixture, args):
-    """Ours for each N; after each, unless --skip-ceiling, the ceiling on up to
-    PROBE of the same invoices: the bare cost of an invoice at that database
-    size, since Odoo's own cost per invoice grows with the journal."""
+    """Ours for each N and, unless --skip-ceiling, before it the ceiling on the
+    same N invoices: Odoo's own cost per invoice grows with the journal, so
+    time per invoice is only flat relative to it. Each run has its own journal.
+    """
     results = []
     for n in args.scaling:
-        runs, probes = [], []
+        runs, ceilings = [], []
         for __ in range(args.repeat):
             _logger.info("scaling N=%d: creating customers and subscriptions", n)
             subs = fixture.subscriptions(env, fixture.partners(env, n))
-            analyze(env, args)
-            _logger.info("scaling N=%d: _generate_due_invoices", n)
-            runs.append(run_ours(env, fixture, subs, args, name=f"ours N={n}"))
             if not args.skip_ceiling:
-                sample = subs[:PROBE]
-                _logger.info("scaling N=%d: ceiling on %d", n, len(sample))
-                vals_list = ceiling_vals(fixture, sample)
-                probes.append(
+                journal = fixture.new_journal(env, "ceiling")
+                vals_list = ceiling_vals(fixture, subs, journal)
+                analyze(env, args)
+                _logger.info("scaling N=%d: ceiling", n)
+                ceilings.append(
                     run_ceiling(
-                        env,
-                        vals_list,
-                        args,
-                        args.batch_size,
-                        f"  ceiling {len(sample)}",
+                        env, vals_list, args, args.batch_size, f"  ceiling N={n}"
                     )
                 )
+            journal = fixture.new_journal(env, "ours")
+            analyze(env, args)
+            _logger.info("scaling N=%d: _generate_due_invoices", n)
+            runs.append(
+                run_ours(env, fixture, subs, args, name=f"ours N={n}", journal=journal)
+            )
             env.invalidate_all()
         results.append(median_run(runs))
-        if probes:
-            results.append(median_run(probes))
+        if ceilings:
+            results.append(median_run(ceilings))
     return results
 
 
@@ -749,9 +832,13 @@ def header(args, title):
     mode = "one transaction" if args.single_transaction else "commit per batch"
     memory = "tracemalloc (slows the run)" if args.tracemalloc else "RSS"
     repeat = f", median of {args.repeat}" if args.repeat > 1 else ""
+    context = ", ".join(
+        f"{key}={value}" for key, value in ceiling_context(args).items()
+    )
     return (
         f"\nsubscription_billing {title}  batch={args.batch_size} "
-        f"({mode}, warm-up {args.warmup}{repeat}, memory: {memory})"
+        f"({mode}, warm-up {args.warmup}{repeat}, memory: {memory})\n"
+        f"ceiling context: {context}"
     )
 
 
@@ -856,6 +943,11 @@ def parse_args(argv=None):
         "--ceiling-single",
         action="store_true",
         help="also time the ceiling as one account.move.create of all N",
+    )
+    parser.add_argument(
+        "--ceiling-default-context",
+        action="store_true",
+        help="ceiling: Odoo's default create context instead of the addon's",
     )
     parser.add_argument(
         "--scaling",
