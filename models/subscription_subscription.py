@@ -177,6 +177,10 @@ class SubscriptionSubscription(models.Model):
     invoiced_until = fields.Date(
         readonly=True, copy=False, help="Last day covered by an invoice."
     )
+    is_invoice_due = fields.Boolean(
+        compute="_compute_is_invoice_due",
+        help="A period is due today or earlier and not yet invoiced.",
+    )
     commitment_end_date = fields.Date(
         compute="_compute_commitment_end_date",
         help="The subscription cannot end before this day.",
@@ -309,6 +313,17 @@ class SubscriptionSubscription(models.Model):
                 - timedelta(days=1)
                 if plan.commitment_interval and sub.date_start
                 else False
+            )
+
+    @api.depends("state", "next_invoice_date")
+    @api.depends_context("tz")
+    def _compute_is_invoice_due(self):
+        today = fields.Date.context_today(self)
+        for sub in self:
+            sub.is_invoice_due = bool(
+                sub.state in BILLABLE_STATES
+                and sub.next_invoice_date
+                and sub.next_invoice_date <= today
             )
 
     @api.depends("period_ids.invoice_id")

@@ -252,7 +252,9 @@ class TestRecurringInvoicing(SubscriptionCommon):
     def test_invoice_now_and_wizard(self):
         sub = self._create_subscription()
         sub.action_start()
+        self.assertTrue(sub.is_invoice_due)
         action = sub.with_user(self.billing_user).action_invoice_now()
+        self.assertFalse(sub.is_invoice_due)
         self.assertEqual(action["res_id"], self._invoices(sub).id)
         with self.assertRaisesRegex(UserError, "Nothing is due today"):
             sub.action_invoice_now()
