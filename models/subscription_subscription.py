@@ -753,12 +753,17 @@ class SubscriptionSubscription(models.Model):
         return moves
 
     @api.model
-    def _due_domain_sql(self, up_to, skipped):
+    def _due_domain_sql(self, up_to, skipped, alias="subscription_subscription"):
+        """Subscriptions due by ``up_to``, except the ``skipped`` ids."""
         return SQL(
-            "state IN %s AND next_invoice_date <= %s AND id != ALL(%s)",
-            BILLABLE_STATES,
-            up_to,
-            skipped or [0],
+            "%(state)s IN %(states)s AND %(date)s <= %(up_to)s "
+            "AND %(id)s != ALL(%(skip)s)",
+            state=SQL.identifier(alias, "state"),
+            states=BILLABLE_STATES,
+            date=SQL.identifier(alias, "next_invoice_date"),
+            up_to=up_to,
+            id=SQL.identifier(alias, "id"),
+            skip=list(skipped) or [0],
         )
 
     @api.model
@@ -802,16 +807,12 @@ class SubscriptionSubscription(models.Model):
                     """
                     SELECT s.id FROM subscription_subscription s
                       JOIN res_partner p ON p.id = s.partner_invoice_id
-                     WHERE %s AND s.id != ALL(%s)
+                     WHERE %s
                        AND COALESCE(p.commercial_partner_id, p.id) = ANY(%s)
                        FOR UPDATE OF s SKIP LOCKED
                     """,
-                    SQL(
-                        "s.state IN %s AND s.next_invoice_date <= %s",
-                        BILLABLE_STATES,
-                        up_to,
-                    ),
-                    subs.ids,
+                    # Not the failed ones of this run either: they would fail again.
+                    self._due_domain_sql(up_to, [*skipped, *subs.ids], alias="s"),
                     consolidating.ids,
                 )
             )
@@ -1140,13 +1141,9 @@ class SubscriptionSubscription(models.Model):
         if not ended:
             return
         reason = self.env.ref("subscription_billing.close_reason_term_ended")
-        for sub in ended:
-            sub.write(
-                {
-                    "state": "closed",
-                    "close_reason_id": sub.close_reason_id.id or reason.id,
-                }
-            )
+        without_reason = ended.filtered(lambda s: not s.close_reason_id)
+        without_reason.close_reason_id = reason
+        ended.state = "closed"
 
 
 class BillingResult:
