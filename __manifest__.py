@@ -12,7 +12,7 @@
     "development_status": "Alpha",
     "application": True,
     "installable": True,
-    "depends": ["account", "portal"],
+    "depends": ["account", "portal", "uom"],
     "data": [
         "security/subscription_billing_security.xml",
         "security/ir.model.access.csv",
@@ -22,6 +22,9 @@
         "data/ir_cron_data.xml",
         "wizards/subscription_invoice_wizard_views.xml",
         "wizards/subscription_close_wizard_views.xml",
+        "wizards/subscription_preview_wizard_views.xml",
+        "wizards/subscription_option_wizard_views.xml",
+        "views/subscription_metric_views.xml",
         "views/subscription_plan_views.xml",
         "views/subscription_subscription_views.xml",
         "views/subscription_period_views.xml",

@@ -18,12 +18,24 @@ class AccountMove(models.Model):
         search="_search_subscription_ids",
     )
     subscription_count = fields.Integer(compute="_compute_subscription_ids")
+    subscription_usage_charge_ids = fields.Many2many(
+        "subscription.usage.charge",
+        compute="_compute_subscription_usage_charge_ids",
+        string="Rated Usage",
+    )
 
     @api.depends("subscription_period_ids")
     def _compute_subscription_ids(self):
         for move in self:
             move.subscription_ids = move.subscription_period_ids.subscription_id
             move.subscription_count = len(move.subscription_ids)
+
+    @api.depends("subscription_period_ids.usage_charge_ids")
+    def _compute_subscription_usage_charge_ids(self):
+        for move in self:
+            move.subscription_usage_charge_ids = (
+                move.subscription_period_ids.usage_charge_ids
+            )
 
     def _search_subscription_ids(self, operator, value):
         return [("subscription_period_ids.subscription_id", operator, value)]
@@ -36,18 +48,21 @@ class AccountMove(models.Model):
             return
         earliest = {}
         for period in periods:
-            sub = period.subscription_id
-            earliest[sub] = min(
-                period.period_start, earliest.get(sub, period.period_start)
+            key = (period.subscription_id, period.kind)
+            earliest[key] = min(
+                period.period_start, earliest.get(key, period.period_start)
             )
+        # Their usage events become unbilled again (charge_id is set null).
         periods.unlink()
-        for sub, start in earliest.items():
+        for (sub, kind), start in earliest.items():
             sub = sub.with_env(self.env)
-            if sub.invoiced_until and sub.invoiced_until >= start:
-                sub.invoiced_until = (
+            field = "invoiced_until" if kind == "service" else "usage_invoiced_until"
+            if sub[field] and sub[field] >= start:
+                sub[field] = (
                     start - timedelta(days=1) if start > sub._billing_start() else False
                 )
-            sub._update_next_invoice_date()
+        for sub in {sub for sub, __ in earliest}:
+            sub.with_env(self.env)._update_next_invoice_date()
 
     def action_view_subscriptions(self):
         self.ensure_one()

@@ -27,3 +27,15 @@ class AccountMoveLine(models.Model):
         copy=False,
         help="Days of the whole period; billed days below it mean a prorated line.",
     )
+    subscription_usage_charge_ids = fields.One2many(
+        "subscription.usage.charge",
+        "invoice_line_id",
+        string="Rated Usage",
+        readonly=True,
+    )
+    subscription_usage_details = fields.Json(
+        string="Usage Computation",
+        readonly=True,
+        copy=False,
+        help="How the usage line was computed, tier by tier.",
+    )

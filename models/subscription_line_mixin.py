@@ -1,6 +1,54 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from decimal import Decimal
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..core import rating
+
+CHARGE_MODEL_SELECTION = [
+    ("standard", "Standard (per unit)"),
+    ("graduated", "Graduated tiers"),
+    ("volume", "Volume tiers"),
+    ("package", "Package"),
+    ("percentage", "Percentage"),
+    ("graduated_percentage", "Graduated percentage"),
+]
+TIERED_MODELS = ("graduated", "volume", "graduated_percentage")
+PRICING_FIELDS = (
+    "line_type",
+    "metric_id",
+    "charge_model",
+    "usage_unit_price",
+    "package_size",
+    "package_price",
+    "free_units",
+    "rate_percent",
+    "fixed_fee",
+    "free_transactions",
+    "free_amount",
+    "transaction_min_amount",
+    "transaction_max_amount",
+    "included_units",
+    "carry_over",
+    "carry_over_cap",
+    "carry_over_expiry",
+    "min_amount",
+    "max_amount",
+)
+
+
+def _d(value):
+    """A float read from the database as the Decimal it was written as."""
+    return clean_decimal(Decimal(repr(value or 0.0)))
+
+
+def clean_decimal(number):
+    """``1000.000`` as ``1000``, ``0.050`` as ``0.05``: no meaningless zeros."""
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
 
 
 class SubscriptionLineMixin(models.AbstractModel):
@@ -42,6 +90,54 @@ class SubscriptionLineMixin(models.AbstractModel):
         string="Amount per Period", compute="_compute_price_subtotal"
     )
 
+    line_type = fields.Selection(
+        [("fixed", "Recurring"), ("usage", "Usage")],
+        required=True,
+        default="fixed",
+        help="Recurring: a price per period. Usage: the metric's usage of the "
+        "period, rated by the charge model and billed in arrears.",
+    )
+    metric_id = fields.Many2one("subscription.metric", check_company=True)
+    charge_model = fields.Selection(CHARGE_MODEL_SELECTION, default="standard")
+    usage_unit_price = fields.Float(
+        string="Price per Unit", digits=(20, 8), help="Standard charge model."
+    )
+    package_size = fields.Float(digits=(20, 6), default=1.0)
+    package_price = fields.Float(digits=(20, 8))
+    free_units = fields.Float(digits=(20, 6), help="Package: the first units are free.")
+    rate_percent = fields.Float(string="Rate (%)", digits=(12, 6))
+    fixed_fee = fields.Float(
+        string="Fee per Transaction", digits=(20, 8), help="Percentage charge model."
+    )
+    free_transactions = fields.Integer()
+    free_amount = fields.Float(digits=(20, 6))
+    transaction_min_amount = fields.Float(
+        string="Minimum per Transaction", digits=(20, 8), help="0: no minimum."
+    )
+    transaction_max_amount = fields.Float(
+        string="Maximum per Transaction", digits=(20, 8), help="0: no maximum."
+    )
+    included_units = fields.Float(
+        digits=(20, 6), help="Allowance: units included in each period, not billed."
+    )
+    carry_over = fields.Boolean(
+        help="Unused included units roll over to the next periods, used oldest first."
+    )
+    carry_over_cap = fields.Float(
+        digits=(20, 6), help="Largest balance carried over; 0: no cap."
+    )
+    carry_over_expiry = fields.Integer(
+        string="Carry-over Expiry (periods)",
+        help="Periods during which carried units stay usable; 0: they never expire.",
+    )
+    min_amount = fields.Monetary(
+        string="Minimum per Period", help="The usage of a period costs at least this."
+    )
+    max_amount = fields.Monetary(
+        string="Maximum per Period",
+        help="The usage of a period costs at most this; 0: none.",
+    )
+
     _quantity_positive = models.Constraint(
         "CHECK(quantity >= 0)", "The quantity of a recurring line cannot be negative."
     )
@@ -67,10 +163,113 @@ class SubscriptionLineMixin(models.AbstractModel):
                     fields.Date.context_today(line),
                 )
 
-    @api.depends("quantity", "price_unit", "discount", "currency_id")
+    @api.depends("quantity", "price_unit", "discount", "currency_id", "line_type")
     def _compute_price_subtotal(self):
         for line in self:
+            if line.line_type == "usage":
+                line.price_subtotal = 0.0
+                continue
             amount = line.quantity * line.price_unit * (1 - line.discount / 100.0)
             line.price_subtotal = (
                 line.currency_id.round(amount) if line.currency_id else amount
             )
+
+    # ------------------------------------------------------------------
+    # Usage pricing
+    # ------------------------------------------------------------------
+
+    def _get_pricing(self):
+        """``(charge model, properties)`` for the pure rating engine."""
+        self.ensure_one()
+        model = self.charge_model or "standard"
+        if model == "standard":
+            return model, {"unit_price": _d(self.usage_unit_price)}
+        if model == "package":
+            return model, {
+                "package_size": _d(self.package_size),
+                "package_price": _d(self.package_price),
+                "free_units": _d(self.free_units),
+            }
+        if model == "percentage":
+            properties = {"rate": _d(self.rate_percent)}
+            if self.fixed_fee:
+                properties["fixed_fee"] = _d(self.fixed_fee)
+            if self.free_transactions:
+                properties["free_transactions"] = self.free_transactions
+            if self.free_amount:
+                properties["free_amount"] = _d(self.free_amount)
+            if self.transaction_min_amount:
+                properties["per_transaction_min_amount"] = _d(
+                    self.transaction_min_amount
+                )
+            if self.transaction_max_amount:
+                properties["per_transaction_max_amount"] = _d(
+                    self.transaction_max_amount
+                )
+            return model, properties
+        price_key = "rate" if model == "graduated_percentage" else "unit_price"
+        tiers = self.tier_ids.sorted(lambda t: (t.sequence, t.from_units, t.id))
+        last = len(tiers)
+        return model, {
+            "tiers": [
+                {
+                    "from": _d(tier.from_units),
+                    "to": None
+                    if number == last and not tier.to_units
+                    else _d(tier.to_units),
+                    price_key: _d(tier[price_key]),
+                    "flat_fee": _d(tier.flat_fee),
+                }
+                for number, tier in enumerate(tiers, 1)
+            ]
+        }
+
+    def _rate_usage(self, units, transactions=None, included=None):
+        """Rate ``units`` with this line's pricing: a :class:`RatingResult`."""
+        self.ensure_one()
+        model, properties = self._get_pricing()
+        return rating.rate(
+            model,
+            units,
+            properties,
+            transactions=transactions if model in ("percentage",) else None,
+            included_units=_d(self.included_units) if included is None else included,
+            min_amount=_d(self.min_amount) if self.min_amount else None,
+            max_amount=_d(self.max_amount) if self.max_amount else None,
+        )
+
+    def _check_usage_pricing(self):
+        """Raise a ValidationError naming what is wrong with a usage line."""
+        for line in self.filtered(lambda line: line.line_type == "usage"):
+            name = line.name or line.product_id.display_name or ""
+            if not line.metric_id:
+                raise ValidationError(
+                    self.env._(
+                        "Usage line %(line)s: choose the billable metric it rates.",
+                        line=name,
+                    )
+                )
+            if line.charge_model in TIERED_MODELS and not line.tier_ids:
+                raise ValidationError(
+                    self.env._(
+                        "Usage line %(line)s: the %(model)s charge model needs tiers.",
+                        line=name,
+                        model=line.charge_model,
+                    )
+                )
+            if line.carry_over_cap < 0 or line.carry_over_expiry < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Usage line %(line)s: the carry-over cap and expiry cannot "
+                        "be negative.",
+                        line=name,
+                    )
+                )
+            try:
+                model, properties = line._get_pricing()
+                rating.validate(model, properties)
+                line._rate_usage(0)
+            except rating.RatingError as error:
+                raise ValidationError(
+                    self.env._("Usage line %(line)s: %(error)s", line=name, error=error)
+                ) from None

@@ -7,7 +7,7 @@ class SubscriptionPeriod(models.Model):
     """One billed period of a subscription.
 
     The row is the proof that a period was invoiced: ``UNIQUE(subscription_id,
-    period_start)`` makes a second invoice for the same period impossible,
+    kind, period_start)`` makes a second invoice for the same period impossible,
     whatever retries, crashes or concurrent workers do.
     """
 
@@ -27,6 +27,14 @@ class SubscriptionPeriod(models.Model):
         related="subscription_id.company_id", store=True, index=True
     )
     partner_id = fields.Many2one(related="subscription_id.partner_id")
+    kind = fields.Selection(
+        [("service", "Service"), ("usage", "Usage")],
+        required=True,
+        default="service",
+        readonly=True,
+        help="Service: the recurring lines of the period. Usage: the usage of "
+        "the period, rated once it has ended.",
+    )
     period_start = fields.Date(required=True, readonly=True)
     period_end = fields.Date(required=True, readonly=True)
     invoice_date = fields.Date(readonly=True)
@@ -44,8 +52,12 @@ class SubscriptionPeriod(models.Model):
     )
     currency_id = fields.Many2one(related="invoice_id.company_currency_id")
 
+    usage_charge_ids = fields.One2many(
+        "subscription.usage.charge", "period_id", string="Rated Usage", readonly=True
+    )
+
     _subscription_period_unique = models.Constraint(
-        "UNIQUE(subscription_id, period_start)",
+        "UNIQUE(subscription_id, kind, period_start)",
         "This period of the subscription is already invoiced.",
     )
     _period_dates = models.Constraint(

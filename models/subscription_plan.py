@@ -130,6 +130,28 @@ class SubscriptionPlan(models.Model):
         help="Journal of the invoices; the company's first sales journal when empty.",
     )
     line_ids = fields.One2many("subscription.plan.line", "plan_id", copy=True)
+    late_usage_policy = fields.Selection(
+        [
+            ("next", "Bill on the next invoice"),
+            ("refuse", "Refuse"),
+        ],
+        string="Late Usage",
+        required=True,
+        default="next",
+        help="Usage events that arrive for a period already invoiced: billed on "
+        "the next invoice as a separate, dated line, or refused.",
+    )
+    minimum_spend = fields.Monetary(
+        string="Minimum Usage Spend",
+        help="Usage billed for a period is at least this: when it falls short, "
+        "a true-up line adds the difference.",
+    )
+    minimum_spend_product_id = fields.Many2one(
+        "product.product",
+        string="True-up Product",
+        check_company=True,
+        help="Product of the true-up line; the first usage line's product when empty.",
+    )
     subscription_ids = fields.One2many("subscription.subscription", "plan_id")
     subscription_count = fields.Integer(compute="_compute_subscription_count")
     recurring_amount = fields.Monetary(
@@ -153,10 +175,14 @@ class SubscriptionPlan(models.Model):
         for plan in self:
             plan.subscription_count = counts.get(plan, 0)
 
-    @api.depends("line_ids.price_subtotal")
+    @api.depends("line_ids.price_subtotal", "line_ids.is_optional")
     def _compute_recurring_amount(self):
         for plan in self:
-            plan.recurring_amount = sum(plan.line_ids.mapped("price_subtotal"))
+            plan.recurring_amount = sum(
+                plan.line_ids.filtered(lambda line: not line.is_optional).mapped(
+                    "price_subtotal"
+                )
+            )
 
     @api.depends("billing_interval", "billing_unit")
     def _compute_billing_period_label(self):

@@ -1,6 +1,8 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import Command, api, fields, models
+
+from .subscription_line_mixin import PRICING_FIELDS
 
 
 class SubscriptionPlanLine(models.Model):
@@ -15,14 +17,34 @@ class SubscriptionPlanLine(models.Model):
     company_id = fields.Many2one(related="plan_id.company_id", store=True)
     currency_id = fields.Many2one(related="plan_id.currency_id")
     name = fields.Char(translate=True)
+    tier_ids = fields.One2many(
+        "subscription.pricing.tier", "plan_line_id", string="Tiers", copy=True
+    )
+    is_optional = fields.Boolean(
+        string="Optional",
+        help="A paid option or add-on: not on new subscriptions by default; "
+        "staff add it to a subscription with Add an Option.",
+    )
+
+    @api.constrains(*PRICING_FIELDS, "tier_ids")
+    def _check_pricing(self):
+        self._check_usage_pricing()
 
     def _prepare_subscription_line_vals(self):
         self.ensure_one()
-        return {
+        vals = {
             "sequence": self.sequence,
             "product_id": self.product_id.id,
             "name": self.name,
             "quantity": self.quantity,
             "price_unit": self.price_unit,
             "discount": self.discount,
+            "plan_line_id": self.id,
+            "tier_ids": [
+                Command.create(tier_vals)
+                for tier_vals in self.tier_ids._prepare_copy_vals()
+            ],
         }
+        for name in PRICING_FIELDS:
+            vals[name] = self[name].id if name == "metric_id" else self[name]
+        return vals

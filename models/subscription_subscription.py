@@ -3,12 +3,18 @@
 import logging
 from collections import defaultdict
 from datetime import timedelta
+from decimal import Decimal
+
+from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, formatLang
 
-from ..core import periods
+from ..core import allowance, periods, rating
+from ..core.periods import ARREARS, ONE_DAY
+from ..core.rating.base import fmt_money, fmt_units
+from .subscription_line_mixin import clean_decimal
 
 _logger = logging.getLogger(__name__)
 
@@ -177,6 +183,22 @@ class SubscriptionSubscription(models.Model):
     invoiced_until = fields.Date(
         readonly=True, copy=False, help="Last day covered by an invoice."
     )
+    usage_invoiced_until = fields.Date(
+        readonly=True, copy=False, help="Last day whose usage is invoiced."
+    )
+    has_usage = fields.Boolean(
+        compute="_compute_has_usage", help="Some lines bill usage."
+    )
+    usage_ids = fields.One2many("subscription.usage", "subscription_id", readonly=True)
+    usage_count = fields.Integer(compute="_compute_usage_count")
+    usage_charge_ids = fields.One2many(
+        "subscription.usage.charge", "subscription_id", readonly=True
+    )
+    next_invoice_preview = fields.Html(
+        compute="_compute_next_invoice_preview",
+        sanitize=False,
+        help="What the next invoice would contain now (nothing is written).",
+    )
     is_invoice_due = fields.Boolean(
         compute="_compute_is_invoice_due",
         help="A period is due today or earlier and not yet invoiced.",
@@ -231,6 +253,7 @@ class SubscriptionSubscription(models.Model):
                 sub.line_ids = [Command.clear()] + [
                     Command.create(line._prepare_subscription_line_vals())
                     for line in sub.plan_id.line_ids
+                    if not line.is_optional
                 ]
 
     @api.depends("plan_id")
@@ -325,6 +348,25 @@ class SubscriptionSubscription(models.Model):
                 and sub.next_invoice_date
                 and sub.next_invoice_date <= today
             )
+
+    @api.depends("line_ids.line_type")
+    def _compute_has_usage(self):
+        for sub in self:
+            sub.has_usage = any(line.line_type == "usage" for line in sub.line_ids)
+
+    def _compute_usage_count(self):
+        counts = dict(
+            self.env["subscription.usage"]._read_group(
+                [("subscription_id", "in", self.ids)], ["subscription_id"], ["__count"]
+            )
+        )
+        for sub in self:
+            sub.usage_count = counts.get(sub, 0)
+
+    @api.depends_context("tz")
+    def _compute_next_invoice_preview(self):
+        for sub in self:
+            sub.next_invoice_preview = sub._render_preview()
 
     @api.depends("period_ids.invoice_id")
     def _compute_invoice_ids(self):
@@ -641,13 +683,23 @@ class SubscriptionSubscription(models.Model):
             schedule = sub.state in BILLABLE_STATES and sub._get_schedule(
                 open_ended=sub._renews()
             )
-            sub.next_invoice_date = (
+            if not schedule:
+                sub.next_invoice_date = False
+                continue
+            dates = [
                 schedule.next_due_date(
                     sub.plan_id.billing_timing, sub._next_unbilled_day()
-                )
-                if schedule
-                else False
-            )
+                ),
+                sub.has_usage
+                and schedule.next_due_date(ARREARS, sub._next_usage_day()),
+            ]
+            sub.next_invoice_date = min((d for d in dates if d), default=False)
+
+    def _next_usage_day(self):
+        self.ensure_one()
+        if self.usage_invoiced_until:
+            return self.usage_invoiced_until + timedelta(days=1)
+        return self._billing_start()
 
     def _check_billable(self):
         """Raise a UserError naming what prevents invoicing this subscription."""
@@ -685,7 +737,7 @@ class SubscriptionSubscription(models.Model):
         """Scheduled action: invoice every due period, in committed batches.
 
         Safe to run on several workers at once: each batch claims its
-        subscriptions with ``FOR UPDATE SKIP LOCKED``, and the uniqueness of
+        subscriptions with ``FOR NO KEY UPDATE SKIP LOCKED``, and the uniqueness of
         (subscription, period start) makes a second invoice impossible.
         """
         self._generate_due_invoices(
@@ -791,7 +843,7 @@ class SubscriptionSubscription(models.Model):
                  WHERE %s
                  ORDER BY next_invoice_date, partner_invoice_id, id
                  LIMIT %s
-                   FOR UPDATE SKIP LOCKED
+                   FOR NO KEY UPDATE SKIP LOCKED
                 """,
                 self._due_domain_sql(up_to, skipped),
                 limit,
@@ -809,7 +861,7 @@ class SubscriptionSubscription(models.Model):
                       JOIN res_partner p ON p.id = s.partner_invoice_id
                      WHERE %s
                        AND COALESCE(p.commercial_partner_id, p.id) = ANY(%s)
-                       FOR UPDATE OF s SKIP LOCKED
+                       FOR NO KEY UPDATE OF s SKIP LOCKED
                     """,
                     # Not the failed ones of this run either: they would fail again.
                     self._due_domain_sql(up_to, [*skipped, *subs.ids], alias="s"),
@@ -827,7 +879,7 @@ class SubscriptionSubscription(models.Model):
         rows = self.env.execute_query(
             SQL(
                 "SELECT id FROM subscription_subscription WHERE id = ANY(%s) "
-                "FOR UPDATE SKIP LOCKED",
+                "FOR NO KEY UPDATE SKIP LOCKED",
                 self.ids,
             )
         )
@@ -877,14 +929,31 @@ class SubscriptionSubscription(models.Model):
     def _prepare_billing(self, up_to, isolate):
         """Invoice groups for the due periods: ``(groups, failed, progress)``.
 
-        ``progress`` maps each subscription to the last day its due periods
-        cover (billed now or already billed) and its renewed end date.
+        A group is one invoice: its service periods, its usage periods (usage
+        is due the day after its period ends, on the invoice of that date)
+        and its lines. ``progress`` maps each subscription to the last day its
+        due service and usage periods cover (billed now or already billed) and
+        its renewed end date.
         """
         existing = self._billed_period_starts()
         progress = {}
         buckets = {}
         failed = self.browse()
         journals = {}
+
+        def bucket_for(sub, invoice_date, journal):
+            key = sub._invoice_grouping_key(invoice_date, journal)
+            return buckets.setdefault(
+                key,
+                {
+                    "subscriptions": self.browse(),
+                    "periods": [],
+                    "usage_periods": [],
+                    "charges": [],
+                    "move_vals": sub._prepare_invoice_vals(invoice_date, journal),
+                },
+            )
+
         for sub in self:
             try:
                 sub._check_billable()
@@ -895,64 +964,79 @@ class SubscriptionSubscription(models.Model):
                 journal = journals.get(sub.plan_id.id)
                 if journal is None:
                     journal = journals[sub.plan_id.id] = sub.plan_id._get_sale_journal()
+                timing = sub.plan_id.billing_timing
+                state = {"until": None, "usage_until": None, "renewed_end": renewed_end}
                 for period in schedule.due_periods(
-                    sub.plan_id.billing_timing, up_to, sub._next_unbilled_day()
+                    timing, up_to, sub._next_unbilled_day()
                 ):
-                    progress[sub] = {"until": period.end, "renewed_end": renewed_end}
-                    if (sub.id, period.start) in existing:
+                    progress[sub] = state
+                    state["until"] = period.end
+                    if (sub.id, "service", period.start) in existing:
                         continue
-                    key = sub._invoice_grouping_key(period, journal)
-                    bucket = buckets.setdefault(
-                        key,
-                        {
-                            "subscriptions": self.browse(),
-                            "periods": [],
-                            "move_vals": sub._prepare_invoice_vals(period, journal),
-                        },
-                    )
+                    bucket = bucket_for(sub, period.due_date(timing), journal)
                     bucket["subscriptions"] |= sub
                     bucket["periods"].append((sub, period))
                     bucket["move_vals"]["invoice_line_ids"] += [
                         Command.create(vals)
                         for vals in sub._prepare_invoice_line_vals(period)
                     ]
+                if not sub.has_usage:
+                    continue
+                for period in schedule.due_periods(
+                    ARREARS, up_to, sub._next_usage_day()
+                ):
+                    progress[sub] = state
+                    state["usage_until"] = period.end
+                    if (sub.id, "usage", period.start) in existing:
+                        continue
+                    bucket = bucket_for(sub, period.due_date(ARREARS), journal)
+                    bucket["subscriptions"] |= sub
+                    bucket["usage_periods"].append((sub, period))
             except (UserError, ValidationError, periods.PeriodError) as error:
                 if not isolate:
                     raise
                 failed |= sub._record_billing_error(error)
+        failed |= self._rate_usage_periods(
+            [bucket for bucket in buckets.values() if bucket["usage_periods"]],
+            isolate,
+        )
         # Drop the groups of failed subscriptions (a consolidated invoice is
         # written whole or not at all).
+        for bucket in buckets.values():
+            if bucket["subscriptions"] & failed:
+                failed |= bucket["subscriptions"]
         groups = [
             bucket
             for bucket in buckets.values()
             if not bucket["subscriptions"] & failed
         ]
-        for bucket in buckets.values():
-            if bucket["subscriptions"] & failed:
-                failed |= bucket["subscriptions"]
         return groups, failed, progress
 
     def _billed_period_starts(self):
-        """(subscription, period start) already billed after the billed-until day."""
+        """(subscription, kind, start) billed after the billed-until days."""
         if not self:
             return set()
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT p.subscription_id, p.period_start
+                SELECT p.subscription_id, p.kind, p.period_start
                   FROM subscription_period p
                   JOIN subscription_subscription s ON s.id = p.subscription_id
                  WHERE s.id = ANY(%s)
-                   AND (s.invoiced_until IS NULL OR p.period_start > s.invoiced_until)
+                   AND CASE WHEN p.kind = 'usage'
+                            THEN s.usage_invoiced_until IS NULL
+                                 OR p.period_start > s.usage_invoiced_until
+                            ELSE s.invoiced_until IS NULL
+                                 OR p.period_start > s.invoiced_until
+                       END
                 """,
                 self.ids,
             )
         )
-        return {(sub_id, start) for sub_id, start in rows}
+        return {(sub_id, kind, start) for sub_id, kind, start in rows}
 
-    def _invoice_grouping_key(self, period, journal):
+    def _invoice_grouping_key(self, invoice_date, journal):
         self.ensure_one()
-        invoice_date = period.due_date(self.plan_id.billing_timing)
         customer = self.partner_invoice_id.commercial_partner_id
         if customer.subscription_consolidate_invoices:
             return (
@@ -966,9 +1050,387 @@ class SubscriptionSubscription(models.Model):
                 journal.id,
                 self.plan_id.invoice_policy,
             )
-        return ("single", self.id, period.start)
+        return ("single", self.id, invoice_date)
 
-    def _prepare_invoice_vals(self, period, journal):
+    # ------------------------------------------------------------------
+    # Business methods: usage rating
+    # ------------------------------------------------------------------
+
+    def _rate_usage_periods(self, buckets, isolate):
+        """Rate the usage periods of ``buckets``; add their lines; return failures.
+
+        Aggregation runs in SQL for the whole batch (one query per metric);
+        rating calls the pure engine; allowances roll over from the last
+        rated period. Usage that arrived after its period was invoiced (late)
+        is re-rated with the first usage period billed now.
+        """
+        failed = self.browse()
+        if not buckets:
+            return failed
+        items = []  # (bucket, sub, period, line, start, end, late)
+        first_period = {}
+        for bucket in buckets:
+            for sub, period in bucket["usage_periods"]:
+                first_period.setdefault(sub, (bucket, period))
+                for line in sub.line_ids.filtered(lambda l: l.line_type == "usage"):
+                    items.append(
+                        (bucket, sub, period, line, period.start, period.end, False)
+                    )
+        for sub, (bucket, period), start, end in self._late_usage_periods(first_period):
+            for line in sub.line_ids.filtered(lambda l: l.line_type == "usage"):
+                items.append((bucket, sub, period, line, start, end, True))
+        quantities = self.env["subscription.usage"]._aggregate(
+            [
+                (
+                    item[1],
+                    item[3].metric_id,
+                    item[4],
+                    item[5],
+                    item[3].charge_model == "percentage",
+                )
+                for item in items
+            ]
+        )
+        history = self._usage_history([item for item in items if item[6]])
+        carried = self._carried_allowances(self.line_ids)
+        charges_of = defaultdict(list)
+        for index, item in enumerate(items):
+            bucket, sub, period, line, start, end, late = item
+            if sub in failed:
+                continue
+            try:
+                if late:
+                    charge = sub._rate_late_usage(
+                        line, start, end, quantities[index], history
+                    )
+                    if charge is None:
+                        continue
+                else:
+                    charge = sub._rate_period_usage(
+                        line, start, end, quantities[index], carried
+                    )
+            except (
+                rating.RatingError,
+                allowance.AllowanceError,
+                ValidationError,
+            ) as error:
+                if not isolate:
+                    raise ValidationError(
+                        self.env._(
+                            "Subscription %(sub)s, usage line %(line)s: %(error)s",
+                            sub=sub.display_name,
+                            line=line.name,
+                            error=error,
+                        )
+                    ) from None
+                failed |= sub._record_billing_error(
+                    self.env._(
+                        "Usage line %(line)s: %(error)s", line=line.name, error=error
+                    )
+                )
+                continue
+            charge["period"] = period
+            charges_of[(id(bucket), sub, period.start)].append(charge)
+        for bucket in buckets:
+            for sub, period in bucket["usage_periods"]:
+                if sub in failed:
+                    continue
+                charges = charges_of.get((id(bucket), sub, period.start), [])
+                bucket["charges"] += charges
+                bucket["move_vals"]["invoice_line_ids"] += [
+                    Command.create(charge["line_vals"]) for charge in charges
+                ]
+                true_up = sub._prepare_true_up_line_vals(period, charges)
+                if true_up:
+                    bucket["move_vals"]["invoice_line_ids"].append(
+                        Command.create(true_up)
+                    )
+        return failed
+
+    def _late_usage_periods(self, first_period):
+        """Usage periods with late events: ``(sub, (bucket, period), start, end)``.
+
+        Late events are the unrated events of periods already invoiced.
+        """
+        subs = self.browse([sub.id for sub in first_period if sub.usage_invoiced_until])
+        if not subs:
+            return []
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT u.subscription_id, ARRAY_AGG(DISTINCT u.timestamp::date)
+                  FROM subscription_usage u
+                  JOIN UNNEST(%s::int[], %s::timestamp[], %s::timestamp[])
+                       AS v(sub, since, until) ON u.subscription_id = v.sub
+                 WHERE u.charge_id IS NULL
+                   AND u.timestamp >= v.since AND u.timestamp < v.until
+                 GROUP BY u.subscription_id
+                """,
+                subs.ids,
+                [sub._billing_start() for sub in subs],
+                [sub.usage_invoiced_until + ONE_DAY for sub in subs],
+            )
+        )
+        result = []
+        for sub_id, days in rows:
+            sub = self.browse(sub_id)
+            schedule = sub._get_schedule(open_ended=True)
+            starts = sorted({schedule.period_at(day).start for day in days})
+            for start in starts:
+                period = schedule.period_at(start)
+                result.append((sub, first_period[sub], period.start, period.end))
+        return result
+
+    def _usage_history(self, late_items):
+        """Charges already invoiced for the periods that have late usage."""
+        if not late_items:
+            return {}
+        charges = self.env["subscription.usage.charge"].search(
+            [
+                ("subscription_line_id", "in", [item[3].id for item in late_items]),
+                ("usage_start", "in", list({item[4] for item in late_items})),
+            ],
+            order="id",
+        )
+        history = defaultdict(lambda: self.env["subscription.usage.charge"])
+        for charge in charges:
+            history[(charge.subscription_line_id.id, charge.usage_start)] |= charge
+        return history
+
+    def _carried_allowances(self, lines):
+        """Carried buckets of each usage line after its last rated period."""
+        lines = lines.filtered(
+            lambda line: line.line_type == "usage" and line.carry_over
+        )
+        if not lines:
+            return {}
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT ON (subscription_line_id)
+                       subscription_line_id, carry_buckets
+                  FROM subscription_usage_charge
+                 WHERE subscription_line_id = ANY(%s) AND NOT COALESCE(is_late, FALSE)
+                 ORDER BY subscription_line_id, usage_start DESC
+                """,
+                lines.ids,
+            )
+        )
+        return {line_id: allowance.load(buckets) for line_id, buckets in rows}
+
+    def _rate_period_usage(self, line, start, end, measured, carried):
+        """The charge of ``line`` for the period ``start``..``end``."""
+        self.ensure_one()
+        quantity = measured["quantity"]
+        buckets = carried.get(line.id, ())
+        included = clean_decimal(Decimal(repr(line.included_units or 0.0)))
+        carried_in = sum((bucket.units for bucket in buckets), Decimal(0))
+        result = line._rate_usage(
+            quantity, measured["transactions"], included=included + carried_in
+        )
+        roll = allowance.roll(
+            result.included_units_used,
+            included,
+            buckets,
+            origin=str(start),
+            carry_over=line.carry_over,
+            cap=Decimal(repr(line.carry_over_cap)) if line.carry_over_cap else None,
+            expiry=line.carry_over_expiry or None,
+        )
+        # The allowance used is all the engine took off: nothing more is billed.
+        roll = allowance.Allowance(
+            roll.included,
+            roll.carried_in,
+            roll.used,
+            roll.expired,
+            roll.carried_out,
+            quantity - roll.used,
+            roll.buckets,
+        )
+        carried[line.id] = roll.buckets
+        return self._usage_charge(line, start, end, measured, result, roll)
+
+    def _rate_late_usage(self, line, start, end, measured, history):
+        """A correcting charge for usage that came after ``start``'s invoice."""
+        self.ensure_one()
+        before = history.get((line.id, start))
+        if not before:
+            return None
+        # The stored details hold the exact figures (the float columns do not).
+        first = before.sorted("id")[0].details or {}
+        granted = first.get("allowance") or {}
+        available = clean_decimal(
+            Decimal(granted.get("included", "0")) + Decimal(granted.get("carried_in", "0"))
+        )
+        result = line._rate_usage(
+            measured["quantity"], measured["transactions"], included=available
+        )
+        billed_before = sum(
+            (Decimal((charge.details or {}).get("amount", "0")) for charge in before),
+            Decimal(0),
+        )
+        previous_quantity = Decimal(
+            (before.sorted("id")[-1].details or {}).get("quantity", "0")
+        )
+        charge = self._usage_charge(
+            line,
+            start,
+            end,
+            measured,
+            result,
+            None,
+            late={"billed_before": billed_before, "quantity_before": previous_quantity},
+        )
+        return charge
+
+    def _usage_charge(self, line, start, end, measured, result, roll, late=None):
+        """Charge values (stored) and invoice line values of a rated usage."""
+        quantum = repr(self.currency_id.rounding)
+        quantity = measured["quantity"]
+        uom = line.metric_id.uom_id.name or ""
+        explanation = result.explain()
+        amount = result.amount
+        period_label = f"{start} → {end}"
+        if late:
+            amount -= late["billed_before"]
+            explanation = self.env._(
+                "%(explain)s - %(before)s already invoiced",
+                explain=explanation,
+                before=fmt_money(late["billed_before"]),
+            )
+            name = self.env._(
+                "%(line)s — late usage %(period)s: %(quantity)s %(uom)s instead of "
+                "%(before)s — %(explain)s",
+                line=line.name,
+                period=period_label,
+                quantity=fmt_units(quantity),
+                uom=uom,
+                before=fmt_units(late["quantity_before"]),
+                explain=explanation,
+            )
+        else:
+            name = self.env._(
+                "%(line)s — %(period)s: %(quantity)s %(uom)s — %(explain)s",
+                line=line.name,
+                period=period_label,
+                quantity=fmt_units(quantity),
+                uom=uom,
+                explain=explanation,
+            )
+        rounded = periods.quantize(amount, quantum)
+        details = {
+            "metric": line.metric_id.code,
+            "period": [str(start), str(end)],
+            "events": measured["count"],
+            "quantity": str(quantity),
+            "charge_model": result.model,
+            "tiers": [
+                {
+                    "units": str(detail.units),
+                    "unit_price": str(detail.unit_price),
+                    "flat_fee": str(detail.flat_fee),
+                    "amount": str(detail.amount),
+                    "from": str(detail.from_),
+                    "to": None if detail.to is None else str(detail.to),
+                    "kind": detail.kind,
+                    "note": detail.note,
+                }
+                for detail in result.details
+            ],
+            "included_units_used": str(result.included_units_used),
+            "minimum_adjustment": str(result.minimum_adjustment),
+            "maximum_adjustment": str(result.maximum_adjustment),
+            "amount": str(amount),
+            "amount_rounded": str(rounded),
+            "explanation": explanation,
+            "late": bool(late),
+        }
+        if late:
+            details["billed_before"] = str(late["billed_before"])
+        if roll:
+            details["allowance"] = {
+                "included": str(roll.included),
+                "carried_in": str(roll.carried_in),
+                "used": str(roll.used),
+                "expired": str(roll.expired),
+                "carried_out": str(roll.carried_out),
+                "billed": str(roll.billed),
+            }
+        line_vals = {
+            "product_id": line.product_id.id,
+            "name": name,
+            "quantity": 1,
+            "price_unit": float(rounded),
+            "subscription_id": self.id,
+            "subscription_line_id": line.id,
+            "subscription_period_start": start,
+            "subscription_period_end": end,
+            "subscription_usage_details": details,
+        }
+        charge_vals = {
+            "subscription_id": self.id,
+            "subscription_line_id": line.id,
+            "metric_id": line.metric_id.id,
+            "usage_start": start,
+            "usage_end": end,
+            "is_late": bool(late),
+            "event_count": measured["count"],
+            "quantity": float(quantity),
+            "amount_exact": float(amount),
+            "amount": float(rounded),
+            "explanation": explanation,
+            "details": details,
+        }
+        if roll:
+            charge_vals.update(
+                included=float(roll.included),
+                carried_in=float(roll.carried_in),
+                allowance_used=float(roll.used),
+                expired=float(roll.expired),
+                carried_out=float(roll.carried_out),
+                billed_units=float(roll.billed),
+                carry_buckets=allowance.dump(roll.buckets),
+            )
+        else:
+            charge_vals["billed_units"] = float(quantity - result.included_units_used)
+        return {
+            "line": line,
+            "rounded": rounded,
+            "late": bool(late),
+            "line_vals": line_vals,
+            "charge_vals": charge_vals,
+        }
+
+    def _prepare_true_up_line_vals(self, period, charges):
+        """True-up line when the usage of ``period`` costs less than the minimum."""
+        self.ensure_one()
+        minimum = Decimal(repr(self.plan_id.minimum_spend or 0.0))
+        if not minimum:
+            return None
+        spent = sum(
+            (charge["rounded"] for charge in charges if not charge["late"]), Decimal(0)
+        )
+        if spent >= minimum:
+            return None
+        usage_lines = self.line_ids.filtered(lambda line: line.line_type == "usage")
+        product = self.plan_id.minimum_spend_product_id or usage_lines[:1].product_id
+        return {
+            "product_id": product.id,
+            "name": self.env._(
+                "Minimum spend true-up — %(period)s: minimum %(minimum)s, usage "
+                "%(spent)s",
+                period=f"{period.start} → {period.end}",
+                minimum=fmt_money(minimum),
+                spent=fmt_money(spent),
+            ),
+            "quantity": 1,
+            "price_unit": float(minimum - spent),
+            "subscription_id": self.id,
+            "subscription_period_start": period.start,
+            "subscription_period_end": period.end,
+        }
+
+    def _prepare_invoice_vals(self, invoice_date, journal):
         self.ensure_one()
         return {
             "move_type": "out_invoice",
@@ -976,7 +1438,7 @@ class SubscriptionSubscription(models.Model):
             "company_id": self.company_id.id,
             "currency_id": self.currency_id.id,
             "journal_id": journal.id,
-            "invoice_date": period.due_date(self.plan_id.billing_timing),
+            "invoice_date": invoice_date,
             "invoice_payment_term_id": self.payment_term_id.id,
             "fiscal_position_id": self.fiscal_position_id.id,
             "invoice_user_id": self.user_id.id,
@@ -997,7 +1459,7 @@ class SubscriptionSubscription(models.Model):
                 full=period.full_days,
             )
         vals_list = []
-        for line in self.line_ids:
+        for line in self.line_ids.filtered(lambda line: line.line_type == "fixed"):
             price, __ = periods.prorate(repr(line.price_unit), period, quantum)
             vals_list.append(
                 {
@@ -1017,29 +1479,97 @@ class SubscriptionSubscription(models.Model):
         return vals_list
 
     def _write_billing(self, groups):
-        """Create the invoices and period rows of ``groups``; return the moves."""
+        """Create the invoices, period rows and rated usage of ``groups``.
+
+        Returns the moves. A group without any line (the first period of a
+        usage-only plan billed in advance) records its periods without an
+        invoice. The usage events rated are marked with their charge, in one
+        statement, so no event is ever rated twice.
+        """
+        invoiced = [group for group in groups if group["move_vals"]["invoice_line_ids"]]
         moves = (
             self.env["account.move"]
             .with_context(**INVOICE_CREATE_CONTEXT)
-            .create([group["move_vals"] for group in groups])
+            .create([group["move_vals"] for group in invoiced])
         )
-        period_vals = [
-            {
-                "subscription_id": sub.id,
-                "period_start": period.start,
-                "period_end": period.end,
-                "invoice_date": move.invoice_date,
-                "billed_days": period.days,
-                "period_days": period.full_days,
-                "invoice_id": move.id,
-            }
-            for move, group in zip(moves, groups, strict=True)
-            for sub, period in group["periods"]
-        ]
+        move_of = {id(group): move for group, move in zip(invoiced, moves, strict=True)}
+        period_vals = []
+        for group in groups:
+            move = move_of.get(id(group))
+            invoice_date = group["move_vals"]["invoice_date"]
+            for kind, key in (("service", "periods"), ("usage", "usage_periods")):
+                for sub, period in group[key]:
+                    period_vals.append(
+                        {
+                            "subscription_id": sub.id,
+                            "kind": kind,
+                            "period_start": period.start,
+                            "period_end": period.end,
+                            "invoice_date": invoice_date,
+                            "billed_days": period.days,
+                            "period_days": period.full_days,
+                            "invoice_id": move.id if move else False,
+                        }
+                    )
         # Billed periods are written by the billing process only.
-        self.env["subscription.period"].sudo().create(period_vals)
-        self._finalize_moves(moves, groups)
+        period_rows = self.env["subscription.period"].sudo().create(period_vals)
+        self._write_usage_charges(groups, move_of, period_rows)
+        if moves:
+            self._finalize_moves(moves, invoiced)
         return moves
+
+    def _write_usage_charges(self, groups, move_of, period_rows):
+        """Store the rated usage and mark the events it rated."""
+        if not any(group["charges"] for group in groups):
+            return
+        period_id = {
+            (row.subscription_id.id, row.period_start): row.id
+            for row in period_rows
+            if row.kind == "usage"
+        }
+        charge_vals = []
+        for group in groups:
+            move = move_of.get(id(group))
+            lines = (
+                {
+                    (
+                        line.subscription_line_id.id,
+                        line.subscription_period_start,
+                    ): line.id
+                    for line in move.invoice_line_ids
+                }
+                if move
+                else {}
+            )
+            for charge in group["charges"]:
+                vals = charge["charge_vals"]
+                vals["period_id"] = period_id[
+                    (vals["subscription_id"], charge["period"].start)
+                ]
+                vals["invoice_line_id"] = lines.get(
+                    (vals["subscription_line_id"], vals["usage_start"])
+                )
+                charge_vals.append(vals)
+        charges = self.env["subscription.usage.charge"].sudo().create(charge_vals)
+        self.env.flush_all()
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE subscription_usage u SET charge_id = v.charge
+                  FROM UNNEST(%s::int[], %s::int[], %s::int[], %s::timestamp[],
+                              %s::timestamp[]) AS v(charge, sub, metric, since, until)
+                 WHERE u.subscription_id = v.sub AND u.metric_id = v.metric
+                   AND u.timestamp >= v.since AND u.timestamp < v.until
+                   AND u.charge_id IS NULL
+                """,
+                charges.ids,
+                [vals["subscription_id"] for vals in charge_vals],
+                [vals["metric_id"] for vals in charge_vals],
+                [vals["usage_start"] for vals in charge_vals],
+                [vals["usage_end"] + ONE_DAY for vals in charge_vals],
+            )
+        )
+        self.env["subscription.usage"].invalidate_model(["charge_id"])
 
     def _advance_billing(self, progress):
         """Move billed subscriptions past the periods now covered.
@@ -1048,6 +1578,7 @@ class SubscriptionSubscription(models.Model):
         are recorded, trials that reached billing become active.
         """
         by_date = defaultdict(lambda: self.browse())
+        by_usage_date = defaultdict(lambda: self.browse())
         for sub, values in progress.items():
             renewed_end = values["renewed_end"]
             if renewed_end and renewed_end != sub.date_end:
@@ -1055,10 +1586,18 @@ class SubscriptionSubscription(models.Model):
                 sub.message_post(
                     body=self.env._("Term renewed until %(end)s.", end=renewed_end)
                 )
-            if not sub.invoiced_until or values["until"] > sub.invoiced_until:
-                by_date[values["until"]] |= sub
+            until = values.get("until")
+            if until and (not sub.invoiced_until or until > sub.invoiced_until):
+                by_date[until] |= sub
+            usage_until = values.get("usage_until")
+            if usage_until and (
+                not sub.usage_invoiced_until or usage_until > sub.usage_invoiced_until
+            ):
+                by_usage_date[usage_until] |= sub
         for until, subs in by_date.items():
             subs.invoiced_until = until
+        for until, subs in by_usage_date.items():
+            subs.usage_invoiced_until = until
         touched = self.browse([sub.id for sub in progress])
         touched.filtered(lambda s: s.state == "trial").state = "active"
         touched._update_next_invoice_date()
@@ -1102,6 +1641,176 @@ class SubscriptionSubscription(models.Model):
                 end + timedelta(days=1), plan.term_interval, plan.term_unit
             ) - timedelta(days=1)
         return end
+
+    # ------------------------------------------------------------------
+    # Preview of the next invoice (dry run)
+    # ------------------------------------------------------------------
+
+    def preview_next_invoice(self):
+        """What the next invoice would contain now; writes nothing (API).
+
+        Returns a dict: ``invoice_date``, ``currency``, ``lines`` (description,
+        quantity, unit price, discount, subtotal, taxes), ``usage`` (rated
+        usage with its allowance and details), ``amount_untaxed``,
+        ``amount_tax`` and ``amount_total``; usage is counted up to now.
+        """
+        self.ensure_one()
+        self.check_access("read")
+        result = {
+            "subscription": self.name,
+            "invoice_date": False,
+            "currency": self.currency_id.name,
+            "lines": [],
+            "usage": [],
+            "amount_untaxed": 0.0,
+            "amount_tax": 0.0,
+            "amount_total": 0.0,
+        }
+        if self.state not in BILLABLE_STATES or not self.next_invoice_date:
+            return result
+        groups, __, __ = self._prepare_billing(self.next_invoice_date, isolate=False)
+        groups = [g for g in groups if g["move_vals"]["invoice_line_ids"]]
+        if not groups:
+            return result
+        group = min(groups, key=lambda g: g["move_vals"]["invoice_date"])
+        move = (
+            self.env["account.move"]
+            .with_context(**INVOICE_CREATE_CONTEXT)
+            .new(group["move_vals"])
+        )
+        result.update(
+            invoice_date=fields.Date.to_string(move.invoice_date),
+            lines=[
+                {
+                    "description": line.name,
+                    "product": line.product_id.display_name,
+                    "quantity": line.quantity,
+                    "price_unit": line.price_unit,
+                    "discount": line.discount,
+                    "subtotal": line.price_subtotal,
+                    "taxes": line.tax_ids.mapped("name"),
+                }
+                for line in move.invoice_line_ids
+            ],
+            usage=[
+                {
+                    "metric": charge["line"].metric_id.code,
+                    "description": charge["line"].name,
+                    "amount": float(charge["rounded"]),
+                    **{
+                        key: charge["charge_vals"].get(key, 0.0)
+                        for key in (
+                            "usage_start",
+                            "usage_end",
+                            "is_late",
+                            "event_count",
+                            "quantity",
+                            "included",
+                            "carried_in",
+                            "allowance_used",
+                            "expired",
+                            "carried_out",
+                            "billed_units",
+                            "explanation",
+                            "details",
+                        )
+                    },
+                }
+                for charge in group["charges"]
+                if charge["line"].subscription_id == self
+            ],
+        )
+        # A new (unsaved) move has no journal items to total: add its lines.
+        untaxed = sum(move.invoice_line_ids.mapped("price_subtotal"))
+        total = sum(move.invoice_line_ids.mapped("price_total"))
+        result.update(
+            amount_untaxed=self.currency_id.round(untaxed),
+            amount_tax=self.currency_id.round(total - untaxed),
+            amount_total=self.currency_id.round(total),
+        )
+        for usage in result["usage"]:
+            for key in ("usage_start", "usage_end"):
+                usage[key] = fields.Date.to_string(usage[key])
+        return result
+
+    def _render_preview(self):
+        """The preview as HTML for the form; errors are shown, not raised."""
+        self.ensure_one()
+        if not self.id or self.state not in BILLABLE_STATES:
+            return False
+        try:
+            with self.env.cr.savepoint(flush=False):
+                preview = self.preview_next_invoice()
+        except (UserError, ValidationError, periods.PeriodError) as error:
+            return Markup("<p class='text-danger'>%s</p>") % str(error)
+        if not preview["lines"]:
+            return Markup("<p>%s</p>") % self.env._("Nothing to invoice.")
+        currency = self.currency_id
+        rows = Markup("").join(
+            Markup(
+                "<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
+            )
+            % (
+                line["description"],
+                formatLang(self.env, line["quantity"]),
+                formatLang(self.env, line["subtotal"], currency_obj=currency),
+            )
+            for line in preview["lines"]
+        )
+        return Markup(
+            "<p><strong>%s</strong> %s</p>"
+            "<table class='table table-sm'><thead><tr><th>%s</th>"
+            "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead>"
+            "<tbody>%s</tbody><tfoot>"
+            "<tr><td colspan='2' class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
+            "<tr><td colspan='2' class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
+            "<tr><td colspan='2' class='text-end'><strong>%s</strong></td>"
+            "<td class='text-end'><strong>%s</strong></td></tr></tfoot></table>"
+        ) % (
+            self.env._("Invoice date:"),
+            preview["invoice_date"],
+            self.env._("Description"),
+            self.env._("Quantity"),
+            self.env._("Amount"),
+            rows,
+            self.env._("Untaxed"),
+            formatLang(self.env, preview["amount_untaxed"], currency_obj=currency),
+            self.env._("Taxes"),
+            formatLang(self.env, preview["amount_tax"], currency_obj=currency),
+            self.env._("Total"),
+            formatLang(self.env, preview["amount_total"], currency_obj=currency),
+        )
+
+    def action_preview_next_invoice(self):
+        """Open the form on its preview page."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "subscription.preview.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_subscription_id": self.id},
+        }
+
+    def action_view_usage(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "subscription_billing.action_subscription_usage"
+        )
+        action["domain"] = [("subscription_id", "=", self.id)]
+        action["context"] = {"default_subscription_id": self.id}
+        return action
+
+    def action_add_option(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Add an Option"),
+            "res_model": "subscription.option.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_subscription_id": self.id},
+        }
 
     def _record_billing_error(self, error):
         """Keep the error on the subscriptions: message, activity, field."""

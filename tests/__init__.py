@@ -7,3 +7,5 @@ from . import test_ui
 from . import test_i18n
 from . import test_rating
 from . import test_aggregation
+from . import test_allowance
+from . import test_usage

@@ -1,0 +1,87 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
+import re
+
+from odoo import http
+from odoo.exceptions import AccessDenied, AccessError, UserError, ValidationError
+from odoo.http import request
+
+from ..models.subscription_usage import MAX_BATCH
+
+BEARER = re.compile(r"^bearer\s+(.+)$", re.IGNORECASE)
+
+
+class UsageController(http.Controller):
+    """Usage ingestion over HTTP: ``POST /subscription_billing/usage``.
+
+    Authenticated with an Odoo API key (``Authorization: Bearer <key>``); the
+    body is ``{"events": [...]}`` (at most 1,000). The answer lists each
+    event's outcome in order (see ``subscription.usage.ingest``). Errors are
+    JSON too: ``{"error": {"code": ..., "message": ...}}``; with an error,
+    nothing of the batch is written.
+    """
+
+    @http.route(
+        "/subscription_billing/usage",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def ingest_usage(self, **kwargs):
+        uid = self._authenticate()
+        if not uid:
+            return self._error(
+                401,
+                "unauthorized",
+                "Send an Odoo API key in the header 'Authorization: Bearer <key>'.",
+            )
+        request.update_env(user=uid)
+        try:
+            payload = json.loads(request.httprequest.get_data() or b"null")
+        except ValueError as error:
+            return self._error(400, "invalid_json", f"The body is not JSON: {error}.")
+        events = payload.get("events") if isinstance(payload, dict) else None
+        if not isinstance(events, list):
+            return self._error(
+                400, "invalid_body", 'Send {"events": [...]}: a list of usage events.'
+            )
+        if len(events) > MAX_BATCH:
+            return self._error(
+                413,
+                "batch_too_large",
+                f"A batch holds at most {MAX_BATCH} events (got {len(events)}).",
+            )
+        try:
+            answers = request.env["subscription.usage"].ingest(events)
+        except (AccessError, AccessDenied) as error:
+            request.env.cr.rollback()
+            return self._error(403, "forbidden", str(error))
+        except (UserError, ValidationError) as error:
+            request.env.cr.rollback()
+            return self._error(400, "invalid_batch", str(error))
+        counts = {}
+        for answer in answers:
+            counts[answer["status"]] = counts.get(answer["status"], 0) + 1
+        return self._json(200, {"results": answers, "counts": counts})
+
+    def _authenticate(self):
+        header = request.httprequest.headers.get("Authorization") or ""
+        match = BEARER.match(header)
+        if not match:
+            return None
+        return request.env["res.users.apikeys"]._check_credentials(
+            scope="rpc", key=match.group(1).strip()
+        )
+
+    def _error(self, status, code, message):
+        return self._json(status, {"error": {"code": code, "message": message}})
+
+    def _json(self, status, body):
+        return request.make_response(
+            json.dumps(body, default=str),
+            headers=[("Content-Type", "application/json")],
+            status=status,
+        )

@@ -1,0 +1,52 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import fields, models
+
+
+class SubscriptionPricingTier(models.Model):
+    """One tier of a usage line's price (graduated, volume, percentages)."""
+
+    _name = "subscription.pricing.tier"
+    _description = "Usage Pricing Tier"
+    _order = "sequence, from_units, id"
+
+    sequence = fields.Integer(default=10)
+    plan_line_id = fields.Many2one(
+        "subscription.plan.line", index="btree_not_null", ondelete="cascade"
+    )
+    subscription_line_id = fields.Many2one(
+        "subscription.line", index="btree_not_null", ondelete="cascade"
+    )
+    from_units = fields.Float(string="From", digits=(20, 6), required=True, default=0.0)
+    to_units = fields.Float(
+        string="Up To",
+        digits=(20, 6),
+        help="Upper bound of the tier; leave 0 on the last tier: no upper bound.",
+    )
+    unit_price = fields.Float(
+        digits=(20, 8), help="Price of each unit in the tier (graduated and volume)."
+    )
+    rate = fields.Float(
+        string="Rate (%)", digits=(12, 6), help="Percentage (graduated percentage)."
+    )
+    flat_fee = fields.Float(
+        digits=(20, 8), help="Charged once when the tier is reached."
+    )
+
+    _one_owner = models.Constraint(
+        "CHECK((plan_line_id IS NULL) != (subscription_line_id IS NULL))",
+        "A pricing tier belongs to one plan line or one subscription line.",
+    )
+
+    def _prepare_copy_vals(self):
+        return [
+            {
+                "sequence": tier.sequence,
+                "from_units": tier.from_units,
+                "to_units": tier.to_units,
+                "unit_price": tier.unit_price,
+                "rate": tier.rate,
+                "flat_fee": tier.flat_fee,
+            }
+            for tier in self
+        ]

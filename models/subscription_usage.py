@@ -1,0 +1,842 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..core import aggregation
+from .subscription_line_mixin import clean_decimal
+
+MAX_BATCH = 1000
+MAX_KEY_LENGTH = 255
+# Clocks of clients differ a little: a timestamp this far ahead is accepted.
+CLOCK_SKEW = timedelta(minutes=5)
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+REFUSED = "refused"
+PAYLOAD_FIELDS = ("subscription_id", "metric_id", "timestamp", "quantity", "properties")
+
+
+class UsageRefused(ValueError):
+    """An event that cannot be recorded: a stable ``code`` and a message."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+class SubscriptionUsage(models.Model):
+    """One usage event, recorded once whatever the retries.
+
+    The idempotency key is unique per company (a database constraint), so a
+    client that sends an event twice records it once. ``charge_id`` is set by
+    the billing that rated the event; an event without it in a period already
+    invoiced is *late* and goes to the next invoice.
+    """
+
+    _name = "subscription.usage"
+    _description = "Usage Event"
+    _order = "timestamp desc, id desc"
+    _rec_name = "idempotency_key"
+    _check_company_auto = True
+
+    subscription_id = fields.Many2one(
+        "subscription.subscription",
+        required=True,
+        ondelete="restrict",
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        compute="_compute_company_id",
+        store=True,
+        precompute=True,
+        required=True,
+        readonly=True,
+    )
+    partner_id = fields.Many2one(related="subscription_id.partner_id")
+    metric_id = fields.Many2one(
+        "subscription.metric", required=True, ondelete="restrict", check_company=True
+    )
+    timestamp = fields.Datetime(required=True, default=fields.Datetime.now)
+    quantity = fields.Float(
+        digits=(20, 6),
+        default=1.0,
+        help="Value of the event (1 for a plain count). Negative only for "
+        "time-weighted metrics, where it lowers the level.",
+    )
+    properties = fields.Json(help='Free properties of the event, e.g. {"user": "u1"}.')
+    properties_text = fields.Char(
+        string="Properties (JSON)",
+        compute="_compute_properties_text",
+        inverse="_inverse_properties_text",
+        help="The properties as a JSON object, for imports and display.",
+    )
+    idempotency_key = fields.Char(
+        required=True, help="Unique per company: an event sent twice counts once."
+    )
+    charge_id = fields.Many2one(
+        "subscription.usage.charge",
+        string="Rated in",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        copy=False,
+    )
+    is_billed = fields.Boolean(compute="_compute_is_billed", search="_search_is_billed")
+
+    _idempotency_key_unique = models.Constraint(
+        "UNIQUE(company_id, idempotency_key)",
+        "An event with this idempotency key was already recorded for this company.",
+    )
+    _subscription_metric_timestamp = models.Index(
+        "(subscription_id, metric_id, timestamp)"
+    )
+    _unbilled = models.Index("(subscription_id, timestamp) WHERE charge_id IS NULL")
+
+    @api.depends("subscription_id")
+    def _compute_company_id(self):
+        for usage in self:
+            usage.company_id = usage.subscription_id.company_id or self.env.company
+
+    @api.depends("properties")
+    def _compute_properties_text(self):
+        for usage in self:
+            usage.properties_text = (
+                json.dumps(usage.properties, sort_keys=True)
+                if usage.properties
+                else False
+            )
+
+    def _inverse_properties_text(self):
+        for usage in self:
+            usage.properties = self._parse_properties(usage.properties_text)
+
+    def _parse_properties(self, text):
+        text = (text or "").strip()
+        try:
+            properties = json.loads(text) if text else False
+        except ValueError as error:
+            raise ValidationError(
+                self.env._(
+                    "The properties %(text)r are not valid JSON (%(error)s): write "
+                    'them as an object, e.g. {"user": "u1"}.',
+                    text=text,
+                    error=error,
+                )
+            ) from None
+        if properties and not isinstance(properties, dict):
+            raise ValidationError(
+                self.env._(
+                    "The properties must be a JSON object, not %(text)r.", text=text
+                )
+            )
+        return properties
+
+    def _compute_is_billed(self):
+        for usage in self:
+            usage.is_billed = bool(usage.charge_id)
+
+    def _search_is_billed(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        billed = (operator == "=") == bool(value)
+        return [("charge_id", "!=" if billed else "=", False)]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """ORM, external API and CSV import: every event is checked first."""
+        subs = self.env["subscription.subscription"].browse(
+            {
+                vals["subscription_id"]
+                for vals in vals_list
+                if vals.get("subscription_id")
+            }
+        )
+        context = self._ingest_context(subs)
+        for vals in vals_list:
+            if "properties_text" in vals:
+                vals["properties"] = self._parse_properties(vals.pop("properties_text"))
+            try:
+                self._check_event(vals, context)
+            except UsageRefused as refusal:
+                raise ValidationError(str(refusal)) from None
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if set(vals) & {*PAYLOAD_FIELDS, "idempotency_key", "properties_text"}:
+            if self.filtered("charge_id"):
+                raise ValidationError(
+                    self.env._(
+                        "Usage events already rated on an invoice cannot change; "
+                        "record a correcting event instead."
+                    )
+                )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_billed(self):
+        if self.filtered("charge_id"):
+            raise ValidationError(
+                self.env._(
+                    "Usage events already rated on an invoice cannot be deleted; "
+                    "record a correcting event instead."
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Ingestion
+    # ------------------------------------------------------------------
+
+    @api.model
+    def ingest(self, events):
+        """Record a batch of events; answer each one.
+
+        ``events``: list of dicts with ``idempotency_key``, ``metric`` (code),
+        ``subscription`` (reference or id) or ``customer`` (the customer's
+        reference), ``timestamp`` (ISO 8601, UTC when without offset),
+        ``quantity`` (default 1) and ``properties`` (object).
+
+        Returns, in order, ``{"idempotency_key", "status", "id"}`` with the
+        status ``accepted`` (also when the same event is sent again:
+        retries get the same answer), ``duplicate`` (the key is taken by a
+        different event, or repeated in the batch) or ``refused`` with a
+        ``code`` and a ``message``. Accepted events are written together,
+        in this transaction: all of them or, on error, none.
+        """
+        self.check_access("create")
+        if not isinstance(events, list):
+            raise ValidationError(self.env._("Send the events as a list."))
+        if len(events) > MAX_BATCH:
+            raise ValidationError(
+                self.env._(
+                    "A batch holds at most %(max)s events (got %(count)s): split it.",
+                    max=MAX_BATCH,
+                    count=len(events),
+                )
+            )
+        subs = self._resolve_subscriptions(events)
+        context = self._ingest_context(subs)
+        metrics = self._resolve_metrics(events)
+        answers = []
+        rows = []
+        seen = {}
+        for event in events:
+            key = event.get("idempotency_key") if isinstance(event, dict) else None
+            answer = {"idempotency_key": key}
+            answers.append(answer)
+            try:
+                vals = self._event_vals(event, subs, metrics)
+                self._check_event(vals, context)
+            except UsageRefused as refusal:
+                answer.update(status=REFUSED, code=refusal.code, message=str(refusal))
+                continue
+            batch_key = (vals["company_id"], vals["idempotency_key"])
+            if batch_key in seen:
+                answer.update(
+                    status=DUPLICATE,
+                    message=self.env._("Repeats an earlier event of this batch."),
+                )
+                continue
+            seen[batch_key] = answer
+            rows.append(vals)
+        written = self._insert_events(rows)
+        clashes = [
+            vals
+            for vals in rows
+            if (vals["company_id"], vals["idempotency_key"]) not in written
+        ]
+        existing = self._existing_events(clashes)
+        for vals in rows:
+            batch_key = (vals["company_id"], vals["idempotency_key"])
+            answer = seen[batch_key]
+            if batch_key in written:
+                answer.update(status=ACCEPTED, id=written[batch_key])
+                continue
+            usage_id, payload = existing[batch_key]
+            if payload == self._payload(vals):
+                # The same event again (a retry): the same answer.
+                answer.update(status=ACCEPTED, id=usage_id)
+            else:
+                answer.update(
+                    status=DUPLICATE,
+                    id=usage_id,
+                    message=self.env._(
+                        "The idempotency key %(key)s is already used by another "
+                        "event; this one was not recorded.",
+                        key=vals["idempotency_key"],
+                    ),
+                )
+        return answers
+
+    @api.model
+    def _resolve_subscriptions(self, events):
+        """Subscriptions named by the events, by id, reference or customer ref."""
+        Sub = self.env["subscription.subscription"]
+        names, ids, refs = set(), set(), set()
+        for event in events:
+            if not isinstance(event, dict):
+                continue
+            value = event.get("subscription")
+            if isinstance(value, int) and not isinstance(value, bool):
+                ids.add(value)
+            elif isinstance(value, str) and value:
+                names.add(value)
+            elif isinstance(event.get("customer"), str):
+                refs.add(event["customer"])
+        domain = [("id", "in", list(ids))] if ids else [("id", "=", False)]
+        if names:
+            domain = ["|", ("name", "in", list(names)), *domain]
+        subs = Sub.search(domain) if ids or names else Sub
+        by_customer = {}
+        if refs:
+            for sub in Sub.search(
+                [
+                    ("commercial_partner_id.ref", "in", list(refs)),
+                    ("state", "not in", ("draft", "closed")),
+                ]
+            ):
+                by_customer.setdefault(sub.commercial_partner_id.ref, Sub)
+                by_customer[sub.commercial_partner_id.ref] |= sub
+                subs |= sub
+        return {
+            "by_id": {sub.id: sub for sub in subs},
+            "by_name": {sub.name: sub for sub in subs},
+            "by_customer": by_customer,
+            "records": subs,
+        }
+
+    @api.model
+    def _resolve_metrics(self, events):
+        codes = {
+            event.get("metric")
+            for event in events
+            if isinstance(event, dict) and isinstance(event.get("metric"), str)
+        }
+        metrics = self.env["subscription.metric"].search([("code", "in", list(codes))])
+        by_code = {}
+        for metric in metrics:
+            by_code.setdefault(metric.code, []).append(metric)
+        return by_code
+
+    @api.model
+    def _ingest_context(self, subs):
+        """What checking events of ``subs`` needs, read once.
+
+        Billing runs lock subscriptions ``FOR NO KEY UPDATE``, which the key
+        share lock of an event's insert does not wait for: ingestion never
+        stalls behind billing. An event committed while its period is being
+        invoiced is not rated by that run (which reads its own snapshot and
+        marks only what it rated): it stays unrated and goes to the next
+        invoice as late usage. Nothing is lost, nothing is rated twice.
+        """
+        subs = subs["records"] if isinstance(subs, dict) else subs
+        if not subs:
+            return {}
+        lines = self.env["subscription.line"].search(
+            [("subscription_id", "in", subs.ids), ("line_type", "=", "usage")]
+        )
+        metrics_of = {}
+        for line in lines:
+            metrics_of.setdefault(line.subscription_id.id, set()).add(line.metric_id.id)
+        return {"metrics_of": metrics_of, "now": fields.Datetime.now()}
+
+    def _event_vals(self, event, subs, metrics):
+        """Values of a new event from its JSON form, or :class:`UsageRefused`."""
+        _ = self.env._
+        if not isinstance(event, dict):
+            raise UsageRefused("invalid_event", _("An event must be a JSON object."))
+        key = event.get("idempotency_key")
+        if not isinstance(key, str) or not key.strip():
+            raise UsageRefused(
+                "missing_idempotency_key",
+                _(
+                    "The event has no idempotency_key: give each event a unique "
+                    "key, so that a retry cannot count it twice."
+                ),
+            )
+        sub = self._event_subscription(event, subs)
+        code = event.get("metric")
+        candidates = [
+            m
+            for m in metrics.get(code, ())
+            if not m.company_id or m.company_id == sub.company_id
+        ]
+        if not candidates:
+            raise UsageRefused(
+                "unknown_metric",
+                _(
+                    "Unknown metric %(metric)r: use the code of a billable metric.",
+                    metric=code,
+                ),
+            )
+        metric = candidates[0]
+        properties = event.get("properties") or {}
+        if not isinstance(properties, dict):
+            raise UsageRefused(
+                "invalid_properties", _("The properties must be a JSON object.")
+            )
+        return {
+            "company_id": sub.company_id.id,
+            "subscription_id": sub.id,
+            "metric_id": metric.id,
+            "timestamp": self._parse_timestamp(event.get("timestamp")),
+            "quantity": event.get("quantity", 1),
+            "properties": properties or False,
+            "idempotency_key": key.strip(),
+        }
+
+    def _event_subscription(self, event, subs):
+        _ = self.env._
+        value = event.get("subscription")
+        if value not in (None, "", False):
+            sub = (
+                subs["by_id"].get(value)
+                if isinstance(value, int) and not isinstance(value, bool)
+                else subs["by_name"].get(value)
+            )
+            if not sub:
+                raise UsageRefused(
+                    "unknown_subscription",
+                    _(
+                        "Unknown subscription %(sub)r: use its reference or id.",
+                        sub=value,
+                    ),
+                )
+            return sub
+        ref = event.get("customer")
+        if not ref:
+            raise UsageRefused(
+                "unknown_subscription",
+                _(
+                    "Name the subscription (reference or id) or the customer's reference."
+                ),
+            )
+        found = subs["by_customer"].get(ref)
+        if not found:
+            raise UsageRefused(
+                "unknown_subscription",
+                _(
+                    "No running subscription for the customer reference %(ref)r.",
+                    ref=ref,
+                ),
+            )
+        if len(found) > 1:
+            metric = event.get("metric")
+            billing = found.filtered(
+                lambda s: (
+                    metric
+                    in s.line_ids.filtered(
+                        lambda line: line.line_type == "usage"
+                    ).metric_id.mapped("code")
+                )
+            )
+            if len(billing) != 1:
+                raise UsageRefused(
+                    "ambiguous_customer",
+                    _(
+                        "The customer %(ref)r has several subscriptions (%(subs)s): "
+                        "name the subscription.",
+                        ref=ref,
+                        subs=", ".join(found.mapped("name")),
+                    ),
+                )
+            found = billing
+        return found
+
+    def _parse_timestamp(self, value):
+        _ = self.env._
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, str) and value.strip():
+            text = value.strip()
+            try:
+                moment = datetime.fromisoformat(
+                    text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+                )
+            except ValueError:
+                raise UsageRefused(
+                    "invalid_timestamp",
+                    _(
+                        "The timestamp %(value)r is not an ISO 8601 date and time "
+                        "(e.g. 2026-03-14T09:30:00Z).",
+                        value=value,
+                    ),
+                ) from None
+        else:
+            raise UsageRefused(
+                "invalid_timestamp",
+                _(
+                    "The event has no timestamp: give its date and time in ISO "
+                    "8601 (e.g. 2026-03-14T09:30:00Z)."
+                ),
+            )
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        return moment.replace(microsecond=0)
+
+    def _check_event(self, vals, context):
+        """Refuse an event that cannot be billed as given (:class:`UsageRefused`)."""
+        _ = self.env._
+        sub = self.env["subscription.subscription"].browse(vals.get("subscription_id"))
+        metric = self.env["subscription.metric"].browse(vals.get("metric_id"))
+        if not sub.exists():
+            raise UsageRefused(
+                "unknown_subscription", _("The event names no subscription.")
+            )
+        if not metric.exists():
+            raise UsageRefused("unknown_metric", _("The event names no metric."))
+        key = vals.get("idempotency_key")
+        if not key or not str(key).strip():
+            raise UsageRefused(
+                "missing_idempotency_key", _("The event has no idempotency key.")
+            )
+        if len(key) > MAX_KEY_LENGTH:
+            raise UsageRefused(
+                "invalid_idempotency_key",
+                _(
+                    "The idempotency key is longer than %(max)s characters.",
+                    max=MAX_KEY_LENGTH,
+                ),
+            )
+        moment = vals.get("timestamp") or fields.Datetime.now()
+        if isinstance(moment, str):
+            moment = self._parse_timestamp(moment)
+        now = context.get("now") or fields.Datetime.now()
+        if moment > now + CLOCK_SKEW:
+            raise UsageRefused(
+                "future_timestamp",
+                _(
+                    "The timestamp %(moment)s (UTC) is in the future: usage is "
+                    "recorded once it happened.",
+                    moment=moment,
+                ),
+            )
+        self._check_quantity(vals, metric)
+        if metric.id not in context.get("metrics_of", {}).get(sub.id, ()):
+            raise UsageRefused(
+                "metric_not_billed",
+                _(
+                    "Subscription %(sub)s does not bill the metric %(metric)s: add a "
+                    "usage line for it before sending its events.",
+                    sub=sub.name,
+                    metric=metric.code,
+                ),
+            )
+        self._check_life(sub, moment)
+
+    def _check_quantity(self, vals, metric):
+        _ = self.env._
+        quantity = vals.get("quantity", 1)
+        try:
+            if isinstance(quantity, bool) or quantity is None:
+                raise InvalidOperation
+            number = Decimal(
+                repr(quantity) if isinstance(quantity, float) else str(quantity)
+            )
+            if not number.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            raise UsageRefused(
+                "invalid_quantity",
+                _("The quantity %(value)r is not a number.", value=quantity),
+            ) from None
+        if number < 0 and metric.aggregation != aggregation.WEIGHTED_SUM:
+            raise UsageRefused(
+                "negative_quantity",
+                _(
+                    "The quantity %(value)s is negative: usage of %(metric)s cannot "
+                    "be taken back (only time-weighted metrics take decreases).",
+                    value=number,
+                    metric=metric.code,
+                ),
+            )
+        vals["quantity"] = float(number)
+        properties = vals.get("properties") or {}
+        if not isinstance(properties, dict):
+            raise UsageRefused(
+                "invalid_properties", _("The properties must be a JSON object.")
+            )
+        if metric.field_name:
+            if metric.field_name not in properties:
+                raise UsageRefused(
+                    "missing_property",
+                    _(
+                        "The metric %(metric)s needs the property %(property)r, "
+                        "which this event lacks.",
+                        metric=metric.code,
+                        property=metric.field_name,
+                    ),
+                )
+            if metric.aggregation in (
+                aggregation.SUM,
+                aggregation.MAX,
+                aggregation.LATEST,
+                aggregation.WEIGHTED_SUM,
+            ):
+                value = properties[metric.field_name]
+                try:
+                    if isinstance(value, bool) or value is None:
+                        raise InvalidOperation
+                    number = Decimal(str(value))
+                    if not number.is_finite():
+                        raise InvalidOperation
+                except (InvalidOperation, ValueError):
+                    raise UsageRefused(
+                        "invalid_property",
+                        _(
+                            "The property %(property)r must be a number for the "
+                            "metric %(metric)s (got %(value)r).",
+                            property=metric.field_name,
+                            metric=metric.code,
+                            value=value,
+                        ),
+                    ) from None
+                if number < 0 and metric.aggregation != aggregation.WEIGHTED_SUM:
+                    raise UsageRefused(
+                        "negative_quantity",
+                        _(
+                            "The property %(property)r is negative (%(value)s).",
+                            property=metric.field_name,
+                            value=number,
+                        ),
+                    )
+
+    def _check_life(self, sub, moment):
+        _ = self.env._
+        if sub.state == "draft":
+            raise UsageRefused(
+                "subscription_not_started",
+                _("Subscription %(sub)s is not started yet.", sub=sub.name),
+            )
+        day = moment.date()
+        if day < sub.date_start or (sub.date_end and day > sub.date_end):
+            raise UsageRefused(
+                "outside_subscription",
+                _(
+                    "The event of %(moment)s is outside the life of subscription "
+                    "%(sub)s (%(start)s → %(end)s).",
+                    moment=moment,
+                    sub=sub.name,
+                    start=sub.date_start,
+                    end=sub.date_end or "…",
+                ),
+            )
+        if sub.usage_invoiced_until and day <= sub.usage_invoiced_until:
+            if sub.plan_id.late_usage_policy == "refuse":
+                raise UsageRefused(
+                    "late_usage",
+                    _(
+                        "The usage of subscription %(sub)s is invoiced until "
+                        "%(until)s; its plan refuses late events.",
+                        sub=sub.name,
+                        until=sub.usage_invoiced_until,
+                    ),
+                )
+            if not sub.next_invoice_date:
+                raise UsageRefused(
+                    "late_usage",
+                    _(
+                        "Subscription %(sub)s is invoiced in full: no invoice is "
+                        "left to carry this late event.",
+                        sub=sub.name,
+                    ),
+                )
+
+    @api.model
+    def _payload(self, vals):
+        properties = vals.get("properties") or {}
+        return (
+            vals["subscription_id"],
+            vals["metric_id"],
+            fields.Datetime.to_datetime(vals["timestamp"]),
+            Decimal(repr(float(vals.get("quantity", 1)))).normalize(),
+            json.dumps(properties, sort_keys=True),
+        )
+
+    @api.model
+    def _insert_events(self, rows):
+        """Insert ``rows`` at once; ``{(company, key): id}`` of those written."""
+        if not rows:
+            return {}
+        uid = self.env.uid
+        result = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO subscription_usage
+                       (company_id, subscription_id, metric_id, timestamp, quantity,
+                        properties, idempotency_key, create_uid, write_uid,
+                        create_date, write_date)
+                SELECT c, s, m, t, q, p, k, %(uid)s, %(uid)s,
+                       NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+                  FROM UNNEST(%(c)s::int[], %(s)s::int[], %(m)s::int[],
+                              %(t)s::timestamp[], %(q)s::numeric[], %(p)s::jsonb[],
+                              %(k)s::varchar[]) AS v(c, s, m, t, q, p, k)
+                ON CONFLICT (company_id, idempotency_key) DO NOTHING
+                RETURNING company_id, idempotency_key, id
+                """,
+                uid=uid,
+                c=[vals["company_id"] for vals in rows],
+                s=[vals["subscription_id"] for vals in rows],
+                m=[vals["metric_id"] for vals in rows],
+                t=[vals["timestamp"] for vals in rows],
+                q=[vals["quantity"] for vals in rows],
+                p=[
+                    json.dumps(vals["properties"]) if vals["properties"] else None
+                    for vals in rows
+                ],
+                k=[vals["idempotency_key"] for vals in rows],
+            )
+        )
+        self.env["subscription.subscription"].invalidate_model(["usage_ids", "usage_count"])
+        return {(company, key): usage_id for company, key, usage_id in result}
+
+    @api.model
+    def _existing_events(self, rows):
+        if not rows:
+            return {}
+        result = self.env.execute_query(
+            SQL(
+                """
+                SELECT u.company_id, u.idempotency_key, u.id, u.subscription_id,
+                       u.metric_id, u.timestamp, u.quantity, u.properties
+                  FROM subscription_usage u
+                  JOIN UNNEST(%s::int[], %s::varchar[]) AS v(c, k)
+                    ON u.company_id = v.c AND u.idempotency_key = v.k
+                """,
+                [vals["company_id"] for vals in rows],
+                [vals["idempotency_key"] for vals in rows],
+            )
+        )
+        return {
+            (company, key): (
+                usage_id,
+                self._payload(
+                    {
+                        "subscription_id": sub_id,
+                        "metric_id": metric_id,
+                        "timestamp": moment,
+                        "quantity": quantity,
+                        "properties": properties,
+                    }
+                ),
+            )
+            for company, key, usage_id, sub_id, metric_id, moment, quantity, properties in result
+        }
+
+    # ------------------------------------------------------------------
+    # Aggregation (billing)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _aggregate(self, items):
+        """Billed quantities of ``items``, in SQL, one query per metric.
+
+        ``items``: ``(subscription, metric, first day, last day, values)``;
+        ``values`` asks for the list of event values too (the transactions
+        of a percentage charge). Returns, in order, dicts with ``quantity``
+        (Decimal), ``count`` (events counted) and ``transactions``.
+        """
+        results = [None] * len(items)
+        by_metric = {}
+        for index, item in enumerate(items):
+            by_metric.setdefault(item[1], []).append((index, item))
+        self.env.flush_all()
+        for metric, group in by_metric.items():
+            if metric.aggregation == aggregation.WEIGHTED_SUM:
+                self._aggregate_weighted(metric, group, results)
+                continue
+            want_values = any(item[4] for __, item in group)
+            values = (
+                SQL(
+                    "ARRAY_AGG(%s ORDER BY u.timestamp, u.id)",
+                    metric._sql_value(),
+                )
+                if want_values and metric.aggregation == aggregation.SUM
+                else SQL("NULL")
+            )
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT v.k, COUNT(*), %(aggregate)s, %(values)s
+                      FROM UNNEST(%(k)s::int[], %(s)s::int[], %(a)s::timestamp[],
+                                  %(b)s::timestamp[]) AS v(k, sub, since, until)
+                      JOIN subscription_usage u
+                        ON u.subscription_id = v.sub AND u.metric_id = %(metric)s
+                       AND u.timestamp >= v.since AND u.timestamp < v.until
+                     WHERE %(filter)s
+                     GROUP BY v.k
+                    """,
+                    aggregate=metric._sql_aggregate(),
+                    values=values,
+                    k=[index for index, __ in group],
+                    s=[item[0].id for __, item in group],
+                    a=[item[2] for __, item in group],
+                    b=[item[3] + timedelta(days=1) for __, item in group],
+                    metric=metric.id,
+                    filter=metric._sql_filter(),
+                )
+            )
+            for index, count, quantity, amounts in rows:
+                results[index] = {
+                    "quantity": clean_decimal(Decimal(quantity or 0)),
+                    "count": count,
+                    "transactions": None
+                    if amounts is None or not items[index][4]
+                    else [Decimal(amount) for amount in amounts],
+                }
+            for index, item in group:
+                if results[index] is None:
+                    results[index] = {
+                        "quantity": Decimal(0),
+                        "count": 0,
+                        "transactions": []
+                        if item[4] and metric.aggregation == aggregation.SUM
+                        else None,
+                    }
+                elif results[index]["transactions"] is None and item[4]:
+                    results[index]["transactions"] = results[index]["count"]
+        return results
+
+    @api.model
+    def _aggregate_weighted(self, metric, group, results):
+        """Time-weighted sums: the level at the start, then each change."""
+        value = metric._sql_value()
+        for index, (sub, __, first, last, ___) in group:
+            since = datetime.combine(first, datetime.min.time())
+            until = datetime.combine(last + timedelta(days=1), datetime.min.time())
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT u.timestamp, %(value)s
+                      FROM subscription_usage u
+                     WHERE u.subscription_id = %(sub)s AND u.metric_id = %(metric)s
+                       AND u.timestamp < %(until)s AND %(filter)s
+                     ORDER BY u.timestamp, u.id
+                    """,
+                    value=value,
+                    sub=sub.id,
+                    metric=metric.id,
+                    until=until,
+                    filter=metric._sql_filter(),
+                )
+            )
+            initial = sum(
+                (Decimal(v) for moment, v in rows if moment < since), Decimal(0)
+            )
+            events = [
+                {"timestamp": moment, "quantity": Decimal(v)}
+                for moment, v in rows
+                if moment >= since
+            ]
+            results[index] = {
+                "quantity": clean_decimal(
+                    aggregation.weighted_sum(events, since, until, initial=initial)
+                ),
+                "count": len(events),
+                "transactions": len(events) if group[0][1][4] else None,
+            }

@@ -1,0 +1,73 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import fields, models
+
+
+class SubscriptionUsageCharge(models.Model):
+    """The rated usage of one usage line for one period, as invoiced.
+
+    Keeps what explains the invoice line: the quantity, the allowance
+    (included, carried in, used, expired, carried out), the billed units,
+    the unrounded amount and the details per tier.
+    """
+
+    _name = "subscription.usage.charge"
+    _description = "Rated Usage"
+    _order = "subscription_id, usage_start desc, id"
+    _rec_name = "explanation"
+
+    period_id = fields.Many2one(
+        "subscription.period",
+        string="Billed With",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
+    )
+    subscription_id = fields.Many2one(
+        "subscription.subscription", required=True, index=True, readonly=True
+    )
+    company_id = fields.Many2one(related="subscription_id.company_id", store=True)
+    subscription_line_id = fields.Many2one(
+        "subscription.line",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
+    )
+    metric_id = fields.Many2one("subscription.metric", required=True, readonly=True)
+    usage_start = fields.Date(string="Usage From", required=True, readonly=True)
+    usage_end = fields.Date(string="Usage To", required=True, readonly=True)
+    is_late = fields.Boolean(
+        string="Late Usage",
+        readonly=True,
+        help="Usage received after its period was invoiced, billed with a later one.",
+    )
+    event_count = fields.Integer(string="Events", readonly=True)
+    quantity = fields.Float(digits=(20, 6), readonly=True)
+    included = fields.Float(digits=(20, 6), readonly=True)
+    carried_in = fields.Float(digits=(20, 6), readonly=True)
+    allowance_used = fields.Float(string="Used", digits=(20, 6), readonly=True)
+    expired = fields.Float(digits=(20, 6), readonly=True)
+    carried_out = fields.Float(digits=(20, 6), readonly=True)
+    billed_units = fields.Float(string="Billed", digits=(20, 6), readonly=True)
+    carry_buckets = fields.Json(readonly=True)
+    amount_exact = fields.Float(
+        string="Unrounded Amount",
+        digits=(32, 12),
+        readonly=True,
+        help="Amount before rounding with the currency.",
+    )
+    currency_id = fields.Many2one(related="subscription_id.currency_id")
+    amount = fields.Monetary(readonly=True)
+    explanation = fields.Char(readonly=True)
+    details = fields.Json(readonly=True, help="The computation, tier by tier.")
+    invoice_line_id = fields.Many2one(
+        "account.move.line", index="btree_not_null", ondelete="set null", readonly=True
+    )
+    invoice_id = fields.Many2one(related="period_id.invoice_id")
+
+    _line_period_unique = models.Constraint(
+        "UNIQUE(period_id, subscription_line_id, usage_start)",
+        "This usage is already rated on this invoice.",
+    )
