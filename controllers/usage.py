@@ -29,6 +29,7 @@ class UsageController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
     )
     def ingest_usage(self, **kwargs):
         uid = self._authenticate()

@@ -1067,18 +1067,7 @@ class SubscriptionSubscription(models.Model):
         failed = self.browse()
         if not buckets:
             return failed
-        items = []  # (bucket, sub, period, line, start, end, late)
-        first_period = {}
-        for bucket in buckets:
-            for sub, period in bucket["usage_periods"]:
-                first_period.setdefault(sub, (bucket, period))
-                for line in sub.line_ids.filtered(lambda l: l.line_type == "usage"):
-                    items.append(
-                        (bucket, sub, period, line, period.start, period.end, False)
-                    )
-        for sub, (bucket, period), start, end in self._late_usage_periods(first_period):
-            for line in sub.line_ids.filtered(lambda l: l.line_type == "usage"):
-                items.append((bucket, sub, period, line, start, end, True))
+        items = self._usage_items(buckets)
         quantities = self.env["subscription.usage"]._aggregate(
             [
                 (
@@ -1103,8 +1092,6 @@ class SubscriptionSubscription(models.Model):
                     charge = sub._rate_late_usage(
                         line, start, end, quantities[index], history
                     )
-                    if charge is None:
-                        continue
                 else:
                     charge = sub._rate_period_usage(
                         line, start, end, quantities[index], carried
@@ -1129,8 +1116,41 @@ class SubscriptionSubscription(models.Model):
                     )
                 )
                 continue
-            charge["period"] = period
-            charges_of[(id(bucket), sub, period.start)].append(charge)
+            if charge:
+                charge["period"] = period
+                charges_of[(id(bucket), sub, period.start)].append(charge)
+        self._add_usage_lines(buckets, charges_of, failed)
+        return failed
+
+    def _usage_items(self, buckets):
+        """What to rate: ``(bucket, sub, period, line, start, end, late)``."""
+        # Read every usage line, its tiers and metric in a few queries.
+        usage_lines = self.line_ids.filtered(lambda line: line.line_type == "usage")
+        usage_lines.fetch(["metric_id", "charge_model", "tier_ids", "included_units"])
+        usage_lines.tier_ids.fetch(
+            ["sequence", "from_units", "to_units", "unit_price", "rate", "flat_fee"]
+        )
+        usage_lines.metric_id.fetch(["code", "aggregation", "uom_id"])
+        lines_of = defaultdict(list)
+        for line in usage_lines:
+            lines_of[line.subscription_id].append(line)
+        items = []
+        first_period = {}
+        for bucket in buckets:
+            for sub, period in bucket["usage_periods"]:
+                first_period.setdefault(sub, (bucket, period))
+                items += [
+                    (bucket, sub, period, line, period.start, period.end, False)
+                    for line in lines_of[sub]
+                ]
+        for sub, (bucket, period), start, end in self._late_usage_periods(first_period):
+            items += [
+                (bucket, sub, period, line, start, end, True) for line in lines_of[sub]
+            ]
+        return items
+
+    def _add_usage_lines(self, buckets, charges_of, failed):
+        """Add the rated usage (and true-up) lines to the invoices."""
         for bucket in buckets:
             for sub, period in bucket["usage_periods"]:
                 if sub in failed:
@@ -1145,7 +1165,6 @@ class SubscriptionSubscription(models.Model):
                     bucket["move_vals"]["invoice_line_ids"].append(
                         Command.create(true_up)
                     )
-        return failed
 
     def _late_usage_periods(self, first_period):
         """Usage periods with late events: ``(sub, (bucket, period), start, end)``.
@@ -1260,7 +1279,8 @@ class SubscriptionSubscription(models.Model):
         first = before.sorted("id")[0].details or {}
         granted = first.get("allowance") or {}
         available = clean_decimal(
-            Decimal(granted.get("included", "0")) + Decimal(granted.get("carried_in", "0"))
+            Decimal(granted.get("included", "0"))
+            + Decimal(granted.get("carried_in", "0"))
         )
         result = line._rate_usage(
             measured["quantity"], measured["transactions"], included=available
@@ -1748,7 +1768,8 @@ class SubscriptionSubscription(models.Model):
         currency = self.currency_id
         rows = Markup("").join(
             Markup(
-                "<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
+                "<tr><td>%s</td><td class='text-end'>%s</td>"
+                "<td class='text-end'>%s</td></tr>"
             )
             % (
                 line["description"],
@@ -1762,8 +1783,10 @@ class SubscriptionSubscription(models.Model):
             "<table class='table table-sm'><thead><tr><th>%s</th>"
             "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead>"
             "<tbody>%s</tbody><tfoot>"
-            "<tr><td colspan='2' class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
-            "<tr><td colspan='2' class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
+            "<tr><td colspan='2' class='text-end'>%s</td>"
+            "<td class='text-end'>%s</td></tr>"
+            "<tr><td colspan='2' class='text-end'>%s</td>"
+            "<td class='text-end'>%s</td></tr>"
             "<tr><td colspan='2' class='text-end'><strong>%s</strong></td>"
             "<td class='text-end'><strong>%s</strong></td></tr></tfoot></table>"
         ) % (

@@ -347,14 +347,15 @@ class SubscriptionUsage(models.Model):
 
     def _event_vals(self, event, subs, metrics):
         """Values of a new event from its JSON form, or :class:`UsageRefused`."""
-        _ = self.env._
         if not isinstance(event, dict):
-            raise UsageRefused("invalid_event", _("An event must be a JSON object."))
+            raise UsageRefused(
+                "invalid_event", self.env._("An event must be a JSON object.")
+            )
         key = event.get("idempotency_key")
         if not isinstance(key, str) or not key.strip():
             raise UsageRefused(
                 "missing_idempotency_key",
-                _(
+                self.env._(
                     "The event has no idempotency_key: give each event a unique "
                     "key, so that a retry cannot count it twice."
                 ),
@@ -369,7 +370,7 @@ class SubscriptionUsage(models.Model):
         if not candidates:
             raise UsageRefused(
                 "unknown_metric",
-                _(
+                self.env._(
                     "Unknown metric %(metric)r: use the code of a billable metric.",
                     metric=code,
                 ),
@@ -378,7 +379,8 @@ class SubscriptionUsage(models.Model):
         properties = event.get("properties") or {}
         if not isinstance(properties, dict):
             raise UsageRefused(
-                "invalid_properties", _("The properties must be a JSON object.")
+                "invalid_properties",
+                self.env._("The properties must be a JSON object."),
             )
         return {
             "company_id": sub.company_id.id,
@@ -391,7 +393,6 @@ class SubscriptionUsage(models.Model):
         }
 
     def _event_subscription(self, event, subs):
-        _ = self.env._
         value = event.get("subscription")
         if value not in (None, "", False):
             sub = (
@@ -402,7 +403,7 @@ class SubscriptionUsage(models.Model):
             if not sub:
                 raise UsageRefused(
                     "unknown_subscription",
-                    _(
+                    self.env._(
                         "Unknown subscription %(sub)r: use its reference or id.",
                         sub=value,
                     ),
@@ -412,15 +413,16 @@ class SubscriptionUsage(models.Model):
         if not ref:
             raise UsageRefused(
                 "unknown_subscription",
-                _(
-                    "Name the subscription (reference or id) or the customer's reference."
+                self.env._(
+                    "Name the subscription (reference or id) or the customer's "
+                    "reference."
                 ),
             )
         found = subs["by_customer"].get(ref)
         if not found:
             raise UsageRefused(
                 "unknown_subscription",
-                _(
+                self.env._(
                     "No running subscription for the customer reference %(ref)r.",
                     ref=ref,
                 ),
@@ -438,7 +440,7 @@ class SubscriptionUsage(models.Model):
             if len(billing) != 1:
                 raise UsageRefused(
                     "ambiguous_customer",
-                    _(
+                    self.env._(
                         "The customer %(ref)r has several subscriptions (%(subs)s): "
                         "name the subscription.",
                         ref=ref,
@@ -449,7 +451,6 @@ class SubscriptionUsage(models.Model):
         return found
 
     def _parse_timestamp(self, value):
-        _ = self.env._
         if isinstance(value, datetime):
             moment = value
         elif isinstance(value, str) and value.strip():
@@ -461,7 +462,7 @@ class SubscriptionUsage(models.Model):
             except ValueError:
                 raise UsageRefused(
                     "invalid_timestamp",
-                    _(
+                    self.env._(
                         "The timestamp %(value)r is not an ISO 8601 date and time "
                         "(e.g. 2026-03-14T09:30:00Z).",
                         value=value,
@@ -470,7 +471,7 @@ class SubscriptionUsage(models.Model):
         else:
             raise UsageRefused(
                 "invalid_timestamp",
-                _(
+                self.env._(
                     "The event has no timestamp: give its date and time in ISO "
                     "8601 (e.g. 2026-03-14T09:30:00Z)."
                 ),
@@ -481,24 +482,26 @@ class SubscriptionUsage(models.Model):
 
     def _check_event(self, vals, context):
         """Refuse an event that cannot be billed as given (:class:`UsageRefused`)."""
-        _ = self.env._
         sub = self.env["subscription.subscription"].browse(vals.get("subscription_id"))
         metric = self.env["subscription.metric"].browse(vals.get("metric_id"))
         if not sub.exists():
             raise UsageRefused(
-                "unknown_subscription", _("The event names no subscription.")
+                "unknown_subscription", self.env._("The event names no subscription.")
             )
         if not metric.exists():
-            raise UsageRefused("unknown_metric", _("The event names no metric."))
+            raise UsageRefused(
+                "unknown_metric", self.env._("The event names no metric.")
+            )
         key = vals.get("idempotency_key")
         if not key or not str(key).strip():
             raise UsageRefused(
-                "missing_idempotency_key", _("The event has no idempotency key.")
+                "missing_idempotency_key",
+                self.env._("The event has no idempotency key."),
             )
         if len(key) > MAX_KEY_LENGTH:
             raise UsageRefused(
                 "invalid_idempotency_key",
-                _(
+                self.env._(
                     "The idempotency key is longer than %(max)s characters.",
                     max=MAX_KEY_LENGTH,
                 ),
@@ -510,7 +513,7 @@ class SubscriptionUsage(models.Model):
         if moment > now + CLOCK_SKEW:
             raise UsageRefused(
                 "future_timestamp",
-                _(
+                self.env._(
                     "The timestamp %(moment)s (UTC) is in the future: usage is "
                     "recorded once it happened.",
                     moment=moment,
@@ -520,7 +523,7 @@ class SubscriptionUsage(models.Model):
         if metric.id not in context.get("metrics_of", {}).get(sub.id, ()):
             raise UsageRefused(
                 "metric_not_billed",
-                _(
+                self.env._(
                     "Subscription %(sub)s does not bill the metric %(metric)s: add a "
                     "usage line for it before sending its events.",
                     sub=sub.name,
@@ -530,7 +533,6 @@ class SubscriptionUsage(models.Model):
         self._check_life(sub, moment)
 
     def _check_quantity(self, vals, metric):
-        _ = self.env._
         quantity = vals.get("quantity", 1)
         try:
             if isinstance(quantity, bool) or quantity is None:
@@ -543,12 +545,12 @@ class SubscriptionUsage(models.Model):
         except (InvalidOperation, ValueError):
             raise UsageRefused(
                 "invalid_quantity",
-                _("The quantity %(value)r is not a number.", value=quantity),
+                self.env._("The quantity %(value)r is not a number.", value=quantity),
             ) from None
         if number < 0 and metric.aggregation != aggregation.WEIGHTED_SUM:
             raise UsageRefused(
                 "negative_quantity",
-                _(
+                self.env._(
                     "The quantity %(value)s is negative: usage of %(metric)s cannot "
                     "be taken back (only time-weighted metrics take decreases).",
                     value=number,
@@ -559,13 +561,14 @@ class SubscriptionUsage(models.Model):
         properties = vals.get("properties") or {}
         if not isinstance(properties, dict):
             raise UsageRefused(
-                "invalid_properties", _("The properties must be a JSON object.")
+                "invalid_properties",
+                self.env._("The properties must be a JSON object."),
             )
         if metric.field_name:
             if metric.field_name not in properties:
                 raise UsageRefused(
                     "missing_property",
-                    _(
+                    self.env._(
                         "The metric %(metric)s needs the property %(property)r, "
                         "which this event lacks.",
                         metric=metric.code,
@@ -588,7 +591,7 @@ class SubscriptionUsage(models.Model):
                 except (InvalidOperation, ValueError):
                     raise UsageRefused(
                         "invalid_property",
-                        _(
+                        self.env._(
                             "The property %(property)r must be a number for the "
                             "metric %(metric)s (got %(value)r).",
                             property=metric.field_name,
@@ -599,7 +602,7 @@ class SubscriptionUsage(models.Model):
                 if number < 0 and metric.aggregation != aggregation.WEIGHTED_SUM:
                     raise UsageRefused(
                         "negative_quantity",
-                        _(
+                        self.env._(
                             "The property %(property)r is negative (%(value)s).",
                             property=metric.field_name,
                             value=number,
@@ -607,17 +610,16 @@ class SubscriptionUsage(models.Model):
                     )
 
     def _check_life(self, sub, moment):
-        _ = self.env._
         if sub.state == "draft":
             raise UsageRefused(
                 "subscription_not_started",
-                _("Subscription %(sub)s is not started yet.", sub=sub.name),
+                self.env._("Subscription %(sub)s is not started yet.", sub=sub.name),
             )
         day = moment.date()
         if day < sub.date_start or (sub.date_end and day > sub.date_end):
             raise UsageRefused(
                 "outside_subscription",
-                _(
+                self.env._(
                     "The event of %(moment)s is outside the life of subscription "
                     "%(sub)s (%(start)s → %(end)s).",
                     moment=moment,
@@ -630,7 +632,7 @@ class SubscriptionUsage(models.Model):
             if sub.plan_id.late_usage_policy == "refuse":
                 raise UsageRefused(
                     "late_usage",
-                    _(
+                    self.env._(
                         "The usage of subscription %(sub)s is invoiced until "
                         "%(until)s; its plan refuses late events.",
                         sub=sub.name,
@@ -640,7 +642,7 @@ class SubscriptionUsage(models.Model):
             if not sub.next_invoice_date:
                 raise UsageRefused(
                     "late_usage",
-                    _(
+                    self.env._(
                         "Subscription %(sub)s is invoiced in full: no invoice is "
                         "left to carry this late event.",
                         sub=sub.name,
@@ -692,7 +694,9 @@ class SubscriptionUsage(models.Model):
                 k=[vals["idempotency_key"] for vals in rows],
             )
         )
-        self.env["subscription.subscription"].invalidate_model(["usage_ids", "usage_count"])
+        self.env["subscription.subscription"].invalidate_model(
+            ["usage_ids", "usage_count"]
+        )
         return {(company, key): usage_id for company, key, usage_id in result}
 
     @api.model
@@ -725,7 +729,16 @@ class SubscriptionUsage(models.Model):
                     }
                 ),
             )
-            for company, key, usage_id, sub_id, metric_id, moment, quantity, properties in result
+            for (
+                company,
+                key,
+                usage_id,
+                sub_id,
+                metric_id,
+                moment,
+                quantity,
+                properties,
+            ) in result
         }
 
     # ------------------------------------------------------------------

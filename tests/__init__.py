@@ -9,3 +9,4 @@ from . import test_rating
 from . import test_aggregation
 from . import test_allowance
 from . import test_usage
+from . import test_usage_http

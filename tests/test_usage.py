@@ -571,7 +571,7 @@ class TestUsageBilling(UsageCommon):
         wizard = Form(
             self.env[action["res_model"]]
             .with_user(self.billing_user)
-            .with_context(action["context"])
+            .with_context(**action["context"])
         )
         wizard.plan_line_id = plan.line_ids.filtered("is_optional")
         wizard.quantity = 3
