@@ -261,7 +261,19 @@ def main(argv=None):
                     cr.commit() or 1
                 ),
             ):
-                bill_seconds, moves = timed("full billing run", bill)
+                if args.profile:
+                    import cProfile
+                    import pstats
+
+                    profiler = cProfile.Profile()
+                    bill_seconds, moves = timed(
+                        "full billing run (profiled)", lambda: profiler.runcall(bill)
+                    )
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(
+                        "subscription_billing|account_move", 40
+                    )
+                else:
+                    bill_seconds, moves = timed("full billing run", bill)
             cr.execute(
                 "SELECT COUNT(*) FILTER (WHERE charge_id IS NULL), COUNT(*) "
                 "FROM subscription_usage"

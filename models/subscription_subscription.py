@@ -194,11 +194,6 @@ class SubscriptionSubscription(models.Model):
     usage_charge_ids = fields.One2many(
         "subscription.usage.charge", "subscription_id", readonly=True
     )
-    next_invoice_preview = fields.Html(
-        compute="_compute_next_invoice_preview",
-        sanitize=False,
-        help="What the next invoice would contain now (nothing is written).",
-    )
     is_invoice_due = fields.Boolean(
         compute="_compute_is_invoice_due",
         help="A period is due today or earlier and not yet invoiced.",
@@ -362,11 +357,6 @@ class SubscriptionSubscription(models.Model):
         )
         for sub in self:
             sub.usage_count = counts.get(sub, 0)
-
-    @api.depends_context("tz")
-    def _compute_next_invoice_preview(self):
-        for sub in self:
-            sub.next_invoice_preview = sub._render_preview()
 
     @api.depends("period_ids.invoice_id")
     def _compute_invoice_ids(self):
@@ -1319,22 +1309,20 @@ class SubscriptionSubscription(models.Model):
                 before=fmt_money(late["billed_before"]),
             )
             name = self.env._(
-                "%(line)s — late usage %(period)s: %(quantity)s %(uom)s instead of "
+                "%(line)s — late usage %(period)s: %(quantity)s instead of "
                 "%(before)s — %(explain)s",
                 line=line.name,
                 period=period_label,
-                quantity=fmt_units(quantity),
-                uom=uom,
+                quantity=f"{fmt_units(quantity)} {uom}".strip(),
                 before=fmt_units(late["quantity_before"]),
                 explain=explanation,
             )
         else:
             name = self.env._(
-                "%(line)s — %(period)s: %(quantity)s %(uom)s — %(explain)s",
+                "%(line)s — %(period)s: %(quantity)s — %(explain)s",
                 line=line.name,
                 period=period_label,
-                quantity=fmt_units(quantity),
-                uom=uom,
+                quantity=f"{fmt_units(quantity)} {uom}".strip(),
                 explain=explanation,
             )
         rounded = periods.quantize(amount, quantum)
@@ -1688,8 +1676,15 @@ class SubscriptionSubscription(models.Model):
         }
         if self.state not in BILLABLE_STATES or not self.next_invoice_date:
             return result
-        groups, __, __ = self._prepare_billing(self.next_invoice_date, isolate=False)
-        groups = [g for g in groups if g["move_vals"]["invoice_line_ids"]]
+        groups = self._preview_groups(self.next_invoice_date)
+        if not groups and self.has_usage:
+            # A usage-only plan billed in advance has nothing to invoice at
+            # the start of a period: its next invoice bills the current usage.
+            schedule = self._get_schedule(open_ended=self._renews())
+            day = max(fields.Date.context_today(self), self._next_usage_day())
+            later = schedule and schedule.next_due_date(ARREARS, day)
+            if later and later > self.next_invoice_date:
+                groups = self._preview_groups(later)
         if not groups:
             return result
         group = min(groups, key=lambda g: g["move_vals"]["invoice_date"])
@@ -1752,6 +1747,10 @@ class SubscriptionSubscription(models.Model):
             for key in ("usage_start", "usage_end"):
                 usage[key] = fields.Date.to_string(usage[key])
         return result
+
+    def _preview_groups(self, up_to):
+        groups, __, __ = self._prepare_billing(up_to, isolate=False)
+        return [g for g in groups if g["move_vals"]["invoice_line_ids"]]
 
     def _render_preview(self):
         """The preview as HTML for the form; errors are shown, not raised."""

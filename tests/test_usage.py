@@ -171,7 +171,7 @@ class TestUsageBilling(UsageCommon):
         self.assertEqual(usage_line.price_unit, 600.0)
         self.assertEqual(
             usage_line.name,
-            "API calls — 2026-03-01 → 2026-03-31: 15,000  — "
+            "API calls — 2026-03-01 → 2026-03-31: 15,000 — "
             "1,000 × 0.10 + 9,000 × 0.05 + 5,000 × 0.01",
         )
         self.assertEqual(april.amount_untaxed, 620.0)

@@ -46,7 +46,11 @@ class TestUsageEndpoint(HttpCase):
         )
         customer = cls.env["res.partner"].create({"name": "Initech", "ref": "CUST-42"})
         cls.sub = cls.env["subscription.subscription"].create(
-            {"partner_id": customer.id, "plan_id": plan.id, "date_start": "2026-01-01"}
+            {
+                "partner_id": customer.id,
+                "plan_id": plan.id,
+                "date_start": fields.Date.today().replace(day=1),
+            }
         )
         cls.sub.action_start()
         cls.integration = new_test_user(
@@ -127,3 +131,26 @@ class TestUsageEndpoint(HttpCase):
         self.assertEqual(response.json()["error"]["code"], "batch_too_large")
         self.sub.invalidate_recordset()
         self.assertFalse(self.sub.usage_ids)
+
+    def test_odoo_json2_external_api_ingests_and_previews(self):
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {self.key}",
+        }
+        response = self.url_open(
+            "/json/2/subscription.usage/ingest",
+            data=json.dumps({"events": [self._event("j1", 7)]}),
+            headers=headers,
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json()[0]["status"], "accepted")
+        response = self.url_open(
+            "/json/2/subscription.subscription/preview_next_invoice",
+            data=json.dumps({"ids": self.sub.ids}),
+            headers=headers,
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        preview = response.json()
+        self.assertEqual(preview["subscription"], self.sub.name)
+        self.assertEqual(preview["usage"][0]["quantity"], 7.0)
+        self.assertAlmostEqual(preview["usage"][0]["amount"], 0.35)
