@@ -666,7 +666,11 @@ class SubscriptionUsage(models.Model):
         if not rows:
             return {}
         uid = self.env.uid
-        result = self.env.execute_query(
+        self.env.flush_all()
+        # Two requests sending the same new events at once: the second one
+        # gets a serialization failure here, and Odoo's RPC and HTTP layers
+        # retry it; the retry answers "accepted" (a replay). Not an error.
+        self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO subscription_usage
@@ -692,8 +696,10 @@ class SubscriptionUsage(models.Model):
                     for vals in rows
                 ],
                 k=[vals["idempotency_key"] for vals in rows],
-            )
+            ),
+            log_exceptions=False,
         )
+        result = self.env.cr.fetchall()
         self.env["subscription.subscription"].invalidate_model(
             ["usage_ids", "usage_count"]
         )

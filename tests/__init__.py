@@ -10,3 +10,4 @@ from . import test_aggregation
 from . import test_allowance
 from . import test_usage
 from . import test_usage_http
+from . import test_usage_concurrency
