@@ -213,15 +213,20 @@ def main(argv=None):
         agg_seconds, counted = timed("aggregate (SQL)", aggregate_only)
         if counted != args.events:
             sys.exit(f"error: aggregated {counted} events, expected {args.events}")
+        from unittest.mock import patch
+
         if args.profile:
             import cProfile
             import pstats
 
             profiler = cProfile.Profile()
-            profiler.runcall(aggregate_and_rate)
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(
-                "subscription_billing|fields_relational|models.py", 40
-            )
+
+            def profiled_stage(self, buckets, isolate):
+                return profiler.runcall(rate_usage_periods, self, buckets, isolate)
+
+            with patch.object(type(Sub), "_rate_usage_periods", profiled_stage):
+                aggregate_and_rate()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
         from unittest.mock import patch
 
         with patch.object(type(Sub), "_rate_usage_periods", timed_stage):

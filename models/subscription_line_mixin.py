@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..core import rating
 
@@ -39,9 +40,73 @@ PRICING_FIELDS = (
 )
 
 
+# The line fields and tier fields that make a price list (see pricing_from_values).
+PRICE_VALUE_FIELDS = (
+    "usage_unit_price",
+    "package_size",
+    "package_price",
+    "free_units",
+    "rate_percent",
+    "fixed_fee",
+    "free_transactions",
+    "free_amount",
+    "transaction_min_amount",
+    "transaction_max_amount",
+)
+TIER_VALUE_FIELDS = ("from_units", "to_units", "unit_price", "rate", "flat_fee")
+
+
+def pricing_from_values(model, values, tiers):
+    """``(charge model, properties)`` from a line's values and its tier rows.
+
+    ``values`` maps :data:`PRICE_VALUE_FIELDS` to numbers; ``tiers`` lists
+    rows of :data:`TIER_VALUE_FIELDS`, in order. Floats are read back as the
+    decimals they were typed as; ``Decimal`` (from SQL) are taken as is.
+    """
+    model = model or "standard"
+    if model == "standard":
+        return model, {"unit_price": _d(values["usage_unit_price"])}
+    if model == "package":
+        return model, {
+            "package_size": _d(values["package_size"]),
+            "package_price": _d(values["package_price"]),
+            "free_units": _d(values["free_units"]),
+        }
+    if model == "percentage":
+        properties = {"rate": _d(values["rate_percent"])}
+        optional = (
+            ("fixed_fee", "fixed_fee"),
+            ("free_amount", "free_amount"),
+            ("transaction_min_amount", "per_transaction_min_amount"),
+            ("transaction_max_amount", "per_transaction_max_amount"),
+        )
+        for field, key in optional:
+            if values[field]:
+                properties[key] = _d(values[field])
+        if values["free_transactions"]:
+            properties["free_transactions"] = int(values["free_transactions"])
+        return model, properties
+    price_index = 3 if model == "graduated_percentage" else 2
+    price_key = "rate" if model == "graduated_percentage" else "unit_price"
+    last = len(tiers)
+    return model, {
+        "tiers": [
+            {
+                "from": _d(tier[0]),
+                "to": None if number == last and not tier[1] else _d(tier[1]),
+                price_key: _d(tier[price_index]),
+                "flat_fee": _d(tier[4]),
+            }
+            for number, tier in enumerate(tiers, 1)
+        ]
+    }
+
+
 def _d(value):
     """A float read from the database as the Decimal it was written as."""
-    return clean_decimal(Decimal(repr(value or 0.0)))
+    if isinstance(value, Decimal):
+        return clean_decimal(value)
+    return clean_decimal(Decimal(repr(float(value or 0.0))))
 
 
 def clean_decimal(number):
@@ -181,62 +246,84 @@ class SubscriptionLineMixin(models.AbstractModel):
     def _get_pricing(self):
         """``(charge model, properties)`` for the pure rating engine."""
         self.ensure_one()
-        model = self.charge_model or "standard"
-        if model == "standard":
-            return model, {"unit_price": _d(self.usage_unit_price)}
-        if model == "package":
-            return model, {
-                "package_size": _d(self.package_size),
-                "package_price": _d(self.package_price),
-                "free_units": _d(self.free_units),
-            }
-        if model == "percentage":
-            properties = {"rate": _d(self.rate_percent)}
-            if self.fixed_fee:
-                properties["fixed_fee"] = _d(self.fixed_fee)
-            if self.free_transactions:
-                properties["free_transactions"] = self.free_transactions
-            if self.free_amount:
-                properties["free_amount"] = _d(self.free_amount)
-            if self.transaction_min_amount:
-                properties["per_transaction_min_amount"] = _d(
-                    self.transaction_min_amount
-                )
-            if self.transaction_max_amount:
-                properties["per_transaction_max_amount"] = _d(
-                    self.transaction_max_amount
-                )
-            return model, properties
-        price_key = "rate" if model == "graduated_percentage" else "unit_price"
-        tiers = self.tier_ids.sorted(lambda t: (t.sequence, t.from_units, t.id))
-        last = len(tiers)
-        return model, {
-            "tiers": [
-                {
-                    "from": _d(tier.from_units),
-                    "to": None
-                    if number == last and not tier.to_units
-                    else _d(tier.to_units),
-                    price_key: _d(tier[price_key]),
-                    "flat_fee": _d(tier.flat_fee),
-                }
-                for number, tier in enumerate(tiers, 1)
-            ]
-        }
+        values = {name: self[name] for name in PRICE_VALUE_FIELDS}
+        tiers = [
+            tuple(tier[name] for name in TIER_VALUE_FIELDS)
+            for tier in self.tier_ids.sorted(lambda t: (t.sequence, t.from_units, t.id))
+        ]
+        return pricing_from_values(self.charge_model, values, tiers)
 
-    def _rate_usage(self, units, transactions=None, included=None):
-        """Rate ``units`` with this line's pricing: a :class:`RatingResult`."""
+    def _rate_usage(self, units, transactions=None, included=None, pricing=None):
+        """Rate ``units`` with this line's pricing: a :class:`RatingResult`.
+
+        ``pricing``: ``(model, prepared)`` from :meth:`_prepare_pricings`.
+        """
         self.ensure_one()
-        model, properties = self._get_pricing()
+        if pricing is None:
+            model, properties = self._get_pricing()
+            prepared = rating.prepare(model, properties)
+        else:
+            model, prepared = pricing
         return rating.rate(
             model,
             units,
-            properties,
-            transactions=transactions if model in ("percentage",) else None,
+            None,
+            transactions=transactions if model == "percentage" else None,
             included_units=_d(self.included_units) if included is None else included,
             min_amount=_d(self.min_amount) if self.min_amount else None,
             max_amount=_d(self.max_amount) if self.max_amount else None,
+            prepared=prepared,
         )
+
+    def _prepare_pricings(self):
+        """``{line id: (model, prepared)}`` for these lines, read in one query.
+
+        Lines with the same price list (subscriptions of one plan) share one
+        validated price list: billing runs validate each list once.
+        """
+        if not self:
+            return {}
+        self.flush_recordset()
+        self.env["subscription.pricing.tier"].flush_model()
+        columns = SQL(", ").join(
+            SQL.identifier("l", name) for name in PRICE_VALUE_FIELDS
+        )
+        tier_columns = SQL(", ").join(
+            SQL.identifier("t", name) for name in TIER_VALUE_FIELDS
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT l.id, l.charge_model, %(columns)s,
+                       ARRAY(SELECT ARRAY[%(tier_columns)s]
+                               FROM subscription_pricing_tier t
+                              WHERE t.%(owner)s = l.id
+                              ORDER BY t.sequence, t.from_units, t.id)
+                  FROM %(table)s l
+                 WHERE l.id = ANY(%(ids)s)
+                """,
+                columns=columns,
+                tier_columns=tier_columns,
+                owner=SQL.identifier(
+                    "plan_line_id"
+                    if self._name == "subscription.plan.line"
+                    else "subscription_line_id"
+                ),
+                table=SQL.identifier(self._table),
+                ids=self.ids,
+            )
+        )
+        prepared = {}
+        result = {}
+        for line_id, model, *values, tiers in rows:
+            key = (model, tuple(values), tuple(tuple(tier) for tier in tiers))
+            if key not in prepared:
+                model_name, properties = pricing_from_values(
+                    model, dict(zip(PRICE_VALUE_FIELDS, values, strict=True)), key[2]
+                )
+                prepared[key] = (model_name, rating.prepare(model_name, properties))
+            result[line_id] = prepared[key]
+        return result
 
     def _check_usage_pricing(self):
         """Raise a ValidationError naming what is wrong with a usage line."""

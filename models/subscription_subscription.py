@@ -1071,6 +1071,11 @@ class SubscriptionSubscription(models.Model):
             ]
         )
         history = self._usage_history([item for item in items if item[6]])
+        pricings = (
+            self.env["subscription.line"]
+            .browse({item[3].id for item in items})
+            ._prepare_pricings()
+        )
         carried = self._carried_allowances(self.line_ids)
         charges_of = defaultdict(list)
         for index, item in enumerate(items):
@@ -1084,7 +1089,7 @@ class SubscriptionSubscription(models.Model):
                     )
                 else:
                     charge = sub._rate_period_usage(
-                        line, start, end, quantities[index], carried
+                        line, start, end, quantities[index], carried, pricings
                     )
             except (
                 rating.RatingError,
@@ -1116,9 +1121,19 @@ class SubscriptionSubscription(models.Model):
         """What to rate: ``(bucket, sub, period, line, start, end, late)``."""
         # Read every usage line, its tiers and metric in a few queries.
         usage_lines = self.line_ids.filtered(lambda line: line.line_type == "usage")
-        usage_lines.fetch(["metric_id", "charge_model", "tier_ids", "included_units"])
-        usage_lines.tier_ids.fetch(
-            ["sequence", "from_units", "to_units", "unit_price", "rate", "flat_fee"]
+        usage_lines.fetch(
+            [
+                "name",
+                "product_id",
+                "metric_id",
+                "charge_model",
+                "included_units",
+                "carry_over",
+                "carry_over_cap",
+                "carry_over_expiry",
+                "min_amount",
+                "max_amount",
+            ]
         )
         usage_lines.metric_id.fetch(["code", "aggregation", "uom_id"])
         lines_of = defaultdict(list)
@@ -1227,7 +1242,7 @@ class SubscriptionSubscription(models.Model):
         )
         return {line_id: allowance.load(buckets) for line_id, buckets in rows}
 
-    def _rate_period_usage(self, line, start, end, measured, carried):
+    def _rate_period_usage(self, line, start, end, measured, carried, pricings):
         """The charge of ``line`` for the period ``start``..``end``."""
         self.ensure_one()
         quantity = measured["quantity"]
@@ -1235,7 +1250,10 @@ class SubscriptionSubscription(models.Model):
         included = clean_decimal(Decimal(repr(line.included_units or 0.0)))
         carried_in = sum((bucket.units for bucket in buckets), Decimal(0))
         result = line._rate_usage(
-            quantity, measured["transactions"], included=included + carried_in
+            quantity,
+            measured["transactions"],
+            included=included + carried_in,
+            pricing=pricings.get(line.id),
         )
         roll = allowance.roll(
             result.included_units_used,

@@ -140,9 +140,12 @@ def test_the_same_batch_from_two_workers_is_recorded_once(metered):
     assert [a["status"] for a in first] == ["accepted"] * 300
     assert first == second
     with _env() as env:
-        assert env["subscription.usage"].search_count(
-            [("subscription_id", "in", metered["subs"])]
-        ) == 300
+        assert (
+            env["subscription.usage"].search_count(
+                [("subscription_id", "in", metered["subs"])]
+            )
+            == 300
+        )
 
 
 def test_usage_sent_during_billing_is_billed_once(metered):

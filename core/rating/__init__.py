@@ -64,6 +64,12 @@ def validate(model, properties):
     get_model(model).parse(properties)
 
 
+def prepare(model, properties):
+    """Validate once, rate many times: pass the result as ``rate(prepared=...)``."""
+    charge_model = get_model(model)
+    return charge_model, charge_model.parse(properties)
+
+
 def rate(
     model,
     units,
@@ -73,6 +79,7 @@ def rate(
     included_units=0,
     min_amount=None,
     max_amount=None,
+    prepared=None,
 ):
     """Price ``units`` under the charge model ``model``.
 
@@ -85,10 +92,12 @@ def rate(
     :param included_units: allowance taken off ``units`` before pricing.
     :param min_amount: minimum amount of the period (``None``: none).
     :param max_amount: maximum amount of the period (``None``: none).
+    :param prepared: what :func:`prepare` returned for ``model`` and
+        ``properties``, to skip validating them again (billing runs rate
+        thousands of charges with the same few price lists).
     :returns: :class:`RatingResult`, unrounded.
     """
-    charge_model = get_model(model)
-    parsed = charge_model.parse(properties)
+    charge_model, parsed = prepared or prepare(model, properties)
     units = non_negative(units, "units")
     included = non_negative(included_units, "included_units")
     minimum = optional_non_negative(min_amount, "min_amount")
@@ -162,6 +171,7 @@ __all__ = [
     "RatingResult",
     "TierDetail",
     "get_model",
+    "prepare",
     "rate",
     "register",
     "validate",
