@@ -700,3 +700,37 @@ class TestUsageSecurity(UsageCommon):
         )
         with self.assertRaises(UserError):
             self.env["subscription.usage"].with_user(portal).ingest([])
+
+
+@tagged("post_install", "-at_install")
+class TestUsageForms(UsageCommon):
+    def test_configure_metric_and_graduated_usage_line_in_the_forms(self):
+        metric_form = Form(self.env["subscription.metric"])
+        metric_form.name = "Storage"
+        metric_form.code = "storage_gb"
+        metric_form.aggregation = "weighted_sum"
+        metric = metric_form.save()
+        plan_form = Form(self.env["subscription.plan"])
+        plan_form.name = "Storage plan"
+        plan_form.minimum_spend = 10.0
+        with plan_form.line_ids.new() as line:
+            line.line_type = "usage"
+            line.product_id = self.product_api
+            line.metric_id = metric
+            line.charge_model = "graduated"
+            line.included_units = 5
+            line.carry_over = True
+            line.carry_over_cap = 10
+            for start, end, price in ((0, 100, 0.5), (100, 0, 0.25)):
+                with line.tier_ids.new() as tier:
+                    tier.from_units = start
+                    tier.to_units = end
+                    tier.unit_price = price
+        plan = plan_form.save()
+        line = plan.line_ids
+        self.assertEqual(line.line_type, "usage")
+        self.assertEqual(len(line.tier_ids), 2)
+        self.assertEqual(line._rate_usage(155).amount, Decimal("62.50"))
+        sub = self._start(plan)
+        self.assertEqual(sub.line_ids.metric_id, metric)
+        self.assertEqual(len(sub.line_ids.tier_ids), 2, "tiers are copied")
