@@ -19,6 +19,17 @@ ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 REFUSED = "refused"
 PAYLOAD_FIELDS = ("subscription_id", "metric_id", "timestamp", "quantity", "properties")
+# What checking an event reads of its subscription: fetched once per batch.
+CHECKED_SUB_FIELDS = [
+    "name",
+    "company_id",
+    "state",
+    "date_start",
+    "date_end",
+    "usage_invoiced_until",
+    "next_invoice_date",
+    "plan_id",
+]
 
 
 class UsageRefused(ValueError):
@@ -291,14 +302,15 @@ class SubscriptionUsage(models.Model):
         domain = [("id", "in", list(ids))] if ids else [("id", "=", False)]
         if names:
             domain = ["|", ("name", "in", list(names)), *domain]
-        subs = Sub.search(domain) if ids or names else Sub
+        subs = Sub.search_fetch(domain, CHECKED_SUB_FIELDS) if ids or names else Sub
         by_customer = {}
         if refs:
-            for sub in Sub.search(
+            for sub in Sub.search_fetch(
                 [
                     ("commercial_partner_id.ref", "in", list(refs)),
                     ("state", "not in", ("draft", "closed")),
-                ]
+                ],
+                [*CHECKED_SUB_FIELDS, "commercial_partner_id"],
             ):
                 by_customer.setdefault(sub.commercial_partner_id.ref, Sub)
                 by_customer[sub.commercial_partner_id.ref] |= sub
@@ -337,13 +349,19 @@ class SubscriptionUsage(models.Model):
         subs = subs["records"] if isinstance(subs, dict) else subs
         if not subs:
             return {}
-        lines = self.env["subscription.line"].search(
-            [("subscription_id", "in", subs.ids), ("line_type", "=", "usage")]
+        lines = self.env["subscription.line"].search_fetch(
+            [("subscription_id", "in", subs.ids), ("line_type", "=", "usage")],
+            ["subscription_id", "metric_id"],
         )
         metrics_of = {}
         for line in lines:
             metrics_of.setdefault(line.subscription_id.id, set()).add(line.metric_id.id)
-        return {"metrics_of": metrics_of, "now": fields.Datetime.now()}
+        return {
+            "metrics_of": metrics_of,
+            "now": fields.Datetime.now(),
+            "sub_ids": set(subs.exists().ids),
+            "metric_ids": set(lines.metric_id.ids),
+        }
 
     def _event_vals(self, event, subs, metrics):
         """Values of a new event from its JSON form, or :class:`UsageRefused`."""
@@ -362,11 +380,15 @@ class SubscriptionUsage(models.Model):
             )
         sub = self._event_subscription(event, subs)
         code = event.get("metric")
-        candidates = [
-            m
-            for m in metrics.get(code, ())
-            if not m.company_id or m.company_id == sub.company_id
-        ]
+        company = sub.company_id
+        choice = (code, company.id)  # codes are strings: no clash with the codes
+        if choice not in metrics:
+            metrics[choice] = [
+                m
+                for m in metrics.get(code, ())
+                if not m.company_id or m.company_id == company
+            ]
+        candidates = metrics[choice]
         if not candidates:
             raise UsageRefused(
                 "unknown_metric",
@@ -383,7 +405,7 @@ class SubscriptionUsage(models.Model):
                 self.env._("The properties must be a JSON object."),
             )
         return {
-            "company_id": sub.company_id.id,
+            "company_id": company.id,
             "subscription_id": sub.id,
             "metric_id": metric.id,
             "timestamp": self._parse_timestamp(event.get("timestamp")),
@@ -484,11 +506,14 @@ class SubscriptionUsage(models.Model):
         """Refuse an event that cannot be billed as given (:class:`UsageRefused`)."""
         sub = self.env["subscription.subscription"].browse(vals.get("subscription_id"))
         metric = self.env["subscription.metric"].browse(vals.get("metric_id"))
-        if not sub.exists():
+        # Known to exist: read once for the whole batch by _ingest_context.
+        if not sub or (sub.id not in context.get("sub_ids", ()) and not sub.exists()):
             raise UsageRefused(
                 "unknown_subscription", self.env._("The event names no subscription.")
             )
-        if not metric.exists():
+        if not metric or (
+            metric.id not in context.get("metric_ids", ()) and not metric.exists()
+        ):
             raise UsageRefused(
                 "unknown_metric", self.env._("The event names no metric.")
             )
