@@ -35,7 +35,7 @@ Usage::
     python3 benchmarks/bench_ingest.py load --url http://127.0.0.1:8169 \\
         --setup-file FILE --database DB [-e 200000] [-c 4] [--workers 3]
 """
-# pylint: disable=print-used
+# pylint: disable=print-used,invalid-commit
 
 import argparse
 import http.client
@@ -69,7 +69,9 @@ def setup(args):
         from odoo.modules.registry import Registry
         from odoo.tools import config
     except ImportError as import_error:
-        sys.exit(f"error: Odoo 19.0 is not importable by {sys.executable} ({import_error})")
+        sys.exit(
+            f"error: Odoo 19.0 is not importable by {sys.executable} ({import_error})"
+        )
     config.parse_config(
         ["-c", args.config, "-d", args.database, "--log-level=warn"], setup_logging=True
     )
@@ -290,7 +292,9 @@ def check_answers(answer, events_count, ids, resent, tally):
 
 def client_main(args, client, data, end, barriers, queue):
     try:
-        warmup, measured, unique = plan_batches(args, client, data["subscriptions"], end)
+        warmup, measured, unique = plan_batches(
+            args, client, data["subscriptions"], end
+        )
         http_client = Client(args.url, data["key"], args.timeout)
         ids = {}
         tally = {
@@ -486,15 +490,18 @@ def load(args):
         pg_cpu = process_cpu_seconds(postgres_pids(args.database))
         busy = machine_busy_seconds()
         barriers[1].wait(timeout=60)
-    except threading.BrokenBarrierError:  # a client failed: it says why below
-        pass
+    except threading.BrokenBarrierError:
+        # A client failed: its report (read below) says why; no CPU figures.
+        server_cpu, pg_cpu = {}, {}
     reports = [queue.get() for __ in processes]
     for process in processes:
         process.join()
     errors = [report for report in reports if "error" in report]
     if errors:
         for report in errors:
-            print(f"error: client {report['client']}: {report['error']}", file=sys.stderr)
+            print(
+                f"error: client {report['client']}: {report['error']}", file=sys.stderr
+            )
         sys.exit(2)
     wall = max(report["finish"] for report in reports) - min(
         report["begin"] for report in reports
@@ -507,7 +514,13 @@ def load(args):
     batches = sum(report["batches"] for report in reports)
     tally = {
         name: sum(report["tally"][name] for report in reports)
-        for name in ("new", "replays", "not_accepted", "replay_id_mismatch", "unexpected_replay")
+        for name in (
+            "new",
+            "replays",
+            "not_accepted",
+            "replay_id_mismatch",
+            "unexpected_replay",
+        )
     }
     warm_bad = sum(report["warmup"]["not_accepted"] for report in reports)
     samples = [s for report in reports for s in report["tally"]["samples"]][:5]
@@ -523,6 +536,11 @@ def load(args):
     )
     per_second = events / wall
     client_cpu = sum(report["cpu_seconds"] for report in reports)
+    # Independent of what else runs on the machine: the events one CPU second
+    # of the whole stack (Odoo workers, their PostgreSQL backends, clients)
+    # ingests; times the cores, the rate the machine would reach alone.
+    stack_cpu = server_cpu + pg_cpu + client_cpu
+    per_cpu_second = events / stack_cpu if args.server_pid and stack_cpu else None
     summary = {
         "workers": args.workers,
         "clients": args.clients,
@@ -545,6 +563,7 @@ def load(args):
             "machine": round(busy, 2),
             "other": round(busy - server_cpu - pg_cpu - client_cpu, 2),
         },
+        "events_per_cpu_second": round(per_cpu_second) if per_cpu_second else None,
         "connections_opened": sum(report["reconnects"] for report in reports),
         "load_average_at_start": round(load_start, 2),
         "rows_check": check,
@@ -575,14 +594,23 @@ def load(args):
         f"busy {cpu['machine']} of {os.cpu_count()} cores x {wall:.1f} s = "
         f"{os.cpu_count() * wall:.1f}"
     )
+    if per_cpu_second:
+        alone = per_cpu_second * os.cpu_count()
+        print(
+            f"events per CPU second   {per_cpu_second:,.0f} (odoo + postgres + "
+            f"clients; x {os.cpu_count()} cores = {alone:,.0f} events/s on an "
+            "otherwise idle machine)"
+        )
     print(
-        f"rows check              {check['rows']:,} rows for {check['expected_rows']:,} "
-        f"unique keys sent, quantity {check['quantity']:,.0f} for "
-        f"{check['expected_quantity']:,.0f}: {'OK' if check['ok'] else 'MISMATCH'}"
+        f"rows check              {check['rows']:,} rows for "
+        f"{check['expected_rows']:,} unique keys sent, quantity "
+        f"{check['quantity']:,.0f} for {check['expected_quantity']:,.0f}: "
+        f"{'OK' if check['ok'] else 'MISMATCH'}"
     )
+    accepted = "all accepted" if all_accepted else "NOT all accepted"
     print(
-        f"answers                 {'all accepted' if all_accepted else 'NOT all accepted'}"
-        f" ({tally['replays']:,} replays with their first id)"
+        f"answers                 {accepted} ({tally['replays']:,} replays with "
+        "their first id)"
     )
     if samples:
         print(f"not accepted, e.g.      {samples}")
@@ -605,7 +633,9 @@ def main(argv=None):
     step.add_argument("--database", required=True)
     step.add_argument("--config", required=True)
     step.add_argument("-s", "--subscriptions", type=int, default=1000)
-    step.add_argument("--out", required=True, help="JSON file for the key and references")
+    step.add_argument(
+        "--out", required=True, help="JSON file for the key and references"
+    )
     step = steps.add_parser("load", help="post the events to a running server")
     step.add_argument("--url", default="http://127.0.0.1:8169")
     step.add_argument("--setup-file", required=True)
@@ -615,7 +645,9 @@ def main(argv=None):
     step.add_argument("-c", "--clients", type=int, default=4)
     step.add_argument("-s", "--subscriptions", type=int, help="use the first S only")
     step.add_argument("--workers", type=int, help="the server's workers, to report")
-    step.add_argument("--server-pid", type=int, help="the Odoo server, for its CPU time")
+    step.add_argument(
+        "--server-pid", type=int, help="the Odoo server, for its CPU time"
+    )
     step.add_argument("--by-id", action="store_true", help="name subscriptions by id")
     step.add_argument("--run", help="prefix of the keys (default: unique per run)")
     step.add_argument("--seed", default="ingest")
