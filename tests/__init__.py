@@ -8,6 +8,7 @@ from . import test_i18n
 from . import test_rating
 from . import test_aggregation
 from . import test_allowance
+from . import test_changes
 from . import test_usage
 from . import test_usage_http
 from . import test_usage_concurrency
