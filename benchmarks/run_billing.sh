@@ -25,20 +25,15 @@ else
     sb_log "OCA contract is not importable (pip install --no-deps odoo-addon-contract==19.0.1.2.1.2): the comparison will be skipped"
 fi
 
-tpl=$(sb_template)
 db="sb_bench_$(date +%s)_$$"
 log="$SB_WORK/$db.install.log"
 cleanup() {
-    dropdb --if-exists "$db" 2>/dev/null || true
-    rm -rf "$SB_WORK/data/filestore/$db" "$log"
+    sb_drop_db "$db"
+    rm -f "$log"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-sb_copy_db "$tpl" "$db"
-
-sb_log "installing $modules on $db"
-sb_odoo -d "$db" -i "$modules" --stop-after-init --log-level=warn >"$log" 2>&1 ||
-    { tail -60 "$log" >&2; sb_die "installing $modules failed"; }
+sb_install_db "$db" "$modules" "$log"
 
 sb_log "benchmark: N=$n $*"
 "$SB_PYTHON" "$SB_ROOT/benchmarks/bench_billing.py" \

@@ -43,7 +43,6 @@ for p in "$port" "$gevent_port"; do
     fi
 done
 
-tpl=$(sb_template)
 db="sb_bench_ingest_$(date +%s)_$$"
 log="$SB_WORK/$db.install.log"
 server_log="$SB_WORK/$db.server.log"
@@ -82,16 +81,12 @@ stop_server() {
 }
 cleanup() {
     stop_server
-    dropdb --if-exists "$db" 2>/dev/null || true
-    rm -rf "$SB_WORK/data/filestore/$db" "$log" "$setup_file" "$results" "$launcher" "$server_log"
+    sb_drop_db "$db"
+    rm -f "$log" "$setup_file" "$results" "$launcher" "$server_log"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-sb_copy_db "$tpl" "$db"
-
-sb_log "installing $SB_MODULE on $db"
-sb_odoo -d "$db" -i "$SB_MODULE" --stop-after-init --log-level=warn >"$log" 2>&1 ||
-    { tail -60 "$log" >&2; sb_die "installing $SB_MODULE failed"; }
+sb_install_db "$db" "$SB_MODULE" "$log"
 
 sb_log "setup: $subscriptions subscriptions, an integration user and its API key"
 "$SB_PYTHON" "$SB_ROOT/benchmarks/bench_ingest.py" setup \

@@ -131,6 +131,23 @@ sb_copy_db() {
     fi
 }
 
+# A throwaway database: copy of the template with MODULES installed.
+#   sb_install_db DB MODULES LOG
+sb_install_db() {
+    local db=$1 modules=$2 log=$3 tpl
+    tpl=$(sb_template) || exit $?
+    sb_copy_db "$tpl" "$db"
+    sb_log "installing $modules on $db"
+    sb_odoo -d "$db" -i "$modules" --stop-after-init --log-level=warn >"$log" 2>&1 ||
+        { tail -60 "$log" >&2; sb_die "installing $modules failed"; }
+}
+
+# Drop a throwaway database and its filestore (for cleanup traps).
+sb_drop_db() {
+    dropdb --if-exists "$1" 2>/dev/null || true
+    rm -rf "$SB_WORK/data/filestore/$1"
+}
+
 # Fail when the Odoo log has warnings or errors.
 sb_check_log() {
     local log=$1 bad

@@ -17,27 +17,6 @@ CHARGE_MODEL_SELECTION = [
     ("graduated_percentage", "Graduated percentage"),
 ]
 TIERED_MODELS = ("graduated", "volume", "graduated_percentage")
-PRICING_FIELDS = (
-    "line_type",
-    "metric_id",
-    "charge_model",
-    "usage_unit_price",
-    "package_size",
-    "package_price",
-    "free_units",
-    "rate_percent",
-    "fixed_fee",
-    "free_transactions",
-    "free_amount",
-    "transaction_min_amount",
-    "transaction_max_amount",
-    "included_units",
-    "carry_over",
-    "carry_over_cap",
-    "carry_over_expiry",
-    "min_amount",
-    "max_amount",
-)
 
 
 # The line fields and tier fields that make a price list (see pricing_from_values).
@@ -54,6 +33,19 @@ PRICE_VALUE_FIELDS = (
     "transaction_max_amount",
 )
 TIER_VALUE_FIELDS = ("from_units", "to_units", "unit_price", "rate", "flat_fee")
+# Everything that defines how a usage line prices (checked on every change).
+PRICING_FIELDS = (
+    "line_type",
+    "metric_id",
+    "charge_model",
+    *PRICE_VALUE_FIELDS,
+    "included_units",
+    "carry_over",
+    "carry_over_cap",
+    "carry_over_expiry",
+    "min_amount",
+    "max_amount",
+)
 
 
 def pricing_from_values(model, values, tiers):

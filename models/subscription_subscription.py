@@ -954,34 +954,31 @@ class SubscriptionSubscription(models.Model):
                 journal = journals.get(sub.plan_id.id)
                 if journal is None:
                     journal = journals[sub.plan_id.id] = sub.plan_id._get_sale_journal()
-                timing = sub.plan_id.billing_timing
                 state = {"until": None, "usage_until": None, "renewed_end": renewed_end}
-                for period in schedule.due_periods(
-                    timing, up_to, sub._next_unbilled_day()
-                ):
-                    progress[sub] = state
-                    state["until"] = period.end
-                    if (sub.id, "service", period.start) in existing:
-                        continue
-                    bucket = bucket_for(sub, period.due_date(timing), journal)
-                    bucket["subscriptions"] |= sub
-                    bucket["periods"].append((sub, period))
-                    bucket["move_vals"]["invoice_line_ids"] += [
-                        Command.create(vals)
-                        for vals in sub._prepare_invoice_line_vals(period)
-                    ]
-                if not sub.has_usage:
-                    continue
-                for period in schedule.due_periods(
-                    ARREARS, up_to, sub._next_usage_day()
-                ):
-                    progress[sub] = state
-                    state["usage_until"] = period.end
-                    if (sub.id, "usage", period.start) in existing:
-                        continue
-                    bucket = bucket_for(sub, period.due_date(ARREARS), journal)
-                    bucket["subscriptions"] |= sub
-                    bucket["usage_periods"].append((sub, period))
+                # Service periods on the plan's timing; usage always in arrears.
+                streams = [
+                    ("service", sub.plan_id.billing_timing, sub._next_unbilled_day())
+                ]
+                if sub.has_usage:
+                    streams.append(("usage", ARREARS, sub._next_usage_day()))
+                for kind, timing, since in streams:
+                    for period in schedule.due_periods(timing, up_to, since):
+                        progress[sub] = state
+                        state["until" if kind == "service" else "usage_until"] = (
+                            period.end
+                        )
+                        if (sub.id, kind, period.start) in existing:
+                            continue
+                        bucket = bucket_for(sub, period.due_date(timing), journal)
+                        bucket["subscriptions"] |= sub
+                        if kind == "usage":
+                            bucket["usage_periods"].append((sub, period))
+                            continue
+                        bucket["periods"].append((sub, period))
+                        bucket["move_vals"]["invoice_line_ids"] += [
+                            Command.create(vals)
+                            for vals in sub._prepare_invoice_line_vals(period)
+                        ]
             except (UserError, ValidationError, periods.PeriodError) as error:
                 if not isolate:
                     raise
@@ -1402,7 +1399,6 @@ class SubscriptionSubscription(models.Model):
             "is_late": bool(late),
             "event_count": measured["count"],
             "quantity": float(quantity),
-            "amount_exact": float(amount),
             "amount": float(rounded),
             "explanation": explanation,
             "details": details,

@@ -98,7 +98,6 @@ class SubscriptionUsage(models.Model):
         ondelete="set null",
         copy=False,
     )
-    is_billed = fields.Boolean(compute="_compute_is_billed", search="_search_is_billed")
 
     _idempotency_key_unique = models.Constraint(
         "UNIQUE(company_id, idempotency_key)",
@@ -147,16 +146,6 @@ class SubscriptionUsage(models.Model):
                 )
             )
         return properties
-
-    def _compute_is_billed(self):
-        for usage in self:
-            usage.is_billed = bool(usage.charge_id)
-
-    def _search_is_billed(self, operator, value):
-        if operator not in ("=", "!="):
-            return NotImplemented
-        billed = (operator == "=") == bool(value)
-        return [("charge_id", "!=" if billed else "=", False)]
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -848,39 +837,59 @@ class SubscriptionUsage(models.Model):
 
     @api.model
     def _aggregate_weighted(self, metric, group, results):
-        """Time-weighted sums: the level at the start, then each change."""
-        value = metric._sql_value()
-        for index, (sub, __, first, last, ___) in group:
-            since = datetime.combine(first, datetime.min.time())
-            until = datetime.combine(last + timedelta(days=1), datetime.min.time())
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    SELECT u.timestamp, %(value)s
-                      FROM subscription_usage u
-                     WHERE u.subscription_id = %(sub)s AND u.metric_id = %(metric)s
-                       AND u.timestamp < %(until)s AND %(filter)s
-                     ORDER BY u.timestamp, u.id
-                    """,
-                    value=value,
-                    sub=sub.id,
-                    metric=metric.id,
-                    until=until,
-                    filter=metric._sql_filter(),
-                )
+        """Time-weighted sums, one query for the batch.
+
+        Per item, the level at the period's start (the sum of all earlier
+        changes, added up in SQL) then each change within the period.
+        """
+        spans = {
+            index: (
+                datetime.combine(first, datetime.min.time()),
+                datetime.combine(last + timedelta(days=1), datetime.min.time()),
             )
-            initial = sum(
-                (Decimal(v) for moment, v in rows if moment < since), Decimal(0)
+            for index, (__, ___, first, last, ____) in group
+        }
+        items = SQL(
+            "UNNEST(%s::int[], %s::int[], %s::timestamp[], %s::timestamp[]) "
+            "AS v(k, sub, since, until) JOIN subscription_usage u "
+            "ON u.subscription_id = v.sub AND u.metric_id = %s",
+            [index for index, __ in group],
+            [item[0].id for __, item in group],
+            [spans[index][0] for index, __ in group],
+            [spans[index][1] for index, __ in group],
+            metric.id,
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT v.k, NULL::timestamp, SUM(%(value)s) FROM %(items)s
+                 WHERE u.timestamp < v.since AND %(filter)s GROUP BY v.k
+                UNION ALL
+                SELECT v.k, u.timestamp, %(value)s FROM %(items)s
+                 WHERE u.timestamp >= v.since AND u.timestamp < v.until
+                   AND %(filter)s
+                ORDER BY 1, 2 NULLS FIRST
+                """,
+                value=metric._sql_value(),
+                items=items,
+                filter=metric._sql_filter(),
             )
-            events = [
-                {"timestamp": moment, "quantity": Decimal(v)}
-                for moment, v in rows
-                if moment >= since
-            ]
+        )
+        initial = {}
+        events = {index: [] for index in spans}
+        for index, moment, value in rows:
+            if moment is None:
+                initial[index] = Decimal(value or 0)
+            else:
+                events[index].append({"timestamp": moment, "quantity": Decimal(value)})
+        for index, item in group:
+            since, until = spans[index]
             results[index] = {
                 "quantity": clean_decimal(
-                    aggregation.weighted_sum(events, since, until, initial=initial)
+                    aggregation.weighted_sum(
+                        events[index], since, until, initial=initial.get(index, 0)
+                    )
                 ),
-                "count": len(events),
-                "transactions": len(events) if group[0][1][4] else None,
+                "count": len(events[index]),
+                "transactions": len(events[index]) if item[4] else None,
             }

@@ -7,8 +7,9 @@ class SubscriptionUsageCharge(models.Model):
     """The rated usage of one usage line for one period, as invoiced.
 
     Keeps what explains the invoice line: the quantity, the allowance
-    (included, carried in, used, expired, carried out), the billed units,
-    the unrounded amount and the details per tier.
+    (included, carried in, used, expired, carried out), the billed units and
+    ``details``: the tiers and the exact amounts as decimal strings (the
+    float columns are for lists and reports; computations read ``details``).
     """
 
     _name = "subscription.usage.charge"
@@ -52,16 +53,13 @@ class SubscriptionUsageCharge(models.Model):
     carried_out = fields.Float(digits=(20, 6), readonly=True)
     billed_units = fields.Float(string="Billed", digits=(20, 6), readonly=True)
     carry_buckets = fields.Json(readonly=True)
-    amount_exact = fields.Float(
-        string="Unrounded Amount",
-        digits=(32, 12),
-        readonly=True,
-        help="Amount before rounding with the currency.",
-    )
     currency_id = fields.Many2one(related="subscription_id.currency_id")
     amount = fields.Monetary(readonly=True)
     explanation = fields.Char(readonly=True)
-    details = fields.Json(readonly=True, help="The computation, tier by tier.")
+    details = fields.Json(
+        readonly=True,
+        help="The computation, tier by tier, with the exact (unrounded) amount.",
+    )
     invoice_line_id = fields.Many2one(
         "account.move.line", index="btree_not_null", ondelete="set null", readonly=True
     )

@@ -512,6 +512,11 @@ class TestUsageBilling(UsageCommon):
         charge = sub.usage_charge_ids
         self.assertEqual(charge.quantity, 15, "10 seats all month, 10 more for half")
         self.assertEqual(charge.amount, 30.0)
+        # May starts at the level April ended with, without any new event.
+        self._bill("2026-06-01")
+        may = sub.usage_charge_ids.filtered(lambda c: c.usage_start.month == 5)
+        self.assertEqual(may.quantity, 20)
+        self.assertEqual(may.amount, 40.0)
 
     def test_preview_next_invoice_writes_nothing(self):
         sub = self._start()
@@ -583,51 +588,31 @@ class TestUsageBilling(UsageCommon):
         self.assertEqual(self._invoices(sub).amount_untaxed, 65.0)
 
     def test_bad_pricing_is_refused(self):
-        with self.assertRaisesRegex(ValidationError, "gap"):
-            self._create_usage_plan(
-                "Gap",
-                lines=[
-                    self._usage_line(
-                        tier_ids=[
-                            Command.create(
-                                {"from_units": 0, "to_units": 100, "unit_price": 1}
-                            ),
-                            Command.create(
-                                {"from_units": 200, "to_units": 0, "unit_price": 1}
-                            ),
-                        ]
+        def tiers(*bounds):
+            return {
+                "tier_ids": [
+                    Command.create(
+                        {"from_units": low, "to_units": high, "unit_price": 1}
                     )
-                ],
-            )
-        with self.assertRaisesRegex(ValidationError, "overlaps"):
-            self._create_usage_plan(
-                "Overlap",
-                lines=[
-                    self._usage_line(
-                        tier_ids=[
-                            Command.create(
-                                {"from_units": 0, "to_units": 100, "unit_price": 1}
-                            ),
-                            Command.create(
-                                {"from_units": 50, "to_units": 0, "unit_price": 1}
-                            ),
-                        ]
-                    )
-                ],
-            )
-        with self.assertRaisesRegex(ValidationError, "between 0 and 100"):
-            self._create_usage_plan(
-                "Greedy",
-                lines=[
-                    self._usage_line(
-                        charge_model="percentage", tier_ids=[], rate_percent=150
-                    )
-                ],
-            )
-        with self.assertRaisesRegex(ValidationError, "metric"):
-            self._create_usage_plan(
-                "No metric", lines=[self._usage_line(metric_id=False)]
-            )
+                    for low, high in bounds
+                ]
+            }
+
+        cases = [
+            ("gap", tiers((0, 100), (200, 0))),
+            ("overlaps", tiers((0, 100), (50, 0))),
+            (
+                "between 0 and 100",
+                {"charge_model": "percentage", "tier_ids": [], "rate_percent": 150},
+            ),
+            ("metric", {"metric_id": False}),
+        ]
+        for message, values in cases:
+            with (
+                self.subTest(message),
+                self.assertRaisesRegex(ValidationError, message),
+            ):
+                self._create_usage_plan(message, lines=[self._usage_line(**values)])
 
     def test_volume_and_package_lines_on_one_invoice(self):
         calls = self.env["subscription.metric"].create(

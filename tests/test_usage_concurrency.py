@@ -8,27 +8,16 @@ Odoo's HTTP and RPC layers do (``odoo.service.model.retrying``).
 
 import functools
 import threading
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
 
-from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo import Command
 from odoo.service.model import retrying
-from odoo.tools import config
+
+from .test_concurrency import _env
 
 START = "2026-01-01"
-
-
-def _dbname():
-    names = config["db_name"]
-    return names[0] if isinstance(names, list | tuple) else names
-
-
-@contextmanager
-def _env():
-    with sql_db.db_connect(_dbname()).cursor() as cr:
-        yield api.Environment(cr, SUPERUSER_ID, {})
 
 
 def _ingest(events):
