@@ -21,7 +21,7 @@ on May 11 to 40.00: 21 of May's 31 days remain; credit ``-13.55``, charge
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .periods import ONE_DAY, Period, prorate
+from .periods import DAY, MONTH, ONE_DAY, WEEK, YEAR, Period, prorate, quantize
 
 IMMEDIATE = "immediate"
 END_OF_PERIOD = "end_of_period"
@@ -162,3 +162,93 @@ def prorate_change(old_amount, new_amount, billed_period, change_date, quantum):
     credit, credit_exact = prorate(old_amount, remaining, quantum)
     charge, charge_exact = prorate(new_amount, remaining, quantum)
     return ChangeProration(-credit, charge, -credit_exact, charge_exact, remaining)
+
+
+def billed_parts(schedule, start, until):
+    """The periods of ``schedule`` covering ``start..until``, cut to that range.
+
+    Each part keeps its full period, so prorating it uses the right length:
+    the days of an immediate change already billed in advance.
+    """
+    parts = []
+    day = start
+    while day <= until:
+        period = schedule.period_at(day)
+        end = min(period.end, until)
+        parts.append(Period(day, end, period.full_start, period.full_end))
+        day = end + ONE_DAY
+    return parts
+
+
+def clip(period, start, end):
+    """``period`` cut to the days ``start..end`` (either None: unbounded)."""
+    first = max(period.start, start) if start else period.start
+    last = min(period.end, end) if end else period.end
+    if first > last:
+        return None
+    return Period(first, last, period.full_start, period.full_end)
+
+
+# Months per billing unit, exact: a week is 12/52 of a month, a day 12/365.
+_MONTHS_PER_UNIT = {
+    DAY: Decimal(12) / Decimal(365),
+    WEEK: Decimal(12) / Decimal(52),
+    MONTH: Decimal(1),
+    YEAR: Decimal(12),
+}
+
+
+def monthly_amount(amount, interval, unit, quantum):
+    """``amount`` per ``interval`` ``unit`` normalised per month (MRR).
+
+    Yearly amounts are divided by 12, weekly ones multiplied by 52/12;
+    rounded once to ``quantum``.
+    """
+    if unit not in _MONTHS_PER_UNIT or not interval or interval < 0:
+        raise ChangeError(f"Cannot normalise a price per {interval} {unit!r}.")
+    months = _MONTHS_PER_UNIT[unit] * Decimal(interval)
+    return quantize(Decimal(amount) / months, quantum)
+
+
+def indexed_price(price, percent, quantum):
+    """``price`` raised (or lowered) by ``percent`` %, rounded to ``quantum``."""
+    price = Decimal(price)
+    return quantize(price + price * Decimal(percent) / Decimal(100), quantum)
+
+
+def end_of_period_after(schedule, day, earliest_end=None):
+    """First day after the period containing ``day`` whose last day is on or
+    after ``earliest_end`` (a notice period): when an end-of-period change or
+    cancellation applies.
+    """
+    period = schedule.period_at(day)
+    while earliest_end and period.end < earliest_end:
+        if schedule.end is not None and period.end >= schedule.end:
+            break
+        period = schedule.period_at(period.end + ONE_DAY)
+    return period.end + ONE_DAY
+
+
+def change_kind(operation, before, after):
+    """History kind of an applied change from its operation and MRR move."""
+    if operation == CHANGE_PLAN:
+        return "downgrade" if after < before else "upgrade"
+    return {
+        CHANGE_QUANTITY: "quantity",
+        ADD_OPTION: "option",
+        REMOVE_OPTION: "option",
+        CHANGE_PRICE: "price",
+        PAUSE: "pause",
+        RESUME: "resume",
+        CANCEL: "churn",
+        REACTIVATE: "reactivation",
+    }[operation]
+
+
+def is_downgrade(operation, before, after):
+    """Whether a change lowers what the customer pays (downgrade policy)."""
+    if operation in (REMOVE_OPTION, PAUSE, CANCEL):
+        return True
+    if operation in (ADD_OPTION, RESUME, REACTIVATE):
+        return False
+    return after < before

@@ -222,26 +222,32 @@ class Schedule:
         end = full_end if self.end is None else min(full_end, self.end)
         return Period(start, end, full_start, full_end)
 
-    def periods(self, since=None):
-        """Periods in order, from the one containing ``since`` (default: start)."""
+    def periods(self, since=None, clip=False):
+        """Periods in order, from the one containing ``since`` (default: start).
+
+        With ``clip``, the first one starts on ``since`` (billed up to the
+        middle of a period: a change of plan moved the boundaries).
+        """
         day = self.start if since is None else max(since, self.start)
         while self.end is None or day <= self.end:
             period = self.period_at(day)
+            if clip and period.start < day:
+                period = Period(day, period.end, period.full_start, period.full_end)
             yield period
             day = period.end + ONE_DAY
 
-    def due_periods(self, timing, up_to, since=None):
+    def due_periods(self, timing, up_to, since=None, clip=False):
         """Periods from ``since`` whose invoice date is on or before ``up_to``."""
-        for period in self.periods(since):
+        for period in self.periods(since, clip):
             if period.due_date(timing) > up_to:
                 return
             yield period
 
-    def next_due_date(self, timing, since):
+    def next_due_date(self, timing, since, clip=False):
         """Invoice date of the period containing ``since``; ``None`` past the end."""
         if self.end is not None and since > self.end:
             return None
-        return self.period_at(max(since, self.start)).due_date(timing)
+        return next(self.periods(since, clip)).due_date(timing)
 
 
 def quantize(amount, quantum):

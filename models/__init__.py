@@ -9,6 +9,8 @@ from . import subscription_line
 from . import subscription_period
 from . import subscription_usage
 from . import subscription_usage_charge
+from . import subscription_change
+from . import subscription_history
 from . import account_move
 from . import account_move_line
 from . import res_partner

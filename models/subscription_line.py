@@ -1,9 +1,14 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import date
+
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from .subscription_line_mixin import PRICING_FIELDS
+
+# What only a change may modify once the subscription is started.
+CHANGE_FIELDS = {"product_id", "quantity", "price_unit", "discount", "line_type"}
 
 
 class SubscriptionLine(models.Model):
@@ -26,19 +31,47 @@ class SubscriptionLine(models.Model):
     usage_charge_ids = fields.One2many(
         "subscription.usage.charge", "subscription_line_id", string="Rated Usage"
     )
+    date_start = fields.Date(
+        string="From",
+        copy=False,
+        readonly=True,
+        help="First day this line is billed (set by a change); empty: from the "
+        "subscription's start.",
+    )
+    date_end = fields.Date(
+        string="Until",
+        copy=False,
+        readonly=True,
+        help="Last day this line is billed: a change replaced or removed it after.",
+    )
+    is_current = fields.Boolean(
+        compute="_compute_is_current",
+        help="Billed today (or from the next change on).",
+    )
 
-    @api.constrains(*PRICING_FIELDS, "tier_ids", "subscription_id")
+    @api.depends("date_start", "date_end")
+    @api.depends_context("tz")
+    def _compute_is_current(self):
+        today = fields.Date.context_today(self)
+        for line in self:
+            line.is_current = line._is_active_on(today) or bool(
+                line.date_start and line.date_start > today
+            )
+
+    @api.constrains(*PRICING_FIELDS, "tier_ids", "subscription_id", "date_end")
     def _check_pricing(self):
         self._check_usage_pricing()
         usage_lines = self.subscription_id.line_ids.filtered(
             lambda line: line.line_type == "usage"
         )
         for sub in self.subscription_id:
-            metrics = usage_lines.filtered(
-                lambda line, s=sub: line.subscription_id == s
-            )
-            codes = metrics.metric_id.mapped("code")
-            if len(codes) != len(metrics):
+            lines = usage_lines.filtered(lambda line, s=sub: line.subscription_id == s)
+            if any(
+                first.metric_id == second.metric_id and first._overlaps(second)
+                for first in lines
+                for second in lines
+                if first.id < second.id
+            ):
                 raise ValidationError(
                     self.env._(
                         "Subscription %(sub)s rates each metric on one usage line "
@@ -55,4 +88,71 @@ class SubscriptionLine(models.Model):
                     "instead."
                 )
             )
+        if set(vals) & CHANGE_FIELDS:
+            self._check_not_started()
         return super().write(vals)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._check_not_started()
+        return lines
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_started(self):
+        self._check_not_started()
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _check_not_started(self):
+        """Lines of a started subscription change through a change (history)."""
+        if self.env.context.get("subscription_change"):
+            return
+        # Usage lines bill what is measured: they do not move the MRR.
+        recurring = self.filtered(lambda line: line.line_type == "fixed")
+        started = recurring.subscription_id.filtered(lambda sub: sub.state != "draft")
+        if started:
+            raise UserError(
+                self.env._(
+                    "Subscription %(subs)s is started: change its lines with the "
+                    "Change buttons (plan, quantity, option, price), so the change "
+                    "is prorated and kept in its history.",
+                    subs=", ".join(started.mapped("display_name")),
+                )
+            )
+
+    def _is_active_on(self, day):
+        self.ensure_one()
+        return (not self.date_start or self.date_start <= day) and (
+            not self.date_end or self.date_end >= day
+        )
+
+    def _overlaps(self, other):
+        start = max(self.date_start or date.min, other.date_start or date.min)
+        end = min(self.date_end or date.max, other.date_end or date.max)
+        return start <= end
+
+    def _prepare_copy_vals(self, **values):
+        """Values of a new version of this line (a change): tiers included."""
+        self.ensure_one()
+        vals = self.with_context(subscription_change=True).copy_data()[0]
+        vals.pop("subscription_id", None)
+        vals.update(values)
+        return vals
+
+    def _seats_in_use(self, day):
+        """Seats in use (``seats_metric_id``) from the current period's start
+        to ``day``, as a Decimal; None without a metric."""
+        self.ensure_one()
+        if not self.seats_metric_id:
+            return None
+        sub = self.subscription_id
+        schedule = sub._get_schedule(open_ended=True)
+        # In trial (before the first period): the day itself.
+        start = schedule.period_at(day).start if day >= schedule.start else day
+        result = self.env["subscription.usage"]._aggregate(
+            [(sub, self.seats_metric_id, start, day, False)]
+        )[0]
+        return result["quantity"]

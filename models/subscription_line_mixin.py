@@ -195,6 +195,15 @@ class SubscriptionLineMixin(models.AbstractModel):
         help="The usage of a period costs at most this; 0: none.",
     )
 
+    seats_metric_id = fields.Many2one(
+        "subscription.metric",
+        string="Seats in Use",
+        check_company=True,
+        help="A metric that counts the seats in use (for instance active users, "
+        "aggregated by maximum or latest value): the quantity cannot go down "
+        "below the seats in use of the current period.",
+    )
+
     _quantity_positive = models.Constraint(
         "CHECK(quantity >= 0)", "The quantity of a recurring line cannot be negative."
     )

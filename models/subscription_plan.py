@@ -13,6 +13,10 @@ PERIOD_UNITS = [
 ]
 
 # Changing these on a plan in use would move the periods already billed.
+CHANGE_POLICIES = [
+    ("immediate", "Immediately, prorated"),
+    ("end_of_period", "At the end of the period"),
+]
 SCHEDULE_FIELDS = (
     "billing_interval",
     "billing_unit",
@@ -152,6 +156,92 @@ class SubscriptionPlan(models.Model):
         check_company=True,
         help="Product of the true-up line; the first usage line's product when empty.",
     )
+    upgrade_policy = fields.Selection(
+        CHANGE_POLICIES,
+        required=True,
+        default="immediate",
+        help="When changes that raise the price apply (a better plan, more "
+        "seats, an option added, a price raised): now, prorated by day, or "
+        "at the end of the current period. Staff may override it for one change.",
+    )
+    downgrade_policy = fields.Selection(
+        CHANGE_POLICIES,
+        required=True,
+        default="end_of_period",
+        help="When changes that lower the price apply (a smaller plan, fewer "
+        "seats, an option removed): immediately with a prorated credit, or at "
+        "the end of the current period.",
+    )
+    proration_invoicing = fields.Selection(
+        [
+            ("now", "On an invoice issued now"),
+            ("next", "On the next invoice"),
+        ],
+        string="Prorated Amounts",
+        required=True,
+        default="now",
+        help="Where the prorated charge of an immediate change goes. A change "
+        "that leaves a credit always gets a credit note, linked to the invoice "
+        "it corrects.",
+    )
+    cancel_policy = fields.Selection(
+        CHANGE_POLICIES,
+        string="Cancellation",
+        required=True,
+        default="end_of_period",
+        help="When a cancellation takes effect, unless staff choose otherwise.",
+    )
+    cancel_credit = fields.Boolean(
+        string="Credit Unused Days",
+        default=True,
+        help="An immediate cancellation credits the days already invoiced in "
+        "advance; otherwise the service simply stops.",
+    )
+    pause_billing = fields.Boolean(
+        string="Bill During Pauses",
+        help="A paused subscription goes on being invoiced; otherwise nothing is "
+        "billed while paused and the unused days are credited.",
+    )
+    early_termination = fields.Selection(
+        [
+            ("refuse", "Refuse"),
+            ("fee", "Allow with a termination fee"),
+        ],
+        string="Cancellation During Commitment",
+        required=True,
+        default="refuse",
+    )
+    termination_fee = fields.Monetary(
+        help="Charged on the cancellation document of a cancellation before the "
+        "end of the minimum commitment."
+    )
+    termination_fee_product_id = fields.Many2one(
+        "product.product",
+        check_company=True,
+        help="Product of the termination fee line; the first line's product when "
+        "empty.",
+    )
+    trial_conversion = fields.Selection(
+        [
+            ("automatic", "Automatic: billing starts at the end of the trial"),
+            ("manual", "On confirmation: unconfirmed trials close at their end"),
+        ],
+        required=True,
+        default="automatic",
+    )
+    trial_reminder_days = fields.Integer(
+        string="Trial Reminder (days before)",
+        default=3,
+        help="Days before the end of a trial that the customer receives the "
+        "'trial ending' email; 0: no reminder.",
+    )
+    renewal_increase_percent = fields.Float(
+        string="Price Indexation at Renewal (%)",
+        digits=(5, 2),
+        help="At each renewal of a fixed term, recurring prices change by this "
+        "percentage. The change is scheduled on the subscription, visible and "
+        "cancellable before it applies.",
+    )
     subscription_ids = fields.One2many("subscription.subscription", "plan_id")
     subscription_count = fields.Integer(compute="_compute_subscription_count")
     recurring_amount = fields.Monetary(
@@ -264,6 +354,29 @@ class SubscriptionPlan(models.Model):
                         "Plan %(plan)s: trial, term, commitment and notice period "
                         "cannot be negative.",
                         plan=plan.display_name,
+                    )
+                )
+
+    @api.constrains(
+        "termination_fee", "trial_reminder_days", "renewal_increase_percent"
+    )
+    def _check_change_terms(self):
+        for plan in self:
+            if plan.termination_fee < 0 or plan.trial_reminder_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s: the termination fee and the trial reminder "
+                        "cannot be negative.",
+                        plan=plan.display_name,
+                    )
+                )
+            if plan.renewal_increase_percent <= -100:
+                raise ValidationError(
+                    self.env._(
+                        "Plan %(plan)s: a price indexation of %(percent)s %% would "
+                        "make prices zero or negative.",
+                        plan=plan.display_name,
+                        percent=plan.renewal_increase_percent,
                     )
                 )
 

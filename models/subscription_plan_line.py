@@ -40,6 +40,7 @@ class SubscriptionPlanLine(models.Model):
             "price_unit": self.price_unit,
             "discount": self.discount,
             "plan_line_id": self.id,
+            "seats_metric_id": self.seats_metric_id.id,
             "tier_ids": [
                 Command.create(tier_vals)
                 for tier_vals in self.tier_ids._prepare_copy_vals()

@@ -12,13 +12,16 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, formatLang
 
 from ..core import allowance, periods, rating
+from ..core import changes as core_changes
 from ..core.periods import ARREARS, ONE_DAY
 from ..core.rating.base import fmt_money, fmt_units
 from .subscription_line_mixin import clean_decimal
 
 _logger = logging.getLogger(__name__)
 
-BILLABLE_STATES = ("trial", "active")
+# Paused subscriptions go on through billing: without billing during the
+# pause, their lines end at the pause, so their periods bill nothing.
+BILLABLE_STATES = ("trial", "active", "paused")
 # Invoices are created in bulk: no "created" log message per invoice (their
 # origin and the Subscriptions smart button say where they come from) and no
 # follower subscription of the user running the billing.
@@ -221,11 +224,31 @@ class SubscriptionSubscription(models.Model):
         help="Why the last billing run could not invoice this subscription.",
     )
 
+    change_ids = fields.One2many(
+        "subscription.change", "subscription_id", readonly=True
+    )
+    scheduled_change_count = fields.Integer(compute="_compute_scheduled_change_count")
+    history_ids = fields.One2many(
+        "subscription.history", "subscription_id", readonly=True
+    )
+    mrr = fields.Monetary(
+        string="MRR",
+        compute="_compute_mrr",
+        help="Recurring amount of today's lines normalised per month (usage "
+        "excluded); zero during a trial.",
+    )
+    trial_converted = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The customer confirmed the trial: billing starts at its end.",
+    )
+    trial_reminder_sent = fields.Boolean(readonly=True, copy=False)
+
     _name_company_unique = models.Constraint(
         "UNIQUE(company_id, name)", "A subscription reference must be unique."
     )
     _next_invoice_index = models.Index(
-        "(next_invoice_date, id) WHERE state IN ('trial', 'active')"
+        "(next_invoice_date, id) WHERE state IN ('trial', 'active', 'paused')"
     )
 
     # ------------------------------------------------------------------
@@ -364,10 +387,43 @@ class SubscriptionSubscription(models.Model):
             sub.invoice_ids = sub.period_ids.invoice_id
             sub.invoice_count = len(sub.invoice_ids)
 
-    @api.depends("line_ids.price_subtotal")
+    @api.depends("line_ids.price_subtotal", "line_ids.date_start", "line_ids.date_end")
+    @api.depends_context("tz")
     def _compute_recurring_amount(self):
         for sub in self:
-            sub.recurring_amount = sum(sub.line_ids.mapped("price_subtotal"))
+            sub.recurring_amount = sum(
+                sub._lines_on(sub._today_or_start()).mapped("price_subtotal")
+            )
+
+    @api.depends("line_ids.price_subtotal", "line_ids.date_end", "state")
+    @api.depends_context("tz")
+    def _compute_mrr(self):
+        for sub in self:
+            if sub.state in ("draft", "trial", "closed"):
+                sub.mrr = 0.0
+                continue
+            lines = sub._lines_on(sub._today_or_start())
+            sub.mrr = float(
+                sub._mrr_of_lines(
+                    [
+                        (line.quantity, line.price_unit, line.discount)
+                        for line in lines
+                        if line.line_type == "fixed"
+                    ],
+                    sub.plan_id,
+                )
+            )
+
+    def _compute_scheduled_change_count(self):
+        counts = dict(
+            self.env["subscription.change"]._read_group(
+                [("subscription_id", "in", self.ids), ("state", "=", "scheduled")],
+                ["subscription_id"],
+                ["__count"],
+            )
+        )
+        for sub in self:
+            sub.scheduled_change_count = counts.get(sub, 0)
 
     # ------------------------------------------------------------------
     # Constraints
@@ -444,14 +500,15 @@ class SubscriptionSubscription(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        frozen = {"plan_id", "date_start", "trial_end_date"} & set(vals)
-        if frozen:
+        frozen = {"plan_id", "date_start", "trial_end_date", "date_end"} & set(vals)
+        if frozen and not self.env.context.get("subscription_change"):
             started = self.filtered(lambda s: s.state != "draft")
             if started:
                 raise UserError(
                     self.env._(
-                        "The plan, start date and trial of %(subs)s cannot change "
-                        "once started: close the subscription and create a new one.",
+                        "The plan, dates and trial of %(subs)s cannot change once "
+                        "started: use Change Plan or Cancel, so the change is "
+                        "prorated and kept in the history.",
                         subs=", ".join(started.mapped("display_name")),
                     )
                 )
@@ -486,23 +543,90 @@ class SubscriptionSubscription(models.Model):
         for sub in self:
             in_trial = sub.trial_end_date and sub.trial_end_date >= today
             sub.state = "trial" if in_trial else "active"
+            if not in_trial:
+                sub._write_history("new", sub._billing_start(), sub._mrr_on())
         self._update_next_invoice_date()
+        self._schedule_indexation()
         return True
 
-    def action_open_close_wizard(self):
+    def _action_change_wizard(self, operation):
+        self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "res_model": "subscription.close.wizard",
+            "name": dict(
+                self.env["subscription.change"]
+                ._fields["operation"]
+                ._description_selection(self.env)
+            )[operation],
+            "res_model": "subscription.change.wizard",
             "view_mode": "form",
             "target": "new",
-            "context": {"active_model": self._name, "active_ids": self.ids},
-            "name": self.env._("Close Subscription"),
+            "context": {
+                "default_subscription_id": self.id,
+                "default_operation": operation,
+            },
         }
+
+    def action_change_plan(self):
+        return self._action_change_wizard("change_plan")
+
+    def action_change_quantity(self):
+        return self._action_change_wizard("change_quantity")
+
+    def action_add_option(self):
+        return self._action_change_wizard("add_option")
+
+    def action_remove_option(self):
+        return self._action_change_wizard("remove_option")
+
+    def action_change_price(self):
+        return self._action_change_wizard("change_price")
+
+    def action_pause(self):
+        return self._action_change_wizard("pause")
+
+    def action_resume(self):
+        return self._action_change_wizard("resume")
+
+    def action_cancel_subscription(self):
+        return self._action_change_wizard("cancel")
+
+    def action_reactivate(self):
+        return self._action_change_wizard("reactivate")
+
+    def action_convert_trial(self):
+        """Confirm trials: billing starts at the end of the trial."""
+        for sub in self:
+            if sub.state != "trial":
+                raise UserError(
+                    self.env._(
+                        "Subscription %(sub)s is not in trial.", sub=sub.display_name
+                    )
+                )
+        self.trial_converted = True
+        for sub in self:
+            sub.message_post(
+                body=self.env._(
+                    "Trial confirmed: billing starts on %(date)s.",
+                    date=sub._billing_start(),
+                )
+            )
+        return True
+
+    def action_view_changes(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "subscription_billing.subscription_change_action"
+        )
+        action["domain"] = [("subscription_id", "=", self.id)]
+        action["context"] = {"search_default_scheduled": 1}
+        return action
 
     def action_invoice_now(self):
         """Invoice every period due today (catching up missed ones)."""
         self._lock_for_billing()
         today = fields.Date.context_today(self)
+        self.env["subscription.change"]._apply_due(today, subscriptions=self)
         not_due = self.filtered(
             lambda s: (
                 s.state not in BILLABLE_STATES
@@ -524,91 +648,6 @@ class SubscriptionSubscription(models.Model):
     def action_view_invoices(self):
         self.ensure_one()
         return self._action_view_moves(self.invoice_ids)
-
-    def _action_close(self, date_end, reason):
-        """End these subscriptions on ``date_end`` (last day of service).
-
-        The end must respect what is already invoiced, the minimum commitment
-        and the notice period. A subscription whose last day has passed and
-        that has nothing left to bill closes now; the others close when their
-        last period is billed.
-        """
-        today = fields.Date.context_today(self)
-        for sub in self:
-            sub._check_close_date(date_end, today)
-        for sub in self:
-            if sub.state == "draft":
-                sub.write(
-                    {
-                        "state": "closed",
-                        "date_end": date_end,
-                        "close_reason_id": reason.id,
-                    }
-                )
-                continue
-            sub.write({"date_end": date_end, "close_reason_id": reason.id})
-            sub._update_next_invoice_date()
-            if date_end < today and not sub.next_invoice_date:
-                sub.state = "closed"
-            sub.message_post(
-                body=self.env._(
-                    "Closing: last day of service %(date)s (%(reason)s).",
-                    date=date_end,
-                    reason=reason.name,
-                )
-            )
-
-    def _check_close_date(self, date_end, today):
-        self.ensure_one()
-        if self.state == "closed":
-            raise UserError(
-                self.env._(
-                    "Subscription %(sub)s is already closed.", sub=self.display_name
-                )
-            )
-        if date_end < self.date_start:
-            raise UserError(
-                self.env._(
-                    "Subscription %(sub)s starts on %(start)s: it cannot end on "
-                    "%(end)s, before it starts.",
-                    sub=self.display_name,
-                    start=self.date_start,
-                    end=date_end,
-                )
-            )
-        if self.invoiced_until and date_end < self.invoiced_until:
-            raise UserError(
-                self.env._(
-                    "Subscription %(sub)s is invoiced until %(until)s: choose that "
-                    "day or a later one as its last day, or credit the invoice first.",
-                    sub=self.display_name,
-                    until=self.invoiced_until,
-                )
-            )
-        if self.commitment_end_date and date_end < self.commitment_end_date:
-            raise UserError(
-                self.env._(
-                    "Subscription %(sub)s is committed until %(until)s: it cannot "
-                    "end before.",
-                    sub=self.display_name,
-                    until=self.commitment_end_date,
-                )
-            )
-        notice = self.plan_id.notice_days
-        if (
-            self.state != "draft"
-            and notice
-            and date_end < today + timedelta(days=notice)
-        ):
-            raise UserError(
-                self.env._(
-                    "Subscription %(sub)s needs %(days)s days of notice: its "
-                    "earliest last day is %(date)s.",
-                    sub=self.display_name,
-                    days=notice,
-                    date=today + timedelta(days=notice),
-                )
-            )
 
     def _action_view_moves(self, moves):
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -640,13 +679,14 @@ class SubscriptionSubscription(models.Model):
             plan.term_type == "fixed" and plan.auto_renew and not self.close_reason_id
         )
 
-    def _get_schedule(self, end=None, open_ended=False):
+    def _get_schedule(self, end=None, open_ended=False, plan=None):
         """The billing schedule.
 
-        ``end`` overrides the end date (renewals); ``open_ended`` ignores it.
+        ``end`` overrides the end date (renewals); ``open_ended`` ignores it;
+        ``plan`` gives another plan's schedule (a change of plan).
         """
         self.ensure_one()
-        plan = self.plan_id
+        plan = plan or self.plan_id
         start = self._billing_start()
         end = None if open_ended else end or self.date_end
         if end and end < start:
@@ -678,10 +718,10 @@ class SubscriptionSubscription(models.Model):
                 continue
             dates = [
                 schedule.next_due_date(
-                    sub.plan_id.billing_timing, sub._next_unbilled_day()
+                    sub.plan_id.billing_timing, sub._next_unbilled_day(), clip=True
                 ),
                 sub.has_usage
-                and schedule.next_due_date(ARREARS, sub._next_usage_day()),
+                and schedule.next_due_date(ARREARS, sub._next_usage_day(), clip=True),
             ]
             sub.next_invoice_date = min((d for d in dates if d), default=False)
 
@@ -694,6 +734,20 @@ class SubscriptionSubscription(models.Model):
     def _check_billable(self):
         """Raise a UserError naming what prevents invoicing this subscription."""
         self.ensure_one()
+        if (
+            self.state == "trial"
+            and self.plan_id.trial_conversion == "manual"
+            and not self.trial_converted
+            and self.trial_end_date < fields.Date.context_today(self)
+        ):
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s: its trial ended on %(date)s without "
+                    "confirmation. Confirm the trial to bill it.",
+                    sub=self.display_name,
+                    date=self.trial_end_date,
+                )
+            )
         if not self.line_ids:
             raise UserError(
                 self.env._(
@@ -730,9 +784,12 @@ class SubscriptionSubscription(models.Model):
         subscriptions with ``FOR NO KEY UPDATE SKIP LOCKED``, and the uniqueness of
         (subscription, period start) makes a second invoice impossible.
         """
-        self._generate_due_invoices(
-            fields.Date.context_today(self), batch_size=batch_size, commit=True
+        today = fields.Date.context_today(self)
+        self._process_trials(today)
+        self.env["subscription.change"]._apply_due(
+            today, batch_size=batch_size, commit=True
         )
+        self._generate_due_invoices(today, batch_size=batch_size, commit=True)
         self._close_ended()
 
     @api.model
@@ -743,6 +800,8 @@ class SubscriptionSubscription(models.Model):
         the error on their record; the others are invoiced.
         """
         up_to = fields.Date.to_date(up_to) or fields.Date.context_today(self)
+        self._process_trials(up_to)
+        self.env["subscription.change"]._apply_due(up_to)
         moves = self._generate_due_invoices(up_to)
         self._close_ended()
         return moves.ids
@@ -940,6 +999,7 @@ class SubscriptionSubscription(models.Model):
                     "periods": [],
                     "usage_periods": [],
                     "charges": [],
+                    "changes": [],
                     "move_vals": sub._prepare_invoice_vals(invoice_date, journal),
                 },
             )
@@ -962,7 +1022,7 @@ class SubscriptionSubscription(models.Model):
                 if sub.has_usage:
                     streams.append(("usage", ARREARS, sub._next_usage_day()))
                 for kind, timing, since in streams:
-                    for period in schedule.due_periods(timing, up_to, since):
+                    for period in schedule.due_periods(timing, up_to, since, clip=True):
                         progress[sub] = state
                         state["until" if kind == "service" else "usage_until"] = (
                             period.end
@@ -997,7 +1057,31 @@ class SubscriptionSubscription(models.Model):
             for bucket in buckets.values()
             if not bucket["subscriptions"] & failed
         ]
+        self._add_pending_changes(groups)
         return groups, failed, progress
+
+    def _add_pending_changes(self, groups):
+        """Prorated amounts left for the next invoice go on each subscription's
+        first invoice of this run."""
+        pending = self.env["subscription.change"].search(
+            [("subscription_id", "in", self.ids), ("proration_state", "=", "pending")],
+            order="effective_date, id",
+        )
+        if not pending:
+            return
+        first_group = {}
+        for group in sorted(groups, key=lambda g: g["move_vals"]["invoice_date"]):
+            for sub in group["subscriptions"]:
+                first_group.setdefault(sub, group)
+        for change in pending:
+            group = first_group.get(change.subscription_id)
+            if group is None:
+                continue
+            group["changes"].append(change)
+            group["move_vals"]["invoice_line_ids"] += [
+                Command.create(change._move_line_vals(line))
+                for line in change.proration_lines
+            ]
 
     def _billed_period_starts(self):
         """(subscription, kind, start) billed after the billed-until days."""
@@ -1141,14 +1225,25 @@ class SubscriptionSubscription(models.Model):
         for bucket in buckets:
             for sub, period in bucket["usage_periods"]:
                 first_period.setdefault(sub, (bucket, period))
-                items += [
-                    (bucket, sub, period, line, period.start, period.end, False)
-                    for line in lines_of[sub]
-                ]
+                items += self._clipped_items(
+                    bucket, sub, period, lines_of[sub], period.start, period.end, False
+                )
         for sub, (bucket, period), start, end in self._late_usage_periods(first_period):
-            items += [
-                (bucket, sub, period, line, start, end, True) for line in lines_of[sub]
-            ]
+            items += self._clipped_items(
+                bucket, sub, period, lines_of[sub], start, end, True
+            )
+        return items
+
+    @api.model
+    def _clipped_items(self, bucket, sub, period, lines, start, end, late):
+        """One item per usage line billed during ``start..end``, cut to its days:
+        a change splits a period between the old and the new line."""
+        items = []
+        for line in lines:
+            first = max(start, line.date_start or start)
+            last = min(end, line.date_end or end)
+            if first <= last:
+                items.append((bucket, sub, period, line, first, last, late))
         return items
 
     def _add_usage_lines(self, buckets, charges_of, failed):
@@ -1482,20 +1577,32 @@ class SubscriptionSubscription(models.Model):
             )
         vals_list = []
         for line in self.line_ids.filtered(lambda line: line.line_type == "fixed"):
-            price, __ = periods.prorate(repr(line.price_unit), period, quantum)
+            part = core_changes.clip(period, line.date_start, line.date_end)
+            if part is None:
+                continue
+            label = period_label
+            if part != period:
+                # A change split the period: this line bills its own days.
+                label = self.env._(
+                    "%(period)s (%(days)s/%(full)s days)",
+                    period=f"{part.start} → {part.end}",
+                    days=part.days,
+                    full=part.full_days,
+                )
+            price, __ = periods.prorate(repr(line.price_unit), part, quantum)
             vals_list.append(
                 {
                     "product_id": line.product_id.id,
-                    "name": f"{line.name} — {period_label}",
+                    "name": f"{line.name} — {label}",
                     "quantity": line.quantity,
                     "price_unit": float(price),
                     "discount": line.discount,
                     "subscription_id": self.id,
                     "subscription_line_id": line.id,
-                    "subscription_period_start": period.start,
-                    "subscription_period_end": period.end,
-                    "subscription_billed_days": period.days,
-                    "subscription_period_days": period.full_days,
+                    "subscription_period_start": part.start,
+                    "subscription_period_end": part.end,
+                    "subscription_billed_days": part.days,
+                    "subscription_period_days": part.full_days,
                 }
             )
         return vals_list
@@ -1536,6 +1643,10 @@ class SubscriptionSubscription(models.Model):
         # Billed periods are written by the billing process only.
         period_rows = self.env["subscription.period"].sudo().create(period_vals)
         self._write_usage_charges(groups, move_of, period_rows)
+        for group in groups:
+            if group["changes"] and id(group) in move_of:
+                changes = self.env["subscription.change"].union(*group["changes"])
+                changes.move_id = move_of[id(group)]
         if moves:
             self._finalize_moves(moves, invoiced)
         return moves
@@ -1604,7 +1715,7 @@ class SubscriptionSubscription(models.Model):
         for sub, values in progress.items():
             renewed_end = values["renewed_end"]
             if renewed_end and renewed_end != sub.date_end:
-                sub.date_end = renewed_end
+                sub.with_context(subscription_change=True).date_end = renewed_end
                 sub.message_post(
                     body=self.env._("Term renewed until %(end)s.", end=renewed_end)
                 )
@@ -1621,7 +1732,7 @@ class SubscriptionSubscription(models.Model):
         for until, subs in by_usage_date.items():
             subs.usage_invoiced_until = until
         touched = self.browse([sub.id for sub in progress])
-        touched.filtered(lambda s: s.state == "trial").state = "active"
+        touched.filtered(lambda s: s.state == "trial")._activate_after_trial()
         touched._update_next_invoice_date()
 
     def _finalize_moves(self, moves, groups):
@@ -1837,17 +1948,6 @@ class SubscriptionSubscription(models.Model):
         action["context"] = {"default_subscription_id": self.id}
         return action
 
-    def action_add_option(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Add an Option"),
-            "res_model": "subscription.option.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_subscription_id": self.id},
-        }
-
     def _record_billing_error(self, error):
         """Keep the error on the subscriptions: message, activity, field."""
         message = str(error)
@@ -1888,7 +1988,417 @@ class SubscriptionSubscription(models.Model):
         reason = self.env.ref("subscription_billing.close_reason_term_ended")
         without_reason = ended.filtered(lambda s: not s.close_reason_id)
         without_reason.close_reason_id = reason
+        ended._end_lines()
         ended.state = "closed"
+
+    def _end_lines(self):
+        """End the lines still running after the last day (term ended), with
+        the churn in the history when the MRR had not gone to zero yet."""
+        for sub in self:
+            day = sub.date_end + ONE_DAY
+            running = sub.line_ids.filtered(
+                lambda line, d=sub.date_end: not line.date_end or line.date_end > d
+            )
+            running.with_context(subscription_change=True).write(
+                {"date_end": sub.date_end}
+            )
+            if sub._last_mrr() and sub.state != "trial":
+                sub._write_history("churn", day, Decimal(0))
+
+    def _close_if_ended(self):
+        """Close now what ended before today and has nothing left to bill."""
+        today = fields.Date.context_today(self)
+        for sub in self:
+            if (
+                sub.state != "closed"
+                and sub.date_end
+                and sub.date_end < today
+                and not sub.next_invoice_date
+            ):
+                sub.state = "closed"
+
+    # ------------------------------------------------------------------
+    # Changes (public API: each method can be called over the external API)
+    # ------------------------------------------------------------------
+
+    def _change(self, operation, values, simulate=False):
+        """Request a change; return a summary (JSON-friendly)."""
+        self.ensure_one()
+        self.check_access("write")
+        if not simulate:
+            self._lock_for_billing()
+        change, effect = self.env["subscription.change"]._request(
+            self, {"operation": operation, **values}, simulate=simulate
+        )
+        return self._change_summary(change, effect)
+
+    def _change_summary(self, change, effect):
+        return {
+            "change_id": change.id if isinstance(change.id, int) else False,
+            "name": change.name,
+            "state": change.state,
+            "policy": change.policy,
+            "effective_date": fields.Date.to_string(change.effective_date),
+            "mrr_before": float(effect["mrr_before"]),
+            "mrr_after": float(effect["mrr_after"]),
+            "credit": float(effect["credit"]),
+            "charge": float(effect["charge"]),
+            "fee": float(effect["fee"]),
+            "net": float(effect["net"]),
+            "lines": [
+                {
+                    "description": line["name"],
+                    "quantity": line["quantity"],
+                    "price_unit": line["price_unit"],
+                }
+                for line in effect["lines"]
+            ],
+            "document_id": change.move_id.id or False,
+            "document_type": change.move_id.move_type or False,
+            "proration_state": change.proration_state or False,
+        }
+
+    def change_plan(self, plan_id, date=None, policy=None, simulate=False):
+        """Move to another plan (upgrade, downgrade, another period)."""
+        return self._change(
+            "change_plan",
+            {"new_plan_id": plan_id, "date": date, "policy": policy},
+            simulate,
+        )
+
+    def change_quantity(
+        self, line_id, quantity, date=None, policy=None, simulate=False
+    ):
+        """Change the quantity (seats) of a recurring line."""
+        return self._change(
+            "change_quantity",
+            {"line_id": line_id, "quantity": quantity, "date": date, "policy": policy},
+            simulate,
+        )
+
+    def change_price(self, line_id, price_unit, date=None, policy=None, simulate=False):
+        """Change the unit price of a recurring line."""
+        return self._change(
+            "change_price",
+            {
+                "line_id": line_id,
+                "price_unit": price_unit,
+                "date": date,
+                "policy": policy,
+            },
+            simulate,
+        )
+
+    def add_option(
+        self, plan_line_id, quantity=1.0, date=None, policy=None, simulate=False
+    ):
+        """Add a paid option of the plan (or more of it)."""
+        return self._change(
+            "add_option",
+            {
+                "plan_line_id": plan_line_id,
+                "quantity": quantity,
+                "date": date,
+                "policy": policy,
+            },
+            simulate,
+        )
+
+    def remove_option(self, line_id, date=None, policy=None, simulate=False):
+        """Remove an option line."""
+        return self._change(
+            "remove_option",
+            {"line_id": line_id, "date": date, "policy": policy},
+            simulate,
+        )
+
+    def pause(
+        self, date=None, resume_date=None, bill_during_pause=None, simulate=False
+    ):
+        """Pause; ``bill_during_pause`` defaults to the plan's setting."""
+        if bill_during_pause is None:
+            bill_during_pause = self.plan_id.pause_billing
+        return self._change(
+            "pause",
+            {
+                "date": date,
+                "resume_date": resume_date,
+                "bill_during_pause": bill_during_pause,
+            },
+            simulate,
+        )
+
+    def resume(self, date=None, simulate=False):
+        """Resume a paused subscription."""
+        return self._change("resume", {"date": date}, simulate)
+
+    def cancel(self, date=None, policy=None, reason_id=None, simulate=False):
+        """Cancel at the end of the period or immediately (plan's policy)."""
+        return self._change(
+            "cancel",
+            {"date": date, "policy": policy, "close_reason_id": reason_id},
+            simulate,
+        )
+
+    def reactivate(self, date=None, simulate=False):
+        """Undo a cancellation before its end, or reopen a closed subscription."""
+        return self._change("reactivate", {"date": date}, simulate)
+
+    # ------------------------------------------------------------------
+    # Changes: what the engine does to the subscription
+    # ------------------------------------------------------------------
+
+    def _apply_state_change(self, change):
+        """The subscription's side of an applied change."""
+        self.ensure_one()
+        op = change.operation
+        if op == "pause":
+            self.state = "paused"
+            if change.resume_date:
+                self.env["subscription.change"]._request(
+                    self, {"operation": "resume", "date": change.resume_date}
+                )
+        elif op == "resume":
+            self.state = "active"
+        elif op == "reactivate":
+            pending = self._pending_cancellation()
+            if pending:
+                pending.state = "cancelled"
+                self._undo_cancellation(pending)
+            else:
+                cancellation = self.env["subscription.change"].search(
+                    [
+                        ("subscription_id", "=", self.id),
+                        ("operation", "=", "cancel"),
+                        ("state", "=", "applied"),
+                    ],
+                    order="effective_date desc, id desc",
+                    limit=1,
+                )
+                self._undo_cancellation(cancellation)
+            self.state = "active"
+
+    def _schedule_cancellation(self, change):
+        """Set the last day of service as soon as a cancellation is asked."""
+        self.ensure_one()
+        last_day = change.effective_date - ONE_DAY
+        self.with_context(subscription_change=True).write(
+            {"date_end": last_day, "close_reason_id": change.close_reason_id.id}
+        )
+        later = self.change_ids.filtered(
+            lambda c: c.state == "scheduled" and c.is_indexation
+        )
+        later.state = "cancelled"
+        self._update_next_invoice_date()
+
+    def _undo_cancellation(self, change):
+        self.ensure_one()
+        self.with_context(subscription_change=True).write(
+            {"date_end": change.previous_date_end, "close_reason_id": False}
+        )
+        self._update_next_invoice_date()
+        self._schedule_indexation()
+
+    def _pending_cancellation(self):
+        self.ensure_one()
+        return self.change_ids.filtered(
+            lambda c: c.operation == "cancel" and c.state == "scheduled"
+        )[:1]
+
+    def _last_invoiced_period(self):
+        """The last invoiced service period (a change cannot go before it)."""
+        self.ensure_one()
+        return self.env["subscription.period"].search(
+            [("subscription_id", "=", self.id), ("kind", "=", "service")],
+            order="period_start desc",
+            limit=1,
+        )
+
+    def _invoice_covering(self, day):
+        """The posted invoice of the service period containing ``day``."""
+        self.ensure_one()
+        period = self.env["subscription.period"].search(
+            [
+                ("subscription_id", "=", self.id),
+                ("kind", "=", "service"),
+                ("period_start", "<=", day),
+                ("period_end", ">=", day),
+                ("invoice_id", "!=", False),
+            ],
+            limit=1,
+        )
+        move = period.invoice_id
+        return move if move.state == "posted" else self.env["account.move"]
+
+    def _today_or_start(self):
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        return max(today, self.date_start) if self.date_start else today
+
+    def _lines_on(self, day):
+        self.ensure_one()
+        return self.line_ids.filtered(lambda line: line._is_active_on(day))
+
+    def _mrr_of_lines(self, specs, plan):
+        """MRR of ``(quantity, unit price, discount)`` lines on ``plan``: each
+        line's amount rounded as on the invoice, the sum normalised per month."""
+        quantum = Decimal(repr(self.currency_id.rounding or 0.01))
+        total = sum(
+            (
+                periods.quantize(
+                    Decimal(repr(quantity))
+                    * Decimal(repr(price))
+                    * (1 - Decimal(repr(discount)) / 100),
+                    quantum,
+                )
+                for quantity, price, discount in specs
+            ),
+            Decimal(0),
+        )
+        if not plan:
+            return total
+        return core_changes.monthly_amount(
+            total, plan.billing_interval, plan.billing_unit, quantum
+        )
+
+    def _mrr_on(self, day=None):
+        """MRR of the lines billed on ``day`` (default: the billing start)."""
+        self.ensure_one()
+        day = day or self._billing_start()
+        return self._mrr_of_lines(
+            [
+                (line.quantity, line.price_unit, line.discount)
+                for line in self._lines_on(day)
+                if line.line_type == "fixed"
+            ],
+            self.plan_id,
+        )
+
+    def _last_mrr(self):
+        self.ensure_one()
+        last = self.env["subscription.history"].search(
+            [("subscription_id", "=", self.id)], order="date desc, id desc", limit=1
+        )
+        return Decimal(repr(last.mrr_after)) if last else Decimal(0)
+
+    def _write_history(self, kind, day, mrr_after, change=None):
+        """Record a change in the history; its MRR before is the last MRR after."""
+        self.ensure_one()
+        before = self._last_mrr()
+        # History is written by the engine only.
+        return (
+            self.env["subscription.history"]
+            .sudo()
+            .create(
+                {
+                    "subscription_id": self.id,
+                    "partner_id": self.partner_id.commercial_partner_id.id,
+                    "plan_id": self.plan_id.id,
+                    "date": day,
+                    "kind": kind,
+                    "mrr_before": float(before),
+                    "mrr_after": float(mrr_after),
+                    "change_id": change.id if change else False,
+                    "description": change.name if change else False,
+                }
+            )
+        )
+
+    def _schedule_indexation(self, after=None):
+        """Plan the renewal price indexation of fixed terms (visible, cancellable)."""
+        Change = self.env["subscription.change"]
+        for sub in self:
+            plan = sub.plan_id
+            if (
+                not plan.renewal_increase_percent
+                or not sub._renews()
+                or not sub.date_end
+                or sub.state not in BILLABLE_STATES
+                or sub.change_ids.filtered(
+                    lambda c: c.is_indexation and c.state == "scheduled"
+                )
+            ):
+                continue
+            day = after or sub.date_end + ONE_DAY
+            Change._request(
+                sub,
+                {
+                    "operation": "change_price",
+                    "is_indexation": True,
+                    "policy": "immediate",
+                    "date": day,
+                },
+            )
+
+    # ------------------------------------------------------------------
+    # Trials
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _process_trials(self, today):
+        """Trial reminders, conversions and expiries due by ``today``."""
+        horizon = max(
+            self.env["subscription.plan"]
+            .with_context(active_test=False)
+            .search([])
+            .mapped("trial_reminder_days")
+            or [0]
+        )
+        trials = self.search(
+            [
+                ("state", "=", "trial"),
+                ("trial_end_date", "<=", today + timedelta(days=horizon)),
+            ]
+        )
+        template = self.env.ref(
+            "subscription_billing.mail_template_trial_ending", raise_if_not_found=False
+        )
+        for sub in trials:
+            days = sub.plan_id.trial_reminder_days
+            if (
+                template
+                and days
+                and not sub.trial_reminder_sent
+                and today <= sub.trial_end_date <= today + timedelta(days=days)
+            ):
+                sub.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+                sub.trial_reminder_sent = True
+        ended = trials.filtered(lambda s: s.trial_end_date < today)
+        unconfirmed = ended.filtered(
+            lambda s: s.plan_id.trial_conversion == "manual" and not s.trial_converted
+        )
+        unconfirmed._expire_trial()
+        (ended - unconfirmed)._activate_after_trial()
+
+    def _activate_after_trial(self):
+        """The trial is over: billing starts, the history counts a new MRR."""
+        for sub in self:
+            sub.state = "active"
+            start = sub._billing_start()
+            sub._write_history("new", start, sub._mrr_on(start))
+
+    def _expire_trial(self):
+        """Unconfirmed trials close at their end, with nothing billed."""
+        reason = self.env.ref("subscription_billing.close_reason_trial_not_converted")
+        for sub in self:
+            sub.with_context(subscription_change=True).write(
+                {
+                    "date_end": sub.trial_end_date,
+                    "close_reason_id": reason.id,
+                    "state": "closed",
+                    "next_invoice_date": False,
+                }
+            )
+            sub.line_ids.with_context(subscription_change=True).write(
+                {"date_end": sub.trial_end_date}
+            )
+            sub.message_post(
+                body=self.env._(
+                    "The trial ended on %(date)s without confirmation: the "
+                    "subscription is closed.",
+                    date=sub.trial_end_date,
+                )
+            )
 
 
 class BillingResult:

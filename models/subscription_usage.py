@@ -340,11 +340,13 @@ class SubscriptionUsage(models.Model):
             return {}
         lines = self.env["subscription.line"].search_fetch(
             [("subscription_id", "in", subs.ids), ("line_type", "=", "usage")],
-            ["subscription_id", "metric_id"],
+            ["subscription_id", "metric_id", "date_start", "date_end"],
         )
         metrics_of = {}
         for line in lines:
-            metrics_of.setdefault(line.subscription_id.id, set()).add(line.metric_id.id)
+            metrics_of.setdefault(line.subscription_id.id, {}).setdefault(
+                line.metric_id.id, []
+            ).append((line.date_start, line.date_end))
         return {
             "metrics_of": metrics_of,
             "now": fields.Datetime.now(),
@@ -545,6 +547,21 @@ class SubscriptionUsage(models.Model):
                 ),
             )
         self._check_life(sub, moment)
+        day = moment.date()
+        if not any(
+            (not start or start <= day) and (not end or day <= end)
+            for start, end in context["metrics_of"][sub.id][metric.id]
+        ):
+            raise UsageRefused(
+                "metric_not_billed",
+                self.env._(
+                    "Subscription %(sub)s does not bill the metric %(metric)s on "
+                    "%(day)s (a change or a pause stopped it).",
+                    sub=sub.name,
+                    metric=metric.code,
+                    day=day,
+                ),
+            )
 
     def _check_quantity(self, vals, metric):
         quantity = vals.get("quantity", 1)

@@ -89,20 +89,21 @@ class TestBadInput(SubscriptionCommon):
             sub.action_start()
             self._run_billing()
             reason = self.env.ref("subscription_billing.close_reason_too_expensive")
-            wizard = self.env["subscription.close.wizard"].with_context(
-                active_ids=sub.ids
+            wizard = self.env["subscription.change.wizard"].with_context(
+                default_subscription_id=sub.id, default_operation="cancel"
             )
-            with self.assertRaisesRegex(UserError, "invoiced until 2026-03-31"):
-                wizard.create(
-                    {"date_end": "2026-03-15", "close_reason_id": reason.id}
-                ).action_close()
+
+            def cancel(day):
+                return wizard.create(
+                    {"date": day, "policy": "immediate", "close_reason_id": reason.id}
+                ).action_confirm()
+
+            with self.assertRaisesRegex(UserError, "earliest last day is 2026-03-31"):
+                cancel("2026-03-16")
             with self.assertRaisesRegex(UserError, "committed until 2026-08-31"):
-                wizard.create(
-                    {"date_end": "2026-05-31", "close_reason_id": reason.id}
-                ).action_close()
-            wizard.create(
-                {"date_end": "2026-08-31", "close_reason_id": reason.id}
-            ).action_close()
+                cancel("2026-06-01")
+            self.assertFalse(sub.change_ids, "nothing half-applied")
+            cancel("2026-09-01")
             self.assertEqual(sub.date_end, self._date("2026-08-31"))
             self.assertEqual(sub.state, "active", "runs until its last day")
             self.assertEqual(sub.close_reason_id, reason)
@@ -129,7 +130,4 @@ class TestBadInput(SubscriptionCommon):
             sub = self._create_subscription(plan=plan)
             sub.action_start()
             with self.assertRaisesRegex(UserError, "earliest last day is 2026-03-31"):
-                sub._action_close(
-                    self._date("2026-03-20"),
-                    self.env.ref("subscription_billing.close_reason_other"),
-                )
+                sub.cancel(date="2026-03-21", policy="immediate")

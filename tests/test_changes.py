@@ -138,3 +138,71 @@ def test_billed_before_plus_credit_is_what_was_invoiced(old, new, offset, days_i
     kept_new = prorate(new, before, "0.01")[0] if before else D(0)
     assert kept_new + result.charge == prorate(new, period, "0.01")[0]
     assert result.net == result.charge + result.credit
+
+
+def _monthly(start="2026-01-01"):
+    from odoo.addons.subscription_billing.core.periods import Recurrence, Schedule
+
+    return Schedule.build(Recurrence(1, "month"), date.fromisoformat(start))
+
+
+def test_billed_parts_cut_each_period_at_the_range():
+    parts = ch.billed_parts(_monthly(), date(2026, 5, 11), date(2026, 6, 30))
+    assert [(p.start, p.end, p.full_days) for p in parts] == [
+        (date(2026, 5, 11), date(2026, 5, 31), 31),
+        (date(2026, 6, 1), date(2026, 6, 30), 30),
+    ]
+
+
+def test_clip_to_a_line_validity():
+    assert ch.clip(MAY, date(2026, 5, 11), None).start == date(2026, 5, 11)
+    assert ch.clip(MAY, None, date(2026, 5, 10)).end == date(2026, 5, 10)
+    assert ch.clip(MAY, date(2026, 6, 1), None) is None
+    assert ch.clip(MAY, None, None) == MAY
+
+
+def test_monthly_amount_normalises_each_unit():
+    assert ch.monthly_amount("240", 1, "year", "0.01") == D("20.00")
+    assert ch.monthly_amount("60", 3, "month", "0.01") == D("20.00")
+    assert ch.monthly_amount("12", 1, "week", "0.01") == D("52.00")
+    assert ch.monthly_amount("20", 1, "month", "0.01") == D("20.00")
+    with pytest.raises(ch.ChangeError):
+        ch.monthly_amount("20", 0, "month", "0.01")
+
+
+def test_indexed_price():
+    assert ch.indexed_price("20", "5", "0.01") == D("21.00")
+    assert ch.indexed_price("19.99", "2.5", "0.01") == D("20.49")
+
+
+def test_end_of_period_respects_the_notice():
+    schedule = _monthly()
+    assert ch.end_of_period_after(schedule, date(2026, 5, 11)) == date(2026, 6, 1)
+    assert ch.end_of_period_after(
+        schedule, date(2026, 5, 11), date(2026, 6, 10)
+    ) == date(2026, 7, 1)
+
+
+def test_history_kind_and_policy_direction():
+    assert ch.change_kind(ch.CHANGE_PLAN, D(20), D(40)) == "upgrade"
+    assert ch.change_kind(ch.CHANGE_PLAN, D(40), D(20)) == "downgrade"
+    assert ch.change_kind(ch.CANCEL, D(20), D(0)) == "churn"
+    assert ch.is_downgrade(ch.CHANGE_QUANTITY, D(40), D(20))
+    assert not ch.is_downgrade(ch.ADD_OPTION, D(20), D(40))
+    assert ch.is_downgrade(ch.REMOVE_OPTION, D(20), D(20))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    price=st.decimals(min_value=0, max_value=10000, places=2),
+    cut=st.integers(min_value=0, max_value=30),
+)
+def test_billed_parts_and_the_rest_add_up_to_the_period(price, cut):
+    schedule = _monthly()
+    day = date(2026, 5, 1) + timedelta(days=cut)
+    parts = ch.billed_parts(schedule, day, date(2026, 5, 31))
+    before = ch.clip(MAY, None, day - timedelta(days=1))
+    total = sum(prorate(price, p, "0.01")[0] for p in parts)
+    if before:
+        total += prorate(price, before, "0.01")[0]
+    assert total == price

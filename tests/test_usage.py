@@ -573,14 +573,17 @@ class TestUsageBilling(UsageCommon):
         sub = self._start(plan)
         self.assertEqual(len(sub.line_ids), 1)
         action = sub.with_user(self.billing_user).action_add_option()
-        wizard = Form(
-            self.env[action["res_model"]]
-            .with_user(self.billing_user)
-            .with_context(**action["context"])
-        )
-        wizard.plan_line_id = plan.line_ids.filtered("is_optional")
-        wizard.quantity = 3
-        wizard.save().action_add()
+        with freeze_time("2026-03-01"):
+            wizard = Form(
+                self.env[action["res_model"]]
+                .with_user(self.billing_user)
+                .with_context(**action["context"])
+            )
+            wizard.plan_line_id = plan.line_ids.filtered("is_optional")
+            wizard.quantity = 3
+            self.assertEqual(wizard.mrr_after, 65.0)
+            self.assertEqual(wizard.amount_net, 0.0, "nothing invoiced yet")
+            wizard.save().action_confirm()
         option = sub.line_ids.filtered(lambda line: line.product_id == option_product)
         self.assertEqual(option.quantity, 3)
         self.assertEqual(sub.recurring_amount, 20.0 + 45.0)

@@ -1,0 +1,1171 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..core import changes as core
+from ..core import periods
+from ..core.periods import ONE_DAY
+from ..core.rating.base import fmt_money, fmt_units
+from .subscription_plan import CHANGE_POLICIES
+
+_logger = logging.getLogger(__name__)
+
+OPERATIONS = [
+    ("change_plan", "Change of plan"),
+    ("change_quantity", "Change of quantity"),
+    ("add_option", "Option added"),
+    ("remove_option", "Option removed"),
+    ("change_price", "Change of price"),
+    ("pause", "Pause"),
+    ("resume", "Resume"),
+    ("cancel", "Cancellation"),
+    ("reactivate", "Reactivation"),
+]
+# Changes on one line may share a day with changes on other lines; the
+# others concern the whole subscription and stand alone on their day.
+LINE_OPERATIONS = ("change_quantity", "add_option", "remove_option", "change_price")
+WHOLE = "subscription"
+INDEXATION = "indexation"
+# What a request may set (the rest is computed).
+REQUEST_FIELDS = (
+    "operation",
+    "request_date",
+    "policy",
+    "new_plan_id",
+    "line_id",
+    "plan_line_id",
+    "quantity",
+    "price_unit",
+    "bill_during_pause",
+    "resume_date",
+    "close_reason_id",
+    "is_indexation",
+)
+
+
+class SubscriptionChange(models.Model):
+    """A change of a subscription: requested, scheduled or applied.
+
+    Applying a change ends the lines it replaces the day before it takes
+    effect and creates the new ones from that day, so each period bills each
+    line for its own days (in arrears, the split is the billing itself; usage
+    is rated under the old and the new line for their parts). Days already
+    invoiced in advance are prorated: the old lines credited, the new ones
+    charged, on an invoice now, on the next invoice, or on a credit note.
+    """
+
+    _name = "subscription.change"
+    _description = "Subscription Change"
+    _order = "effective_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Change", readonly=True)
+    subscription_id = fields.Many2one(
+        "subscription.subscription",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        related="subscription_id.company_id", store=True, index=True
+    )
+    currency_id = fields.Many2one(related="subscription_id.currency_id")
+    partner_id = fields.Many2one(related="subscription_id.partner_id")
+    operation = fields.Selection(OPERATIONS, required=True, readonly=True)
+    state = fields.Selection(
+        [
+            ("scheduled", "Scheduled"),
+            ("applied", "Applied"),
+            ("cancelled", "Cancelled"),
+        ],
+        required=True,
+        default="scheduled",
+        index=True,
+        readonly=True,
+    )
+    policy = fields.Selection(CHANGE_POLICIES, required=True, readonly=True)
+    request_date = fields.Date(
+        required=True, default=fields.Date.context_today, readonly=True
+    )
+    effective_date = fields.Date(
+        required=True,
+        index=True,
+        readonly=True,
+        help="First day under the new terms.",
+    )
+    new_plan_id = fields.Many2one(
+        "subscription.plan", readonly=True, check_company=True
+    )
+    line_id = fields.Many2one("subscription.line", readonly=True, ondelete="set null")
+    plan_line_id = fields.Many2one(
+        "subscription.plan.line", string="Option", readonly=True, ondelete="set null"
+    )
+    quantity = fields.Float(digits="Product Unit", readonly=True)
+    price_unit = fields.Monetary(string="New Unit Price", readonly=True)
+    bill_during_pause = fields.Boolean(readonly=True)
+    resume_date = fields.Date(readonly=True, help="Planned end of the pause.")
+    close_reason_id = fields.Many2one("subscription.close.reason", readonly=True)
+    is_indexation = fields.Boolean(
+        string="Renewal Indexation", readonly=True, help="Planned price indexation."
+    )
+    previous_date_end = fields.Date(
+        readonly=True, help="The subscription's end before a cancellation."
+    )
+    target = fields.Char(
+        required=True, readonly=True, help="What the change modifies (conflicts)."
+    )
+    ended_line_ids = fields.Many2many(
+        "subscription.line",
+        "subscription_change_ended_line_rel",
+        "change_id",
+        "line_id",
+        string="Lines Ended",
+        readonly=True,
+    )
+    new_line_ids = fields.Many2many(
+        "subscription.line",
+        "subscription_change_new_line_rel",
+        "change_id",
+        "line_id",
+        string="Lines Added",
+        readonly=True,
+    )
+    mrr_before = fields.Monetary(string="MRR Before", readonly=True)
+    mrr_after = fields.Monetary(string="MRR After", readonly=True)
+    amount_credit = fields.Monetary(
+        string="Credit", readonly=True, help="Unused days already invoiced."
+    )
+    amount_charge = fields.Monetary(
+        string="Charge", readonly=True, help="New terms for the days already invoiced."
+    )
+    amount_fee = fields.Monetary(string="Termination Fee", readonly=True)
+    amount_net = fields.Monetary(string="Net", readonly=True)
+    proration_lines = fields.Json(
+        readonly=True, help="Invoice lines of the prorated amounts (exact values)."
+    )
+    move_id = fields.Many2one(
+        "account.move",
+        string="Document",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+        help="Invoice or credit note carrying the prorated amounts.",
+    )
+    proration_state = fields.Selection(
+        [
+            ("none", "Nothing to invoice"),
+            ("pending", "On the next invoice"),
+            ("invoiced", "Invoiced"),
+        ],
+        compute="_compute_proration_state",
+        store=True,
+        index=True,
+    )
+    history_ids = fields.One2many("subscription.history", "change_id", readonly=True)
+
+    _one_change_per_target = models.UniqueIndex(
+        "(subscription_id, effective_date, target) WHERE state != 'cancelled'",
+        "This subscription already has a change of the same thing on that day.",
+    )
+
+    @api.depends("state", "move_id", "proration_lines")
+    def _compute_proration_state(self):
+        for change in self:
+            if change.move_id:
+                change.proration_state = "invoiced"
+            elif change.state == "applied" and change.proration_lines:
+                change.proration_state = "pending"
+            else:
+                change.proration_state = "none"
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_cancel(self):
+        """Cancel scheduled changes before they apply."""
+        for change in self:
+            if change.state != "scheduled":
+                raise UserError(
+                    self.env._(
+                        "The change %(change)s is %(state)s: only scheduled changes "
+                        "can be cancelled.",
+                        change=change.name,
+                        state=dict(self._fields["state"].selection)[change.state],
+                    )
+                )
+        for change in self:
+            change.state = "cancelled"
+            sub = change.subscription_id
+            if change.operation == "cancel":
+                sub._undo_cancellation(change)
+            sub.message_post(
+                body=self.env._(
+                    "Scheduled change cancelled: %(change)s.", change=change.name
+                )
+            )
+        return True
+
+    def action_view_move(self):
+        self.ensure_one()
+        return self.subscription_id._action_view_moves(self.move_id)
+
+    # ------------------------------------------------------------------
+    # Request: check, then simulate or record
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _request(self, sub, values, simulate=False):
+        """Check a change of ``sub`` and apply it, schedule it or simulate it.
+
+        ``values``: :data:`REQUEST_FIELDS`, plus ``date`` (the day asked).
+        Returns the change (simulation: a new record, nothing written) and
+        its effect.
+        """
+        sub.ensure_one()
+        values = dict(values)
+        day = fields.Date.to_date(values.pop("date", None))
+        today = fields.Date.context_today(self)
+        change = self.new(
+            {
+                "subscription_id": sub.id,
+                "request_date": today,
+                **{k: v for k, v in values.items() if k in REQUEST_FIELDS},
+            }
+        )
+        change._prepare(day or today)
+        effect = change._compute_effect()
+        if simulate:
+            return change, effect
+        vals = {name: change[name] for name in (*REQUEST_FIELDS, "effective_date")}
+        for name, value in vals.items():
+            if isinstance(value, models.BaseModel):
+                vals[name] = value.id
+        vals.update(
+            subscription_id=sub.id,
+            target=change.target,
+            name=change.name,
+            mrr_before=float(effect["mrr_before"]),
+            mrr_after=float(effect["mrr_after"]),
+        )
+        if change.operation == "cancel":
+            vals["previous_date_end"] = sub.date_end
+        record = self.create(vals)
+        if record.operation == "cancel":
+            sub._schedule_cancellation(record)
+        if record.effective_date <= today:
+            record._apply()
+        else:
+            sub.message_post(
+                body=self.env._(
+                    "Change scheduled on %(date)s: %(change)s.",
+                    date=record.effective_date,
+                    change=record.name,
+                )
+            )
+        return record, effect
+
+    def _prepare(self, day):
+        """Check the request; set its policy, effective date, target and name."""
+        self.ensure_one()
+        self._check_transition(self._state_for_check())
+        self._check_values()
+        if not self.policy:
+            self.policy = self._default_policy()
+        self.effective_date = self._effective_date(day)
+        self.target = self._target()
+        self.name = self._describe()
+        self._check_date()
+        self._check_conflicts()
+
+    def _check_transition(self, state):
+        """Refuse an operation the transition table forbids in ``state``."""
+        try:
+            core.check_transition(state, self.operation)
+        except core.ChangeError as error:
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s: %(error)s",
+                    sub=self.subscription_id.display_name,
+                    error=self._translate_transition(error),
+                )
+            ) from None
+
+    def _state_for_check(self):
+        sub = self.subscription_id
+        if (
+            self.operation == "reactivate"
+            and sub.state != "closed"
+            and sub._pending_cancellation()
+        ):
+            return "closed"
+        return sub.state
+
+    def _translate_transition(self, error):
+        """The transition table's reason, in the user's language."""
+        reasons = {
+            core._NOT_STARTED: self.env._(
+                "the subscription is not started: edit it directly"
+            ),
+            core._CLOSED: self.env._(
+                "the subscription is closed: reactivate it first, before its end"
+            ),
+            core._PAUSED: self.env._("the subscription is paused: resume it first"),
+            "the subscription is not closed": self.env._(
+                "the subscription is not closed"
+            ),
+            "the subscription is not paused": self.env._(
+                "the subscription is not paused"
+            ),
+            "the subscription is already paused": self.env._(
+                "the subscription is already paused"
+            ),
+        }
+        text = str(error)
+        for reason, translated in reasons.items():
+            if reason in text:
+                return self.env._(
+                    "%(operation)s is not possible: %(reason)s.",
+                    operation=dict(OPERATIONS)[self.operation],
+                    reason=translated,
+                )
+        return text
+
+    def _check_values(self):  # noqa: C901 - one branch per operation
+        sub = self.subscription_id
+        op = self.operation
+        if op == "change_plan":
+            plan = self.new_plan_id
+            if not plan:
+                raise UserError(self.env._("Choose the new plan."))
+            if plan == sub.plan_id:
+                raise UserError(
+                    self.env._(
+                        "Subscription %(sub)s is already on the plan %(plan)s.",
+                        sub=sub.display_name,
+                        plan=plan.display_name,
+                    )
+                )
+            if plan.company_id and plan.company_id != sub.company_id:
+                raise UserError(
+                    self.env._(
+                        "The plan %(plan)s belongs to %(company)s, subscription "
+                        "%(sub)s to %(sub_company)s: choose a plan of the same "
+                        "company.",
+                        plan=plan.display_name,
+                        company=plan.company_id.display_name,
+                        sub=sub.display_name,
+                        sub_company=sub.company_id.display_name,
+                    )
+                )
+            if plan.currency_id != sub.currency_id:
+                raise UserError(
+                    self.env._(
+                        "The plan %(plan)s is priced in %(currency)s, subscription "
+                        "%(sub)s is billed in %(sub_currency)s: choose a plan in "
+                        "%(sub_currency)s.",
+                        plan=plan.display_name,
+                        currency=plan.currency_id.name,
+                        sub=sub.display_name,
+                        sub_currency=sub.currency_id.name,
+                    )
+                )
+            if not plan.line_ids.filtered(lambda line: not line.is_optional):
+                raise UserError(
+                    self.env._(
+                        "The plan %(plan)s has no lines: add its lines first.",
+                        plan=plan.display_name,
+                    )
+                )
+        elif self.is_indexation:
+            return
+        elif op in ("change_quantity", "change_price", "remove_option"):
+            line = self.line_id
+            if not line or line.subscription_id != sub:
+                raise UserError(
+                    self.env._(
+                        "Choose a line of subscription %(sub)s.", sub=sub.display_name
+                    )
+                )
+            if line.line_type != "fixed":
+                raise UserError(
+                    self.env._(
+                        "The line %(line)s bills usage: its quantity and price come "
+                        "from the usage; change its pricing on the plan instead.",
+                        line=line.name,
+                    )
+                )
+            if op == "change_quantity" and self.quantity <= 0:
+                raise UserError(
+                    self.env._(
+                        "The new quantity of %(line)s must be positive; to stop an "
+                        "option, remove it.",
+                        line=line.name,
+                    )
+                )
+            if op == "change_price" and self.price_unit < 0:
+                raise UserError(self.env._("A unit price cannot be negative."))
+            if op == "remove_option" and (
+                line.plan_line_id and not line.plan_line_id.is_optional
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(line)s is part of the plan %(plan)s, not an option: "
+                        "change the plan or the quantity instead.",
+                        line=line.name,
+                        plan=sub.plan_id.display_name,
+                    )
+                )
+        elif op == "add_option":
+            option = self.plan_line_id
+            if not option or option.plan_id != sub.plan_id or not option.is_optional:
+                raise UserError(
+                    self.env._(
+                        "%(option)s is not an option of the plan %(plan)s.",
+                        option=option.display_name or self.env._("Nothing"),
+                        plan=sub.plan_id.display_name,
+                    )
+                )
+            if self.quantity <= 0:
+                raise UserError(
+                    self.env._("The quantity of an option must be positive.")
+                )
+        elif op == "cancel" and not self.close_reason_id:
+            self.close_reason_id = self.env.ref(
+                "subscription_billing.close_reason_other"
+            )
+
+    def _default_policy(self):
+        plan = self.subscription_id.plan_id
+        op = self.operation
+        if op == "cancel":
+            return plan.cancel_policy
+        if op in ("pause", "resume", "reactivate"):
+            return "immediate"
+        if self.is_indexation:
+            return "end_of_period"
+        before, after = self._mrr_estimate()
+        if core.is_downgrade(op, before, after):
+            return plan.downgrade_policy
+        return plan.upgrade_policy
+
+    def _mrr_estimate(self):
+        """MRR before and after, on today's lines (to choose the policy)."""
+        sub = self.subscription_id
+        today = fields.Date.context_today(self)
+        ended, created, plan = self._line_effect(max(today, sub.date_start))
+        return self._mrr_of_effect(ended, created, plan)
+
+    def _effective_date(self, day):
+        sub = self.subscription_id
+        if self.policy == "immediate":
+            return day
+        billing_start = sub._billing_start()
+        if day < billing_start:
+            return billing_start
+        notice = None
+        if self.operation == "cancel" and sub.plan_id.notice_days:
+            today = fields.Date.context_today(self)
+            notice = today + timedelta(days=sub.plan_id.notice_days)
+        schedule = sub._get_schedule(open_ended=True)
+        return core.end_of_period_after(schedule, day, notice)
+
+    def _target(self):
+        if self.is_indexation:
+            return INDEXATION
+        if self.operation in ("change_quantity", "change_price", "remove_option"):
+            return f"line:{self.line_id.id}"
+        if self.operation == "add_option":
+            return f"option:{self.plan_line_id.id}"
+        return WHOLE
+
+    def _describe(self):
+        op = self.operation
+        label = dict(OPERATIONS)[op]
+        if op == "change_plan":
+            return self.env._(
+                "%(label)s: %(old)s → %(new)s",
+                label=label,
+                old=self.subscription_id.plan_id.name,
+                new=self.new_plan_id.name,
+            )
+        if op == "change_quantity":
+            return self.env._(
+                "%(label)s: %(line)s %(old)s → %(new)s",
+                label=label,
+                line=self.line_id.name,
+                old=fmt_units(Decimal(repr(self.line_id.quantity))),
+                new=fmt_units(Decimal(repr(self.quantity))),
+            )
+        if op == "change_price" and self.is_indexation:
+            return self.env._(
+                "Renewal indexation: %(percent)s %%",
+                percent=self.subscription_id.plan_id.renewal_increase_percent,
+            )
+        if op == "change_price":
+            return self.env._(
+                "%(label)s: %(line)s %(old)s → %(new)s",
+                label=label,
+                line=self.line_id.name,
+                old=fmt_money(Decimal(repr(self.line_id.price_unit))),
+                new=fmt_money(Decimal(repr(self.price_unit))),
+            )
+        if op == "add_option":
+            return self.env._(
+                "%(label)s: %(quantity)s × %(option)s",
+                label=label,
+                quantity=fmt_units(Decimal(repr(self.quantity))),
+                option=self.plan_line_id.name,
+            )
+        if op == "remove_option":
+            return self.env._(
+                "%(label)s: %(line)s", label=label, line=self.line_id.name
+            )
+        if op == "cancel":
+            return self.env._(
+                "%(label)s (%(reason)s)", label=label, reason=self.close_reason_id.name
+            )
+        if op == "pause" and self.bill_during_pause:
+            return self.env._("%(label)s, billing goes on", label=label)
+        return label
+
+    def _check_date(self):
+        sub = self.subscription_id
+        day = self.effective_date
+        if day < sub.date_start:
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s starts on %(start)s: a change cannot take "
+                    "effect on %(date)s, before it.",
+                    sub=sub.display_name,
+                    start=sub.date_start,
+                    date=day,
+                )
+            )
+        last = sub._last_invoiced_period()
+        if last and day < last.period_start:
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s is invoiced for %(start)s → %(end)s: a "
+                    "change cannot take effect on %(date)s, before that period. "
+                    "Choose %(start)s or a later day.",
+                    sub=sub.display_name,
+                    start=last.period_start,
+                    end=last.period_end,
+                    date=day,
+                )
+            )
+        latest = self.search(
+            [
+                ("subscription_id", "=", sub.id),
+                ("state", "=", "applied"),
+                ("effective_date", ">", day),
+            ],
+            order="effective_date desc",
+            limit=1,
+        )
+        if latest:
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s changed on %(last)s (%(change)s): a change "
+                    "cannot take effect before it, on %(date)s.",
+                    sub=sub.display_name,
+                    last=latest.effective_date,
+                    change=latest.name,
+                    date=day,
+                )
+            )
+        if (
+            self.operation != "reactivate"
+            and not (self.is_indexation and sub._renews())
+            and sub.date_end
+            and day > sub.date_end
+        ):
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s ends on %(end)s: a change cannot take "
+                    "effect after, on %(date)s.",
+                    sub=sub.display_name,
+                    end=sub.date_end,
+                    date=day,
+                )
+            )
+        if self.operation == "pause" and self.resume_date and self.resume_date <= day:
+            raise UserError(
+                self.env._(
+                    "The pause starts on %(date)s: it must end after, not on "
+                    "%(resume)s.",
+                    date=day,
+                    resume=self.resume_date,
+                )
+            )
+        if self.operation == "cancel":
+            self._check_cancellation()
+        if self.operation == "change_quantity":
+            self._check_seats_in_use()
+
+    def _check_cancellation(self):
+        sub = self.subscription_id
+        last_day = self.effective_date - ONE_DAY
+        today = fields.Date.context_today(self)
+        notice = sub.plan_id.notice_days
+        if notice and last_day < today + timedelta(days=notice):
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s needs %(days)s days of notice: its "
+                    "earliest last day is %(date)s.",
+                    sub=sub.display_name,
+                    days=notice,
+                    date=today + timedelta(days=notice),
+                )
+            )
+        if (
+            sub.commitment_end_date
+            and last_day < sub.commitment_end_date
+            and sub.plan_id.early_termination == "refuse"
+        ):
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s is committed until %(until)s: it cannot "
+                    "end before.",
+                    sub=sub.display_name,
+                    until=sub.commitment_end_date,
+                )
+            )
+
+    def _check_seats_in_use(self):
+        line = self.line_id
+        if not line.seats_metric_id or self.quantity >= line.quantity:
+            return
+        in_use = line._seats_in_use(self.effective_date)
+        if in_use is not None and Decimal(repr(self.quantity)) < in_use:
+            raise UserError(
+                self.env._(
+                    "%(line)s: %(used)s seats are in use (%(metric)s); the quantity "
+                    "cannot go down to %(quantity)s. Free seats first.",
+                    line=line.name,
+                    used=fmt_units(in_use),
+                    metric=line.seats_metric_id.code,
+                    quantity=fmt_units(Decimal(repr(self.quantity))),
+                )
+            )
+
+    def _check_conflicts(self):
+        sub = self.subscription_id
+        others = self.search(
+            [
+                ("subscription_id", "=", sub.id),
+                ("state", "!=", "cancelled"),
+                "|",
+                ("effective_date", "=", self.effective_date),
+                ("state", "=", "scheduled"),
+            ]
+        )
+        for other in others:
+            if other.target == INDEXATION and self.target != INDEXATION:
+                continue
+            if self.operation == "reactivate" and other.operation == "cancel":
+                continue  # reactivating undoes the pending cancellation
+            same_day = other.effective_date == self.effective_date
+            if (
+                same_day
+                and WHOLE in (other.target, self.target)
+                or (other.target == self.target)
+            ):
+                raise UserError(
+                    self.env._(
+                        "Subscription %(sub)s already has a change %(state)s on "
+                        "%(date)s that conflicts with this one: %(change)s. Cancel "
+                        "it first, or choose another day.",
+                        sub=sub.display_name,
+                        state=dict(self._fields["state"].selection)[other.state],
+                        date=other.effective_date,
+                        change=other.name,
+                    )
+                )
+            if other.state == "scheduled" and WHOLE in (other.target, self.target):
+                raise UserError(
+                    self.env._(
+                        "Subscription %(sub)s has a change scheduled on %(date)s: "
+                        "%(change)s. Cancel it before asking for this one.",
+                        sub=sub.display_name,
+                        date=other.effective_date,
+                        change=other.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Effect: lines, MRR, prorated amounts (nothing written)
+    # ------------------------------------------------------------------
+
+    def _line_effect(self, day):
+        """``(lines ended, new lines' values, plan after)`` of the change on ``day``."""
+        sub = self.subscription_id
+        current = sub.line_ids.filtered(lambda line: line._is_active_on(day))
+        fixed = current.filtered(lambda line: line.line_type == "fixed")
+        op = self.operation
+        lines = self.env["subscription.line"]
+        plan = sub.plan_id
+        if op == "change_plan":
+            plan = self.new_plan_id
+            return (
+                current,
+                [
+                    line._prepare_subscription_line_vals()
+                    for line in plan.line_ids
+                    if not line.is_optional
+                ],
+                plan,
+            )
+        if self.is_indexation:
+            percent = sub.plan_id.renewal_increase_percent
+            quantum = repr(sub.currency_id.rounding)
+            return (
+                fixed,
+                [
+                    line._prepare_copy_vals(
+                        price_unit=float(
+                            core.indexed_price(repr(line.price_unit), percent, quantum)
+                        )
+                    )
+                    for line in fixed
+                ],
+                plan,
+            )
+        if op == "change_quantity":
+            return (
+                self.line_id,
+                [self.line_id._prepare_copy_vals(quantity=self.quantity)],
+                plan,
+            )
+        if op == "change_price":
+            return (
+                self.line_id,
+                [self.line_id._prepare_copy_vals(price_unit=self.price_unit)],
+                plan,
+            )
+        if op == "add_option":
+            existing = fixed.filtered(
+                lambda line: line.plan_line_id == self.plan_line_id
+            )
+            if existing:
+                line = existing[:1]
+                return (
+                    line,
+                    [line._prepare_copy_vals(quantity=line.quantity + self.quantity)],
+                    plan,
+                )
+            vals = self.plan_line_id._prepare_subscription_line_vals()
+            vals["quantity"] = self.quantity
+            return lines, [vals], plan
+        if op == "remove_option":
+            return self.line_id, [], plan
+        if op == "pause":
+            return (lines if self.bill_during_pause else current), [], plan
+        if op == "cancel":
+            return current, [], plan
+        if op in ("resume", "reactivate"):
+            return (
+                lines,
+                [line._prepare_copy_vals() for line in self._lines_to_restore()],
+                plan,
+            )
+        return lines, [], plan
+
+    def _lines_to_restore(self):
+        """Lines that the last pause (resume) or cancellation (reactivate) ended,
+        unless a resume or reactivation already restored them."""
+        sub = self.subscription_id
+        origin = "pause" if self.operation == "resume" else "cancel"
+        last = {}
+        for operation in (origin, self.operation):
+            last[operation] = self.search(
+                [
+                    ("subscription_id", "=", sub.id),
+                    ("operation", "=", operation),
+                    ("state", "=", "applied"),
+                ],
+                order="effective_date desc, id desc",
+                limit=1,
+            )
+        restored = last[self.operation]
+        if not last[origin] or (
+            restored and restored.effective_date >= last[origin].effective_date
+        ):
+            return self.env["subscription.line"]
+        return last[origin].ended_line_ids
+
+    def _mrr_of_effect(self, ended, created, plan):
+        sub = self.subscription_id
+        day = self.effective_date or fields.Date.context_today(self)
+        current = sub.line_ids.filtered(lambda line: line._is_active_on(day))
+        before = sub._mrr_of_lines(
+            [
+                (line.quantity, line.price_unit, line.discount)
+                for line in current
+                if line.line_type == "fixed"
+            ],
+            sub.plan_id,
+        )
+        after_specs = [
+            (line.quantity, line.price_unit, line.discount)
+            for line in current - ended
+            if line.line_type == "fixed"
+        ] + [
+            (
+                vals.get("quantity", 1.0),
+                vals.get("price_unit", 0.0),
+                vals.get("discount", 0.0),
+            )
+            for vals in created
+            if vals.get("line_type", "fixed") == "fixed"
+        ]
+        return before, sub._mrr_of_lines(after_specs, plan)
+
+    def _compute_effect(self):
+        """What the change does: lines, MRR before and after, documents."""
+        self.ensure_one()
+        ended, created, plan = self._line_effect(self.effective_date)
+        before, after = self._mrr_of_effect(ended, created, plan)
+        proration = self._prorate(ended, created, plan)
+        fees = self._termination_fee_lines()
+        quantum = Decimal(repr(self.currency_id.rounding))
+
+        def amount(vals):
+            return periods.quantize(
+                Decimal(vals["price_unit"])
+                * Decimal(repr(vals["quantity"]))
+                * (1 - Decimal(repr(vals.get("discount", 0.0))) / 100),
+                quantum,
+            )
+
+        credit = sum((amount(v) for v in proration if amount(v) < 0), Decimal(0))
+        charge = sum((amount(v) for v in proration if amount(v) > 0), Decimal(0))
+        fee = sum((amount(v) for v in fees), Decimal(0))
+        return {
+            "ended": ended,
+            "created": created,
+            "plan": plan,
+            "mrr_before": before,
+            "mrr_after": after,
+            "lines": proration + fees,
+            "credit": credit,
+            "charge": charge,
+            "fee": fee,
+            "net": credit + charge + fee,
+        }
+
+    def _prorate(self, ended, created, plan):
+        """Invoice line values for the days already invoiced from the change on.
+
+        The old lines are credited and the new ones charged for those days,
+        each prorated by day within its period; a change of quantity alone
+        is one line of the difference.
+        """
+        sub = self.subscription_id
+        day = self.effective_date
+        until = sub.invoiced_until
+        if not until or until < day:
+            return []
+        if self.operation == "cancel" and not sub.plan_id.cancel_credit:
+            return []
+        quantum = repr(sub.currency_id.rounding)
+        old_parts = core.billed_parts(sub._get_schedule(open_ended=True), day, until)
+        new_parts = core.billed_parts(
+            sub._get_schedule(open_ended=True, plan=plan), day, until
+        )
+        ended = ended.filtered(lambda line: line.line_type == "fixed")
+        created = [v for v in created if v.get("line_type", "fixed") == "fixed"]
+        lines = []
+        if (
+            len(ended) == 1
+            and len(created) == 1
+            and created[0]["product_id"] == ended.product_id.id
+            and created[0]["price_unit"] == ended.price_unit
+            and created[0].get("discount", 0.0) == ended.discount
+        ):
+            delta = created[0]["quantity"] - ended.quantity
+            label = self.env._(
+                "%(line)s: %(old)s → %(new)s",
+                line=ended.name,
+                old=fmt_units(Decimal(repr(ended.quantity))),
+                new=fmt_units(Decimal(repr(created[0]["quantity"]))),
+            )
+            for part in old_parts:
+                lines.append(
+                    self._proration_vals(
+                        ended, label, delta, ended.price_unit, part, quantum
+                    )
+                )
+            return [vals for vals in lines if vals]
+        for line in ended:
+            label = self.env._("Credit: %(line)s", line=line.name)
+            for part in old_parts:
+                lines.append(
+                    self._proration_vals(
+                        line, label, line.quantity, line.price_unit, part, quantum, -1
+                    )
+                )
+        for vals in created:
+            line = self.env["subscription.line"].new(vals)
+            for part in new_parts:
+                lines.append(
+                    self._proration_vals(
+                        line, line.name, line.quantity, line.price_unit, part, quantum
+                    )
+                )
+        return [vals for vals in lines if vals]
+
+    def _proration_vals(self, line, label, quantity, price, part, quantum, sign=1):
+        unit, __ = periods.prorate(repr(price), part, quantum)
+        if not unit or not quantity:
+            return None
+        period = f"{part.start} → {part.end}"
+        if part.is_partial:
+            period = self.env._(
+                "%(period)s (%(days)s/%(full)s days)",
+                period=period,
+                days=part.days,
+                full=part.full_days,
+            )
+        return {
+            "product_id": line.product_id.id,
+            "name": f"{label} — {period}",
+            "quantity": quantity,
+            "price_unit": str(sign * unit),
+            "discount": line.discount,
+            "subscription_period_start": str(part.start),
+            "subscription_period_end": str(part.end),
+            "subscription_billed_days": part.days,
+            "subscription_period_days": part.full_days,
+        }
+
+    def _termination_fee_lines(self):
+        sub = self.subscription_id
+        plan = sub.plan_id
+        if (
+            self.operation != "cancel"
+            or not sub.commitment_end_date
+            or self.effective_date - ONE_DAY >= sub.commitment_end_date
+            or plan.early_termination != "fee"
+            or not plan.termination_fee
+        ):
+            return []
+        product = plan.termination_fee_product_id or sub.line_ids[:1].product_id
+        return [
+            {
+                "product_id": product.id,
+                "name": self.env._(
+                    "Termination fee: cancellation before the end of the "
+                    "commitment (%(date)s)",
+                    date=sub.commitment_end_date,
+                ),
+                "quantity": 1.0,
+                "price_unit": repr(plan.termination_fee),
+                "discount": 0.0,
+            }
+        ]
+
+    # ------------------------------------------------------------------
+    # Apply
+    # ------------------------------------------------------------------
+
+    def _apply(self):
+        """Apply these changes (on their effective day): lines, state, documents,
+        history. Raises (nothing half-applied: the caller's transaction or
+        savepoint rolls back)."""
+        for change in self.sorted(lambda c: (c.effective_date, c.id)):
+            change._apply_one()
+
+    def _apply_one(self):
+        self.ensure_one()
+        if self.state != "scheduled":
+            return
+        sub = self.subscription_id.with_context(subscription_change=True)
+        if self.operation != "reactivate" or sub.state == "closed":
+            self._check_transition(sub.state)
+        if (
+            self.operation in ("change_quantity", "change_price", "remove_option")
+            and not self.is_indexation
+            and not self.line_id._is_active_on(self.effective_date)
+        ):
+            raise UserError(
+                self.env._(
+                    "The change %(change)s concerns the line %(line)s, which is no "
+                    "longer billed on %(date)s: cancel the change.",
+                    change=self.name,
+                    line=self.line_id.name,
+                    date=self.effective_date,
+                )
+            )
+        day = self.effective_date
+        effect = self._compute_effect()
+        proration_policy = sub.plan_id.proration_invoicing
+        was_trial = sub.state == "trial"
+        effect["ended"].with_context(subscription_change=True).write(
+            {"date_end": day - ONE_DAY}
+        )
+        new_lines = (
+            self.env["subscription.line"]
+            .with_context(subscription_change=True)
+            .create(
+                [
+                    {**vals, "subscription_id": sub.id, "date_start": day}
+                    for vals in effect["created"]
+                ]
+            )
+        )
+        if self.operation == "change_plan":
+            sub.plan_id = self.new_plan_id
+        self.write(
+            {
+                "state": "applied",
+                "ended_line_ids": [Command.set(effect["ended"].ids)],
+                "new_line_ids": [Command.set(new_lines.ids)],
+                "mrr_before": float(effect["mrr_before"]),
+                "mrr_after": float(effect["mrr_after"]),
+                "amount_credit": float(effect["credit"]),
+                "amount_charge": float(effect["charge"]),
+                "amount_fee": float(effect["fee"]),
+                "amount_net": float(effect["net"]),
+                "proration_lines": effect["lines"] or False,
+            }
+        )
+        sub._apply_state_change(self)
+        if effect["lines"]:
+            self._invoice_proration(proration_policy)
+        if not was_trial and sub.state != "trial":
+            kind = core.change_kind(
+                self.operation, effect["mrr_before"], effect["mrr_after"]
+            )
+            sub._write_history(kind, day, effect["mrr_after"], change=self)
+        if self.is_indexation:
+            sub._schedule_indexation(
+                after=periods.add_interval(
+                    day, sub.plan_id.term_interval, sub.plan_id.term_unit
+                )
+            )
+        sub._update_next_invoice_date()
+        sub._close_if_ended()
+        body = self.env._(
+            "Change applied on %(date)s: %(change)s.", date=day, change=self.name
+        )
+        if effect["lines"]:
+            body = self.env._(
+                "%(body)s Prorated: credit %(credit)s, charge %(charge)s, net %(net)s.",
+                body=body,
+                credit=fmt_money(effect["credit"]),
+                charge=fmt_money(effect["charge"] + effect["fee"]),
+                net=fmt_money(effect["net"]),
+            )
+        sub.message_post(body=body)
+
+    def _invoice_proration(self, policy):
+        """Invoice the prorated amounts now (credit note for a credit) or leave
+        them for the next invoice, per the plan."""
+        self.ensure_one()
+        sub = self.subscription_id
+        net = Decimal(repr(self.amount_net))
+        if net >= 0 and policy == "next":
+            return
+        journal = sub.plan_id._get_sale_journal()
+        today = fields.Date.context_today(self)
+        vals = sub._prepare_invoice_vals(today, journal)
+        sign = 1
+        if net < 0:
+            sign = -1
+            vals["move_type"] = "out_refund"
+            original = sub._invoice_covering(self.effective_date)
+            if original:
+                vals["reversed_entry_id"] = original.id
+            vals["ref"] = self.env._("Credit for %(change)s", change=self.name)
+        vals["invoice_line_ids"] = [
+            Command.create(self._move_line_vals(line, sign))
+            for line in self.proration_lines
+        ]
+        move = (
+            self.env["account.move"]
+            .with_context(
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                default_move_type=vals["move_type"],
+            )
+            .create(vals)
+        )
+        self.move_id = move
+        if sub.plan_id.invoice_policy in ("post", "send"):
+            move.action_post()
+
+    def _move_line_vals(self, line, sign=1):
+        vals = {
+            "product_id": line["product_id"],
+            "name": line["name"],
+            "quantity": line["quantity"],
+            "price_unit": float(Decimal(line["price_unit"]) * sign),
+            "discount": line.get("discount", 0.0),
+            "subscription_id": self.subscription_id.id,
+        }
+        for key in (
+            "subscription_period_start",
+            "subscription_period_end",
+            "subscription_billed_days",
+            "subscription_period_days",
+        ):
+            if line.get(key):
+                vals[key] = line[key]
+        return vals
+
+    # ------------------------------------------------------------------
+    # Scheduled changes
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _apply_due(self, up_to, batch_size=200, commit=False, subscriptions=None):
+        """Apply the scheduled changes due by ``up_to``, in bounded batches.
+
+        Safe on several workers: each batch locks its changes and their
+        subscriptions with ``SKIP LOCKED``. A change that fails stays
+        scheduled, with the error on its subscription; the others apply.
+        """
+        skipped = []
+        while True:
+            self.env.flush_all()
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT c.id FROM subscription_change c
+                      JOIN subscription_subscription s ON s.id = c.subscription_id
+                     WHERE c.state = 'scheduled' AND c.effective_date <= %s
+                       AND c.id != ALL(%s) AND (%s OR s.id = ANY(%s))
+                     ORDER BY c.effective_date, c.id
+                     LIMIT %s
+                       FOR NO KEY UPDATE OF c, s SKIP LOCKED
+                    """,
+                    up_to,
+                    skipped or [0],
+                    subscriptions is None,
+                    subscriptions.ids if subscriptions is not None else [0],
+                    batch_size,
+                )
+            )
+            changes = self.browse([row[0] for row in rows])
+            if not changes:
+                break
+            for change in changes:
+                try:
+                    with self.env.cr.savepoint():
+                        change._apply_one()
+                except UserError as error:
+                    skipped.append(change.id)
+                    change.subscription_id._record_billing_error(error)
+            self.env.invalidate_all()
+            if commit and (self.env["ir.cron"]._commit_progress(len(changes)) <= 0):
+                break
