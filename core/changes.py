@@ -52,9 +52,22 @@ OPERATIONS = (
 )
 
 _CHANGES = (CHANGE_PLAN, CHANGE_QUANTITY, ADD_OPTION, REMOVE_OPTION, CHANGE_PRICE)
-_NOT_STARTED = "the subscription is not started: edit it directly"
-_CLOSED = "the subscription is closed: reactivate it first, before its end"
-_PAUSED = "the subscription is paused: resume it first"
+
+# Why an operation is refused: a code (translated by the caller) and its text.
+NOT_STARTED = "not_started"
+IS_CLOSED = "closed"
+IS_PAUSED = "paused"
+NOT_CLOSED = "not_closed"
+NOT_PAUSED = "not_paused"
+ALREADY_PAUSED = "already_paused"
+REASONS = {
+    NOT_STARTED: "the subscription is not started: edit it directly",
+    IS_CLOSED: "the subscription is closed: reactivate it first, before its end",
+    IS_PAUSED: "the subscription is paused: resume it first",
+    NOT_CLOSED: "the subscription is not closed",
+    NOT_PAUSED: "the subscription is not paused",
+    ALREADY_PAUSED: "the subscription is already paused",
+}
 
 
 def _table():
@@ -63,26 +76,34 @@ def _table():
         for operation in OPERATIONS:
             table[(state, operation)] = None  # allowed
     for operation in OPERATIONS:
-        table[(DRAFT, operation)] = _NOT_STARTED
-        table[(CLOSED, operation)] = _CLOSED
+        table[(DRAFT, operation)] = NOT_STARTED
+        table[(CLOSED, operation)] = IS_CLOSED
     for operation in _CHANGES:
-        table[(PAUSED, operation)] = _PAUSED
+        table[(PAUSED, operation)] = IS_PAUSED
     table[(CLOSED, REACTIVATE)] = None
     for state in (TRIAL, ACTIVE, PAUSED):
-        table[(state, REACTIVATE)] = "the subscription is not closed"
+        table[(state, REACTIVATE)] = NOT_CLOSED
     for state in (TRIAL, ACTIVE):
-        table[(state, RESUME)] = "the subscription is not paused"
-    table[(PAUSED, PAUSE)] = "the subscription is already paused"
+        table[(state, RESUME)] = NOT_PAUSED
+    table[(PAUSED, PAUSE)] = ALREADY_PAUSED
     table[(PAUSED, CANCEL)] = None
     return table
 
 
-#: ``(state, operation) -> None`` when allowed, else the reason it is not.
+#: ``(state, operation) -> None`` when allowed, else the code of the reason
+#: it is not (:data:`REASONS`).
 TRANSITIONS = _table()
 
 
 class ChangeError(ValueError):
-    """A change that cannot apply as asked; the message says why."""
+    """A change that cannot apply as asked; the message says why.
+
+    ``reason`` is the code of a refused transition (:data:`REASONS`), if any.
+    """
+
+    def __init__(self, message, reason=None):
+        super().__init__(message)
+        self.reason = reason
 
 
 def check_transition(state, operation):
@@ -91,7 +112,16 @@ def check_transition(state, operation):
         raise ChangeError(f"Unknown state {state!r} or operation {operation!r}.")
     reason = TRANSITIONS[(state, operation)]
     if reason:
-        raise ChangeError(f"Cannot {operation.replace('_', ' ')}: {reason}.")
+        raise ChangeError(
+            f"Cannot {operation.replace('_', ' ')}: {REASONS[reason]}.", reason
+        )
+
+
+def line_amount(quantity, price, discount, quantum):
+    """``quantity × price`` less ``discount`` %, rounded once as on an invoice line."""
+    return quantize(
+        Decimal(quantity) * Decimal(price) * (1 - Decimal(discount) / 100), quantum
+    )
 
 
 def effective_date(policy, change_date, current_period):

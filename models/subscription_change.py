@@ -1,6 +1,5 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,8 +12,7 @@ from ..core import periods
 from ..core.periods import ONE_DAY
 from ..core.rating.base import fmt_money, fmt_units
 from .subscription_plan import CHANGE_POLICIES
-
-_logger = logging.getLogger(__name__)
+from .subscription_subscription import INVOICE_CREATE_CONTEXT
 
 OPERATIONS = [
     ("change_plan", "Change of plan"),
@@ -262,7 +260,7 @@ class SubscriptionChange(models.Model):
         if record.operation == "cancel":
             sub._schedule_cancellation(record)
         if record.effective_date <= today:
-            record._apply()
+            record._apply_one(effect)
         else:
             sub.message_post(
                 body=self.env._(
@@ -278,6 +276,10 @@ class SubscriptionChange(models.Model):
         self.ensure_one()
         self._check_transition(self._state_for_check())
         self._check_values()
+        if self.operation == "cancel" and not self.close_reason_id:
+            self.close_reason_id = self.env.ref(
+                "subscription_billing.close_reason_other"
+            )
         if not self.policy:
             self.policy = self._default_policy()
         self.effective_date = self._effective_date(day)
@@ -300,6 +302,8 @@ class SubscriptionChange(models.Model):
             ) from None
 
     def _state_for_check(self):
+        """The state the transition table sees: a subscription whose
+        cancellation is pending counts as closed for a reactivation."""
         sub = self.subscription_id
         if (
             self.operation == "reactivate"
@@ -312,32 +316,24 @@ class SubscriptionChange(models.Model):
     def _translate_transition(self, error):
         """The transition table's reason, in the user's language."""
         reasons = {
-            core._NOT_STARTED: self.env._(
+            core.NOT_STARTED: self.env._(
                 "the subscription is not started: edit it directly"
             ),
-            core._CLOSED: self.env._(
+            core.IS_CLOSED: self.env._(
                 "the subscription is closed: reactivate it first, before its end"
             ),
-            core._PAUSED: self.env._("the subscription is paused: resume it first"),
-            "the subscription is not closed": self.env._(
-                "the subscription is not closed"
-            ),
-            "the subscription is not paused": self.env._(
-                "the subscription is not paused"
-            ),
-            "the subscription is already paused": self.env._(
-                "the subscription is already paused"
-            ),
+            core.IS_PAUSED: self.env._("the subscription is paused: resume it first"),
+            core.NOT_CLOSED: self.env._("the subscription is not closed"),
+            core.NOT_PAUSED: self.env._("the subscription is not paused"),
+            core.ALREADY_PAUSED: self.env._("the subscription is already paused"),
         }
-        text = str(error)
-        for reason, translated in reasons.items():
-            if reason in text:
-                return self.env._(
-                    "%(operation)s is not possible: %(reason)s.",
-                    operation=dict(OPERATIONS)[self.operation],
-                    reason=translated,
-                )
-        return text
+        if error.reason not in reasons:
+            return str(error)
+        return self.env._(
+            "%(operation)s is not possible: %(reason)s.",
+            operation=dict(OPERATIONS)[self.operation],
+            reason=reasons[error.reason],
+        )
 
     def _check_values(self):  # noqa: C901 - one branch per operation
         sub = self.subscription_id
@@ -438,10 +434,6 @@ class SubscriptionChange(models.Model):
                 raise UserError(
                     self.env._("The quantity of an option must be positive.")
                 )
-        elif op == "cancel" and not self.close_reason_id:
-            self.close_reason_id = self.env.ref(
-                "subscription_billing.close_reason_other"
-            )
 
     def _default_policy(self):
         plan = self.subscription_id.plan_id
@@ -461,8 +453,9 @@ class SubscriptionChange(models.Model):
         """MRR before and after, on today's lines (to choose the policy)."""
         sub = self.subscription_id
         today = fields.Date.context_today(self)
-        ended, created, plan = self._line_effect(max(today, sub.date_start))
-        return self._mrr_of_effect(ended, created, plan)
+        day = max(today, sub.date_start)
+        ended, created, plan = self._line_effect(day)
+        return self._mrr_of_effect(day, ended, created, plan)
 
     def _effective_date(self, day):
         sub = self.subscription_id
@@ -675,10 +668,8 @@ class SubscriptionChange(models.Model):
             if self.operation == "reactivate" and other.operation == "cancel":
                 continue  # reactivating undoes the pending cancellation
             same_day = other.effective_date == self.effective_date
-            if (
-                same_day
-                and WHOLE in (other.target, self.target)
-                or (other.target == self.target)
+            if other.target == self.target or (
+                same_day and WHOLE in (other.target, self.target)
             ):
                 raise UserError(
                     self.env._(
@@ -803,23 +794,11 @@ class SubscriptionChange(models.Model):
             return self.env["subscription.line"]
         return last[origin].ended_line_ids
 
-    def _mrr_of_effect(self, ended, created, plan):
+    def _mrr_of_effect(self, day, ended, created, plan):
+        """MRR on ``day`` before and after the change (lines and plan)."""
         sub = self.subscription_id
-        day = self.effective_date or fields.Date.context_today(self)
-        current = sub.line_ids.filtered(lambda line: line._is_active_on(day))
-        before = sub._mrr_of_lines(
-            [
-                (line.quantity, line.price_unit, line.discount)
-                for line in current
-                if line.line_type == "fixed"
-            ],
-            sub.plan_id,
-        )
-        after_specs = [
-            (line.quantity, line.price_unit, line.discount)
-            for line in current - ended
-            if line.line_type == "fixed"
-        ] + [
+        current = sub._lines_on(day)
+        after = (current - ended)._mrr_specs() + [
             (
                 vals.get("quantity", 1.0),
                 vals.get("price_unit", 0.0),
@@ -828,28 +807,38 @@ class SubscriptionChange(models.Model):
             for vals in created
             if vals.get("line_type", "fixed") == "fixed"
         ]
-        return before, sub._mrr_of_lines(after_specs, plan)
+        return (
+            sub._mrr_of_lines(current._mrr_specs(), sub.plan_id),
+            sub._mrr_of_lines(after, plan),
+        )
 
     def _compute_effect(self):
         """What the change does: lines, MRR before and after, documents."""
         self.ensure_one()
-        ended, created, plan = self._line_effect(self.effective_date)
-        before, after = self._mrr_of_effect(ended, created, plan)
+        day = self.effective_date
+        ended, created, plan = self._line_effect(day)
+        before, after = self._mrr_of_effect(day, ended, created, plan)
         proration = self._prorate(ended, created, plan)
         fees = self._termination_fee_lines()
-        quantum = Decimal(repr(self.currency_id.rounding))
-
-        def amount(vals):
-            return periods.quantize(
-                Decimal(vals["price_unit"])
-                * Decimal(repr(vals["quantity"]))
-                * (1 - Decimal(repr(vals.get("discount", 0.0))) / 100),
+        quantum = repr(self.currency_id.rounding)
+        amounts = [
+            core.line_amount(
+                repr(vals["quantity"]),
+                vals["price_unit"],
+                repr(vals.get("discount", 0.0)),
                 quantum,
             )
-
-        credit = sum((amount(v) for v in proration if amount(v) < 0), Decimal(0))
-        charge = sum((amount(v) for v in proration if amount(v) > 0), Decimal(0))
-        fee = sum((amount(v) for v in fees), Decimal(0))
+            for vals in proration
+        ]
+        credit = sum((amount for amount in amounts if amount < 0), Decimal(0))
+        charge = sum((amount for amount in amounts if amount > 0), Decimal(0))
+        fee = sum(
+            (
+                core.line_amount(repr(v["quantity"]), v["price_unit"], "0", quantum)
+                for v in fees
+            ),
+            Decimal(0),
+        )
         return {
             "ended": ended,
             "created": created,
@@ -978,20 +967,16 @@ class SubscriptionChange(models.Model):
     # Apply
     # ------------------------------------------------------------------
 
-    def _apply(self):
-        """Apply these changes (on their effective day): lines, state, documents,
-        history. Raises (nothing half-applied: the caller's transaction or
-        savepoint rolls back)."""
-        for change in self.sorted(lambda c: (c.effective_date, c.id)):
-            change._apply_one()
-
-    def _apply_one(self):
+    def _apply_one(self, effect=None):
+        """Apply one scheduled change on its day: lines, state, documents,
+        history. Raises, and the caller's transaction or savepoint rolls back:
+        nothing is half-applied. ``effect``: its effect, when the caller has
+        just computed it (an immediate change)."""
         self.ensure_one()
         if self.state != "scheduled":
             return
         sub = self.subscription_id.with_context(subscription_change=True)
-        if self.operation != "reactivate" or sub.state == "closed":
-            self._check_transition(sub.state)
+        self._check_transition(self._state_for_check())
         if (
             self.operation in ("change_quantity", "change_price", "remove_option")
             and not self.is_indexation
@@ -1007,7 +992,7 @@ class SubscriptionChange(models.Model):
                 )
             )
         day = self.effective_date
-        effect = self._compute_effect()
+        effect = effect or self._compute_effect()
         proration_policy = sub.plan_id.proration_invoicing
         was_trial = sub.state == "trial"
         effect["ended"].with_context(subscription_change=True).write(
@@ -1094,15 +1079,12 @@ class SubscriptionChange(models.Model):
         move = (
             self.env["account.move"]
             .with_context(
-                mail_create_nolog=True,
-                mail_create_nosubscribe=True,
-                default_move_type=vals["move_type"],
+                **dict(INVOICE_CREATE_CONTEXT, default_move_type=vals["move_type"])
             )
             .create(vals)
         )
         self.move_id = move
-        if sub.plan_id.invoice_policy in ("post", "send"):
-            move.action_post()
+        sub._finalize_moves(move, [sub.plan_id.invoice_policy])
 
     def _move_line_vals(self, line, sign=1):
         vals = {

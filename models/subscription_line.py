@@ -156,3 +156,19 @@ class SubscriptionLine(models.Model):
             [(sub, self.seats_metric_id, start, day, False)]
         )[0]
         return result["quantity"]
+
+    def _end_after(self, last_day):
+        """End the lines still running after ``last_day`` on that day; lines
+        that already ended earlier keep their end."""
+        running = self.filtered(
+            lambda line: not line.date_end or line.date_end > last_day
+        )
+        running.with_context(subscription_change=True).write({"date_end": last_day})
+
+    def _mrr_specs(self):
+        """``(quantity, unit price, discount)`` of the recurring lines (MRR)."""
+        return [
+            (line.quantity, line.price_unit, line.discount)
+            for line in self
+            if line.line_type == "fixed"
+        ]

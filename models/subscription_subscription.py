@@ -402,17 +402,7 @@ class SubscriptionSubscription(models.Model):
             if sub.state in ("draft", "trial", "closed"):
                 sub.mrr = 0.0
                 continue
-            lines = sub._lines_on(sub._today_or_start())
-            sub.mrr = float(
-                sub._mrr_of_lines(
-                    [
-                        (line.quantity, line.price_unit, line.discount)
-                        for line in lines
-                        if line.line_type == "fixed"
-                    ],
-                    sub.plan_id,
-                )
-            )
+            sub.mrr = float(sub._mrr_on(sub._today_or_start()))
 
     def _compute_scheduled_change_count(self):
         counts = dict(
@@ -1648,7 +1638,13 @@ class SubscriptionSubscription(models.Model):
                 changes = self.env["subscription.change"].union(*group["changes"])
                 changes.move_id = move_of[id(group)]
         if moves:
-            self._finalize_moves(moves, invoiced)
+            self._finalize_moves(
+                moves,
+                [
+                    group["subscriptions"][:1].plan_id.invoice_policy
+                    for group in invoiced
+                ],
+            )
         return moves
 
     def _write_usage_charges(self, groups, move_of, period_rows):
@@ -1735,12 +1731,12 @@ class SubscriptionSubscription(models.Model):
         touched.filtered(lambda s: s.state == "trial")._activate_after_trial()
         touched._update_next_invoice_date()
 
-    def _finalize_moves(self, moves, groups):
-        """Post (and send) the new invoices as their plans ask."""
+    def _finalize_moves(self, moves, policies):
+        """Post (and send) new documents as their plans ask (``policies``:
+        each move's plan ``invoice_policy``)."""
         to_post = self.env["account.move"]
         to_send = self.env["account.move"]
-        for move, group in zip(moves, groups, strict=True):
-            policy = group["subscriptions"][:1].plan_id.invoice_policy
+        for move, policy in zip(moves, policies, strict=True):
             if policy in ("post", "send"):
                 to_post |= move
             if policy == "send":
@@ -1890,42 +1886,34 @@ class SubscriptionSubscription(models.Model):
         if not preview["lines"]:
             return Markup("<p>%s</p>") % self.env._("Nothing to invoice.")
         currency = self.currency_id
-        rows = Markup("").join(
-            Markup(
-                "<tr><td>%s</td><td class='text-end'>%s</td>"
-                "<td class='text-end'>%s</td></tr>"
-            )
-            % (
-                line["description"],
-                formatLang(self.env, line["quantity"]),
-                formatLang(self.env, line["subtotal"], currency_obj=currency),
-            )
-            for line in preview["lines"]
-        )
-        return Markup(
-            "<p><strong>%s</strong> %s</p>"
-            "<table class='table table-sm'><thead><tr><th>%s</th>"
-            "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead>"
-            "<tbody>%s</tbody><tfoot>"
-            "<tr><td colspan='2' class='text-end'>%s</td>"
-            "<td class='text-end'>%s</td></tr>"
-            "<tr><td colspan='2' class='text-end'>%s</td>"
-            "<td class='text-end'>%s</td></tr>"
-            "<tr><td colspan='2' class='text-end'><strong>%s</strong></td>"
-            "<td class='text-end'><strong>%s</strong></td></tr></tfoot></table>"
-        ) % (
+
+        def money(amount):
+            return formatLang(self.env, amount, currency_obj=currency)
+
+        headers = [self.env._("Description")]
+        headers += [self.env._("Quantity"), self.env._("Amount")]
+        return Markup("<p><strong>%s</strong> %s</p>%s") % (
             self.env._("Invoice date:"),
             preview["invoice_date"],
-            self.env._("Description"),
-            self.env._("Quantity"),
-            self.env._("Amount"),
-            rows,
-            self.env._("Untaxed"),
-            formatLang(self.env, preview["amount_untaxed"], currency_obj=currency),
-            self.env._("Taxes"),
-            formatLang(self.env, preview["amount_tax"], currency_obj=currency),
-            self.env._("Total"),
-            formatLang(self.env, preview["amount_total"], currency_obj=currency),
+            html_table(
+                headers,
+                [
+                    (
+                        line["description"],
+                        formatLang(self.env, line["quantity"]),
+                        money(line["subtotal"]),
+                    )
+                    for line in preview["lines"]
+                ],
+                [
+                    (self.env._("Untaxed"), money(preview["amount_untaxed"])),
+                    (self.env._("Taxes"), money(preview["amount_tax"])),
+                    (
+                        Markup("<strong>%s</strong>") % self.env._("Total"),
+                        Markup("<strong>%s</strong>") % money(preview["amount_total"]),
+                    ),
+                ],
+            ),
         )
 
     def action_preview_next_invoice(self):
@@ -1995,15 +1983,13 @@ class SubscriptionSubscription(models.Model):
         """End the lines still running after the last day (term ended), with
         the churn in the history when the MRR had not gone to zero yet."""
         for sub in self:
-            day = sub.date_end + ONE_DAY
-            running = sub.line_ids.filtered(
-                lambda line, d=sub.date_end: not line.date_end or line.date_end > d
-            )
-            running.with_context(subscription_change=True).write(
-                {"date_end": sub.date_end}
-            )
-            if sub._last_mrr() and sub.state != "trial":
-                sub._write_history("churn", day, Decimal(0))
+            sub.line_ids._end_after(sub.date_end)
+            if sub.state != "trial":
+                before = sub._last_mrr()
+                if before:
+                    sub._write_history(
+                        "churn", sub.date_end + ONE_DAY, Decimal(0), before=before
+                    )
 
     def _close_if_ended(self):
         """Close now what ended before today and has nothing left to bill."""
@@ -2242,14 +2228,11 @@ class SubscriptionSubscription(models.Model):
     def _mrr_of_lines(self, specs, plan):
         """MRR of ``(quantity, unit price, discount)`` lines on ``plan``: each
         line's amount rounded as on the invoice, the sum normalised per month."""
-        quantum = Decimal(repr(self.currency_id.rounding or 0.01))
+        quantum = repr(self.currency_id.rounding or 0.01)
         total = sum(
             (
-                periods.quantize(
-                    Decimal(repr(quantity))
-                    * Decimal(repr(price))
-                    * (1 - Decimal(repr(discount)) / 100),
-                    quantum,
+                core_changes.line_amount(
+                    repr(quantity), repr(price), repr(discount), quantum
                 )
                 for quantity, price, discount in specs
             ),
@@ -2265,14 +2248,7 @@ class SubscriptionSubscription(models.Model):
         """MRR of the lines billed on ``day`` (default: the billing start)."""
         self.ensure_one()
         day = day or self._billing_start()
-        return self._mrr_of_lines(
-            [
-                (line.quantity, line.price_unit, line.discount)
-                for line in self._lines_on(day)
-                if line.line_type == "fixed"
-            ],
-            self.plan_id,
-        )
+        return self._mrr_of_lines(self._lines_on(day)._mrr_specs(), self.plan_id)
 
     def _last_mrr(self):
         self.ensure_one()
@@ -2281,10 +2257,12 @@ class SubscriptionSubscription(models.Model):
         )
         return Decimal(repr(last.mrr_after)) if last else Decimal(0)
 
-    def _write_history(self, kind, day, mrr_after, change=None):
-        """Record a change in the history; its MRR before is the last MRR after."""
+    def _write_history(self, kind, day, mrr_after, change=None, before=None):
+        """Record a change in the history; its MRR before is the last MRR after
+        (``before``, when the caller has just read it)."""
         self.ensure_one()
-        before = self._last_mrr()
+        if before is None:
+            before = self._last_mrr()
         # History is written by the engine only.
         return (
             self.env["subscription.history"]
@@ -2337,13 +2315,12 @@ class SubscriptionSubscription(models.Model):
     @api.model
     def _process_trials(self, today):
         """Trial reminders, conversions and expiries due by ``today``."""
-        horizon = max(
+        [(horizon,)] = (
             self.env["subscription.plan"]
             .with_context(active_test=False)
-            .search([])
-            .mapped("trial_reminder_days")
-            or [0]
+            ._read_group([], aggregates=["trial_reminder_days:max"])
         )
+        horizon = horizon or 0
         trials = self.search(
             [
                 ("state", "=", "trial"),
@@ -2389,9 +2366,7 @@ class SubscriptionSubscription(models.Model):
                     "next_invoice_date": False,
                 }
             )
-            sub.line_ids.with_context(subscription_change=True).write(
-                {"date_end": sub.trial_end_date}
-            )
+            sub.line_ids._end_after(sub.trial_end_date)
             sub.message_post(
                 body=self.env._(
                     "The trial ended on %(date)s without confirmation: the "
@@ -2399,6 +2374,35 @@ class SubscriptionSubscription(models.Model):
                     date=sub.trial_end_date,
                 )
             )
+
+
+def html_table(headers, rows, totals=()):
+    """A small HTML table: text columns escaped, all but the first right-aligned;
+    ``totals``: ``(label, value)`` rows of the footer."""
+
+    def cells(row, tag):
+        return Markup("").join(
+            Markup("<%s%s>%s</%s>")
+            % (tag, Markup(" class='text-end'") if index else Markup(""), cell, tag)
+            for index, cell in enumerate(row)
+        )
+
+    span = len(headers) - 1
+    return Markup(
+        "<table class='table table-sm'><thead><tr>%s</tr></thead>"
+        "<tbody>%s</tbody><tfoot>%s</tfoot></table>"
+    ) % (
+        cells(headers, "th"),
+        Markup("").join(Markup("<tr>%s</tr>") % cells(row, "td") for row in rows),
+        Markup("").join(
+            Markup(
+                "<tr><td colspan='%s' class='text-end'>%s</td>"
+                "<td class='text-end'>%s</td></tr>"
+            )
+            % (span, label, value)
+            for label, value in totals
+        ),
+    )
 
 
 class BillingResult:

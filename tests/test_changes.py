@@ -206,3 +206,15 @@ def test_billed_parts_and_the_rest_add_up_to_the_period(price, cut):
     if before:
         total += prorate(price, before, "0.01")[0]
     assert total == price
+
+
+def test_refused_transitions_carry_their_reason_code():
+    with pytest.raises(ch.ChangeError) as caught:
+        ch.check_transition(ch.CLOSED, ch.PAUSE)
+    assert caught.value.reason == ch.IS_CLOSED
+    assert ch.REASONS[ch.IS_CLOSED] in str(caught.value)
+
+
+def test_line_amount_rounds_once():
+    assert ch.line_amount("3", "33.333", "10", "0.01") == D("90.00")
+    assert ch.line_amount("1", "0.005", "0", "0.01") == D("0.01")

@@ -81,6 +81,16 @@ class TestSubscriptionChanges(UsageCommon):
             ],
         )
 
+    def test_prorated_documents_follow_the_send_policy(self):
+        plan = self._create_plan("Sent", price=20.0, invoice_policy="send")
+        plus = self._create_plan("Sent plus", price=40.0, invoice_policy="send")
+        sub = self._started(plan=plan)
+        with freeze_time("2026-05-11"):
+            result = sub.change_plan(plus.id)
+        move = self.env["account.move"].browse(result["document_id"])
+        self.assertEqual(move.state, "posted")
+        self.assertTrue(move.sending_data, "queued for sending, as the plan asks")
+
     def test_change_at_mid_period_minus_5_plus_10(self):
         sub = self._started(plan=self.plan_10, start="2026-06-01")
         with freeze_time("2026-06-16"):
@@ -288,6 +298,9 @@ class TestSubscriptionChanges(UsageCommon):
             result = sub.cancel(policy="immediate", reason_id=reason.id)
             self.assertEqual((result["credit"], result["fee"]), (-13.55, 100.0))
             self.assertEqual(result["net"], 86.45)
+            document = self.env["account.move"].browse(result["document_id"])
+            self.assertEqual(document.move_type, "out_invoice", "the fee outweighs")
+            self.assertEqual(document.amount_untaxed, 86.45)
             self.assertEqual(sub.state, "closed")
             self.assertEqual(str(sub.date_end), "2026-05-10")
         with freeze_time("2026-05-20"):
@@ -295,6 +308,14 @@ class TestSubscriptionChanges(UsageCommon):
         self.assertEqual(sub.state, "active")
         self.assertFalse(sub.date_end)
         self.assertEqual(result["charge"], 7.74, "20 × 12/31 days")
+        restart = self.env["account.move"].browse(result["document_id"])
+        self.assertEqual(restart.amount_untaxed, 7.74)
+        self.assertEqual(
+            sub.line_ids.filtered(
+                lambda line: not line.date_end
+            ).date_start.isoformat(),
+            "2026-05-20",
+        )
         self.assertEqual(
             [h[1:] for h in self._history(sub)],
             [("new", 0.0, 20.0), ("churn", 20.0, 0.0), ("reactivation", 0.0, 20.0)],
@@ -316,6 +337,11 @@ class TestSubscriptionChanges(UsageCommon):
         self.assertEqual(sub.state, "active")
         self.assertEqual(self._invoices(sub)[-1].amount_untaxed, 20.0)
         self._assert_history_chain(sub)
+        self.assertEqual(
+            [h[1:] for h in self._history(sub)],
+            [("new", 0.0, 20.0), ("reactivation", 20.0, 20.0)],
+            "the churn never happened: the reactivation moves nothing",
+        )
 
     def test_cancel_at_period_end_closes_with_churn(self):
         sub = self._started()

@@ -154,3 +154,35 @@ class TestUsageEndpoint(HttpCase):
         self.assertEqual(preview["subscription"], self.sub.name)
         self.assertEqual(preview["usage"][0]["quantity"], 7.0)
         self.assertAlmostEqual(preview["usage"][0]["amount"], 0.35)
+
+    def test_odoo_json2_external_api_pauses_and_usage_stops(self):
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {self.key}",
+        }
+
+        def call(method, **params):
+            response = self.url_open(
+                f"/json/2/subscription.subscription/{method}",
+                data=json.dumps({"ids": self.sub.ids, **params}),
+                headers=headers,
+            )
+            self.assertEqual(response.status_code, 200, response.text)
+            return response.json()
+
+        simulated = call("pause", simulate=True)
+        self.assertFalse(simulated["change_id"])
+        self.assertEqual(simulated["effective_date"], str(fields.Date.today()))
+        self.assertEqual(self.sub.state, "active", "a simulation writes nothing")
+        paused = call("pause")
+        self.assertEqual(paused["state"], "applied")
+        self.assertEqual(self.sub.state, "paused")
+        response = self.url_open(
+            "/json/2/subscription.usage/ingest",
+            data=json.dumps({"events": [self._event("during-pause", 3)]}),
+            headers=headers,
+        )
+        answer = response.json()[0]
+        self.assertEqual(answer["status"], "refused")
+        self.assertEqual(answer["code"], "metric_not_billed")
+        self.assertFalse(self.sub.usage_ids, "nothing recorded, nothing lost silently")

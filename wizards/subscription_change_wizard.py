@@ -8,6 +8,7 @@ from odoo.tools import formatLang
 
 from ..models.subscription_change import OPERATIONS
 from ..models.subscription_plan import CHANGE_POLICIES
+from ..models.subscription_subscription import html_table
 
 INPUT_FIELDS = (
     "date",
@@ -194,26 +195,20 @@ class SubscriptionChangeWizard(models.TransientModel):
             return Markup("<p>%s</p>") % self.env._(
                 "Nothing to invoice or credit for this change."
             )
-        currency = self.currency_id
-        rows = Markup("").join(
-            Markup(
-                "<tr><td>%s</td><td class='text-end'>%s</td>"
-                "<td class='text-end'>%s</td></tr>"
-            )
-            % (
-                line["description"],
-                formatLang(self.env, line["quantity"]),
-                formatLang(self.env, float(line["price_unit"]), currency_obj=currency),
-            )
-            for line in lines
-        )
-        return Markup(
-            "<table class='table table-sm'><thead><tr><th>%s</th>"
-            "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead>"
-            "<tbody>%s</tbody></table>"
-        ) % (
-            self.env._("Description"),
-            self.env._("Quantity"),
-            self.env._("Unit Price"),
-            rows,
+        headers = [self.env._("Description")]
+        headers += [self.env._("Quantity"), self.env._("Unit Price")]
+        return html_table(
+            headers,
+            [
+                (
+                    line["description"],
+                    formatLang(self.env, line["quantity"]),
+                    formatLang(
+                        self.env,
+                        float(line["price_unit"]),
+                        currency_obj=self.currency_id,
+                    ),
+                )
+                for line in lines
+            ],
         )
