@@ -13,26 +13,11 @@ Usage::
 """
 
 import argparse
-import importlib.util
 import json
-import os
-import sys
 import time
 from decimal import Decimal as D
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def load_rating():
-    """``core.rating`` loaded by file path: the addon's ``__init__`` needs Odoo."""
-    core = os.path.join(ROOT, "core")
-    spec = importlib.util.spec_from_file_location(
-        "_sb_core", os.path.join(core, "__init__.py"), submodule_search_locations=[core]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_sb_core"] = module
-    spec.loader.exec_module(module)
-    return importlib.import_module("_sb_core.rating")
+from core_loader import load_core
 
 
 def tier(start, end, price, flat_fee="0", key="unit_price"):
@@ -102,7 +87,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5, help="runs; best is kept")
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args()
-    rating = load_rating()
+    rating = load_core("rating")
     results = {}
     print(f"{'charge':<40} {'charges/s':>12} {'µs/charge':>10}")
     for label, units, properties, kwargs in CASES:

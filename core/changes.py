@@ -28,7 +28,9 @@ END_OF_PERIOD = "end_of_period"
 POLICIES = (IMMEDIATE, END_OF_PERIOD)
 
 DRAFT, TRIAL, ACTIVE, PAUSED, CLOSED = "draft", "trial", "active", "paused", "closed"
-STATES = (DRAFT, TRIAL, ACTIVE, PAUSED, CLOSED)
+# Suspended for non-payment by the dunning: it resumes by itself when paid.
+SUSPENDED = "suspended"
+STATES = (DRAFT, TRIAL, ACTIVE, PAUSED, SUSPENDED, CLOSED)
 
 CHANGE_PLAN = "change_plan"
 CHANGE_QUANTITY = "change_quantity"
@@ -60,6 +62,7 @@ IS_PAUSED = "paused"
 NOT_CLOSED = "not_closed"
 NOT_PAUSED = "not_paused"
 ALREADY_PAUSED = "already_paused"
+IS_SUSPENDED = "suspended"
 REASONS = {
     NOT_STARTED: "the subscription is not started: edit it directly",
     IS_CLOSED: "the subscription is closed: reactivate it first, before its end",
@@ -67,6 +70,8 @@ REASONS = {
     NOT_CLOSED: "the subscription is not closed",
     NOT_PAUSED: "the subscription is not paused",
     ALREADY_PAUSED: "the subscription is already paused",
+    IS_SUSPENDED: "the subscription is suspended for non-payment: it resumes "
+    "when its overdue invoices are paid",
 }
 
 
@@ -87,6 +92,9 @@ def _table():
         table[(state, RESUME)] = NOT_PAUSED
     table[(PAUSED, PAUSE)] = ALREADY_PAUSED
     table[(PAUSED, CANCEL)] = None
+    for operation in OPERATIONS:
+        table[(SUSPENDED, operation)] = IS_SUSPENDED
+    table[(SUSPENDED, CANCEL)] = None
     return table
 
 

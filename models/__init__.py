@@ -11,6 +11,12 @@ from . import subscription_usage
 from . import subscription_usage_charge
 from . import subscription_change
 from . import subscription_history
+from . import subscription_dunning_policy
+from . import subscription_dunning_step
+from . import subscription_dunning
+from . import subscription_dunning_event
+from . import subscription_dunning_recovery
 from . import account_move
 from . import account_move_line
 from . import res_partner
+from . import payment_transaction

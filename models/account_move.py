@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class AccountMove(models.Model):
@@ -23,12 +25,40 @@ class AccountMove(models.Model):
         compute="_compute_subscription_usage_charge_ids",
         string="Rated Usage",
     )
+    subscription_to_charge = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Posted, waiting for the automatic payment with the subscription's "
+        "saved payment method.",
+    )
+    subscription_dunning_ids = fields.One2many(
+        "subscription.dunning", "invoice_id", string="Payment Follow-ups", readonly=True
+    )
+    subscription_dunning_event_ids = fields.One2many(
+        "subscription.dunning.event",
+        "invoice_id",
+        string="Payment Attempts and Reminders",
+        readonly=True,
+    )
+    subscription_dunning_count = fields.Integer(
+        compute="_compute_subscription_dunning_count"
+    )
 
-    @api.depends("subscription_period_ids")
+    _subscription_to_charge_index = models.Index("(id) WHERE subscription_to_charge")
+
+    @api.depends("subscription_period_ids", "invoice_line_ids.subscription_id")
     def _compute_subscription_ids(self):
         for move in self:
-            move.subscription_ids = move.subscription_period_ids.subscription_id
+            move.subscription_ids = (
+                move.subscription_period_ids.subscription_id
+                | move.invoice_line_ids.subscription_id
+            )
             move.subscription_count = len(move.subscription_ids)
+
+    @api.depends("subscription_dunning_ids")
+    def _compute_subscription_dunning_count(self):
+        for move in self:
+            move.subscription_dunning_count = len(move.subscription_dunning_ids)
 
     @api.depends("subscription_period_ids.usage_charge_ids")
     def _compute_subscription_usage_charge_ids(self):
@@ -38,7 +68,150 @@ class AccountMove(models.Model):
             )
 
     def _search_subscription_ids(self, operator, value):
-        return [("subscription_period_ids.subscription_id", operator, value)]
+        return [("invoice_line_ids.subscription_id", operator, value)]
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        to_charge = posted.filtered(
+            lambda m: (
+                m.move_type == "out_invoice"
+                and not m.currency_id.is_zero(m.amount_residual)
+                and m.invoice_line_ids.subscription_id
+                and m._subscription_payment_token()
+            )
+        )
+        if to_charge:
+            to_charge.subscription_to_charge = True
+            cron = self.env.ref(
+                "subscription_billing.ir_cron_dunning", raise_if_not_found=False
+            )
+            if cron:
+                cron.sudo()._trigger()
+        return posted
+
+    def button_draft(self):
+        result = super().button_draft()
+        self.subscription_to_charge = False
+        self.env["subscription.dunning"].sudo()._stop_for_invoices(self)
+        return result
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        self.subscription_to_charge = False
+        self.env["subscription.dunning"].sudo()._stop_for_invoices(self)
+        return result
+
+    def _invoice_paid_hook(self):
+        result = super()._invoice_paid_hook()
+        self.env["subscription.dunning"].sudo()._stop_for_invoices(self)
+        return result
+
+    # ------------------------------------------------------------------
+    # Automatic payment of subscription invoices
+    # ------------------------------------------------------------------
+
+    def _subscription_payment_token(self):
+        """The saved payment method that pays this invoice, if any."""
+        self.ensure_one()
+        for sub in self.invoice_line_ids.subscription_id:
+            if sub.payment_token_id and sub._payment_token_is_usable(
+                sub.payment_token_id, self
+            ):
+                return sub.payment_token_id
+        return self.env["payment.token"]
+
+    def _subscription_is_open(self):
+        self.ensure_one()
+        return (
+            self.state == "posted"
+            and self.move_type == "out_invoice"
+            and self.payment_state in ("not_paid", "partial")
+            and not self.currency_id.is_zero(self.amount_residual)
+        )
+
+    def _subscription_check_chargeable(self):
+        """Refuse a payment attempt on an invoice that is not open."""
+        self.ensure_one()
+        if not self._subscription_is_open():
+            raise UserError(
+                self.env._(
+                    "Invoice %(inv)s cannot be charged: it is %(state)s, not a "
+                    "posted customer invoice waiting for payment.",
+                    inv=self.display_name,
+                    state=(
+                        dict(self._fields["state"]._description_selection(self.env))[
+                            self.state
+                        ]
+                        if self.state != "posted"
+                        else dict(
+                            self._fields["payment_state"]._description_selection(
+                                self.env
+                            )
+                        )[self.payment_state]
+                    ),
+                )
+            )
+
+    @api.model
+    def _subscription_lock_sql(self, invoice_id):
+        return SQL(
+            "SELECT id FROM account_move WHERE id = %s FOR NO KEY UPDATE", invoice_id
+        )
+
+    def _subscription_start_charge(self):
+        """First automatic payment of this (claimed) invoice: the attempt is
+        written now, sent once committed."""
+        self.ensure_one()
+        self.subscription_to_charge = False
+        Event = self.env["subscription.dunning.event"]
+        if not self._subscription_is_open() or Event.search_count(
+            [("invoice_id", "=", self.id), ("attempt_number", "!=", False)], limit=1
+        ):
+            return Event
+        token = self._subscription_payment_token()
+        if not token:
+            return Event
+        return Event._create_charge(self, token)
+
+    def _subscription_record_charge_error(self, error):
+        self.ensure_one()
+        self.subscription_to_charge = False
+        self.message_post(
+            body=self.env._(
+                "Automatic payment or payment follow-up not started: %(error)s",
+                error=error,
+            )
+        )
+
+    def action_subscription_retry_payment(self):
+        """Retry the automatic payment now (staff): queued, then sent by the
+        scheduled action, triggered at once."""
+        for invoice in self:
+            invoice._subscription_check_chargeable()
+            dunning = invoice.subscription_dunning_ids.filtered(
+                lambda d: d.state == "open"
+            )
+            if dunning:
+                dunning.action_retry_now()
+                continue
+            token = invoice._subscription_payment_token()
+            if not token:
+                raise UserError(
+                    self.env._(
+                        "Invoice %(inv)s has no saved payment method to charge.",
+                        inv=invoice.display_name,
+                    )
+                )
+            self.env["subscription.dunning.event"]._create_charge(invoice, token)
+        return self.env["subscription.dunning.event"]._notify_queued()
+
+    def action_view_subscription_dunning(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "subscription_billing.subscription_dunning_action"
+        )
+        action["domain"] = [("invoice_id", "=", self.id)]
+        return action
 
     @api.ondelete(at_uninstall=False)
     def _unlink_rewind_subscriptions(self):

@@ -39,3 +39,15 @@ class AccountMoveLine(models.Model):
         copy=False,
         help="How the usage line was computed, tier by tier.",
     )
+
+    def _reconcile_post_hook(self, data):
+        result = super()._reconcile_post_hook(data)
+        # Paid invoices stop through _invoice_paid_hook; fully credited ones here.
+        reversed_invoices = (
+            data["not_paid_invoices"] | data["in_payment_invoices"]
+        ).filtered(lambda inv: inv.payment_state == "reversed")
+        if reversed_invoices:
+            self.env["subscription.dunning"].sudo()._stop_for_invoices(
+                reversed_invoices
+            )
+        return result

@@ -326,6 +326,10 @@ class SubscriptionChange(models.Model):
             core.NOT_CLOSED: self.env._("the subscription is not closed"),
             core.NOT_PAUSED: self.env._("the subscription is not paused"),
             core.ALREADY_PAUSED: self.env._("the subscription is already paused"),
+            core.IS_SUSPENDED: self.env._(
+                "the subscription is suspended for non-payment: it resumes when "
+                "its overdue invoices are paid"
+            ),
         }
         if error.reason not in reasons:
             return str(error)
@@ -606,6 +610,8 @@ class SubscriptionChange(models.Model):
             self._check_seats_in_use()
 
     def _check_cancellation(self):
+        if self.env.context.get("subscription_dunning_close"):
+            return  # Closing for non-payment: no notice, no commitment.
         sub = self.subscription_id
         last_day = self.effective_date - ONE_DAY
         today = fields.Date.context_today(self)
@@ -864,7 +870,10 @@ class SubscriptionChange(models.Model):
         until = sub.invoiced_until
         if not until or until < day:
             return []
-        if self.operation == "cancel" and not sub.plan_id.cancel_credit:
+        if self.operation == "cancel" and (
+            not sub.plan_id.cancel_credit
+            or self.env.context.get("subscription_dunning_close")
+        ):
             return []
         quantum = repr(sub.currency_id.rounding)
         old_parts = core.billed_parts(sub._get_schedule(open_ended=True), day, until)
@@ -942,6 +951,7 @@ class SubscriptionChange(models.Model):
         plan = sub.plan_id
         if (
             self.operation != "cancel"
+            or self.env.context.get("subscription_dunning_close")
             or not sub.commitment_end_date
             or self.effective_date - ONE_DAY >= sub.commitment_end_date
             or plan.early_termination != "fee"

@@ -242,6 +242,12 @@ class SubscriptionPlan(models.Model):
         "percentage. The change is scheduled on the subscription, visible and "
         "cancellable before it applies.",
     )
+    dunning_policy_id = fields.Many2one(
+        "subscription.dunning.policy",
+        check_company=True,
+        help="How unpaid invoices of this plan are followed up (a customer's "
+        "own policy comes first). Empty: the default policy.",
+    )
     subscription_ids = fields.One2many("subscription.subscription", "plan_id")
     subscription_count = fields.Integer(compute="_compute_subscription_count")
     recurring_amount = fields.Monetary(

@@ -142,6 +142,7 @@ class SubscriptionSubscription(models.Model):
             ("trial", "Trial"),
             ("active", "Active"),
             ("paused", "Paused"),
+            ("suspended", "Suspended"),
             ("closed", "Closed"),
         ],
         default="draft",
@@ -243,6 +244,36 @@ class SubscriptionSubscription(models.Model):
         help="The customer confirmed the trial: billing starts at its end.",
     )
     trial_reminder_sent = fields.Boolean(readonly=True, copy=False)
+    payment_token_id = fields.Many2one(
+        "payment.token",
+        string="Payment Method",
+        check_company=True,
+        tracking=True,
+        copy=False,
+        domain="[('partner_id', 'child_of', commercial_partner_id)]",
+        help="Saved payment method charged automatically when an invoice is "
+        "posted (for example saved by the customer while paying in the "
+        "portal). Empty: the customer pays by transfer or in the portal.",
+    )
+    state_before_suspension = fields.Selection(
+        [("trial", "Trial"), ("active", "Active"), ("paused", "Paused")],
+        readonly=True,
+        copy=False,
+    )
+    dunning_ids = fields.Many2many(
+        "subscription.dunning",
+        "subscription_dunning_subscription_rel",
+        "subscription_id",
+        "dunning_id",
+        string="Payment Follow-ups",
+        readonly=True,
+        copy=False,
+    )
+    dunning_count = fields.Integer(compute="_compute_dunning_count")
+    amount_overdue = fields.Monetary(
+        compute="_compute_dunning_count",
+        help="Due on the invoices followed up for non-payment.",
+    )
 
     _name_company_unique = models.Constraint(
         "UNIQUE(company_id, name)", "A subscription reference must be unique."
@@ -404,6 +435,11 @@ class SubscriptionSubscription(models.Model):
                 continue
             sub.mrr = float(sub._mrr_on(sub._today_or_start()))
 
+    def _compute_dunning_count(self):
+        for sub in self:
+            sub.dunning_count = len(sub.dunning_ids)
+            sub.amount_overdue = sum(sub.dunning_ids.mapped("amount_at_risk"))
+
     def _compute_scheduled_change_count(self):
         counts = dict(
             self.env["subscription.change"]._read_group(
@@ -445,6 +481,24 @@ class SubscriptionSubscription(models.Model):
                         currency=sub.currency_id.name,
                         pricelist=sub.pricelist_id.display_name,
                         pricelist_currency=sub.pricelist_id.currency_id.name,
+                    )
+                )
+
+    @api.constrains("payment_token_id", "partner_id", "company_id")
+    def _check_payment_token(self):
+        for sub in self.filtered("payment_token_id"):
+            token = sub.payment_token_id.sudo()
+            if not sub._payment_token_is_usable(token):
+                raise ValidationError(
+                    self.env._(
+                        "The payment method %(token)s cannot pay subscription "
+                        "%(sub)s: it must be an active method saved by %(customer)s "
+                        "(or one of its contacts) with a payment provider of "
+                        "%(company)s.",
+                        token=token.display_name,
+                        sub=sub.display_name,
+                        customer=sub.commercial_partner_id.display_name,
+                        company=sub.company_id.display_name,
                     )
                 )
 
@@ -761,6 +815,53 @@ class SubscriptionSubscription(models.Model):
                         product=product.display_name,
                     )
                 )
+
+    # ------------------------------------------------------------------
+    # Payment method and suspension
+    # ------------------------------------------------------------------
+
+    def _payment_token_is_usable(self, token, invoice=None):
+        """``token`` belongs to this customer and company, and is active."""
+        self.ensure_one()
+        token = token.sudo()
+        partner = (invoice or self).commercial_partner_id
+        return bool(
+            token.active
+            and token.partner_id.commercial_partner_id == partner
+            and token.company_id in (self.company_id, self.env["res.company"])
+        )
+
+    def _set_payment_token(self, token):
+        for sub in self:
+            sub.payment_token_id = token
+            sub.message_post(
+                body=self.env._(
+                    "Payment method %(token)s saved for the automatic payment of "
+                    "the next invoices.",
+                    token=token.display_name,
+                )
+            )
+
+    def _drop_payment_token(self, reason):
+        """The method was declined for good: the customer must give a new one."""
+        for sub in self:
+            sub.message_post(
+                body=self.env._(
+                    "Payment method %(token)s removed after a hard decline "
+                    "(%(reason)s): the customer is asked for a new one.",
+                    token=sub.payment_token_id.display_name,
+                    reason=reason or "-",
+                )
+            )
+        self.payment_token_id = False
+
+    def _resume_after_payment(self):
+        """Back to the state before the suspension; billing catches up."""
+        for sub in self:
+            sub.state = sub.state_before_suspension or "active"
+            sub.state_before_suspension = False
+            sub.message_post(body=self.env._("Resumed: the overdue invoices are paid."))
+        self._update_next_invoice_date()
 
     # ------------------------------------------------------------------
     # Business methods: billing
@@ -1926,6 +2027,14 @@ class SubscriptionSubscription(models.Model):
             "target": "new",
             "context": {"default_subscription_id": self.id},
         }
+
+    def action_view_dunning(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "subscription_billing.subscription_dunning_action"
+        )
+        action["domain"] = [("id", "in", self.dunning_ids.ids)]
+        return action
 
     def action_view_usage(self):
         self.ensure_one()

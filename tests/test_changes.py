@@ -92,6 +92,7 @@ EXPECTED = {
     ch.TRIAL: RUNNING,
     ch.ACTIVE: RUNNING,
     ch.PAUSED: {ch.RESUME, ch.CANCEL},
+    ch.SUSPENDED: {ch.CANCEL},
     ch.CLOSED: {ch.REACTIVATE},
 }
 

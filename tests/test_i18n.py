@@ -88,6 +88,7 @@ class TestFrenchTranslation(TransactionCase):
                 "trial": "En essai",
                 "active": "Actif",
                 "paused": "Suspendu",
+                "suspended": "Suspendu pour impayé",
                 "closed": "Clôturé",
             },
         )

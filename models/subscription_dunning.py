@@ -1,0 +1,763 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+from collections import defaultdict
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..core import dunning as core
+
+_logger = logging.getLogger(__name__)
+
+OPEN_PAYMENT_STATES = ("not_paid", "partial")
+STATES = [
+    ("open", "In Progress"),
+    ("recovered", "Recovered"),
+    ("lost", "Lost"),
+    ("escalated", "Handed Over"),
+    ("credited", "Credited"),
+    ("cancelled", "Cancelled"),
+]
+DECLINES = [
+    ("soft", "Soft decline"),
+    ("hard", "Hard decline"),
+    ("action", "Customer action needed"),
+    ("no_method", "No saved payment method"),
+]
+# Transactions in these states are still being processed by the provider:
+# they are awaited, never retried.
+WAITING_TX_STATES = ("draft", "pending", "authorized")
+
+
+class SubscriptionDunning(models.Model):
+    """The follow-up of one unpaid subscription invoice.
+
+    Opened when an automatic payment fails (or when an invoice without a saved
+    payment method is overdue), it runs the steps of its policy, and stops
+    the moment the invoice is paid by any means.
+    """
+
+    _name = "subscription.dunning"
+    _description = "Payment Follow-up"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_start desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(related="invoice_id.name", store=True, string="Invoice Number")
+    invoice_id = fields.Many2one(
+        "account.move",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        readonly=True,
+        index=True,
+        help="The commercial entity of the invoiced customer.",
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    currency_id = fields.Many2one(related="invoice_id.currency_id", store=True)
+    policy_id = fields.Many2one(
+        "subscription.dunning.policy",
+        string="Dunning Policy",
+        required=True,
+        check_company=True,
+        tracking=True,
+    )
+    subscription_ids = fields.Many2many(
+        "subscription.subscription",
+        "subscription_dunning_subscription_rel",
+        "dunning_id",
+        "subscription_id",
+        string="Subscriptions",
+        readonly=True,
+    )
+    suspended_subscription_ids = fields.Many2many(
+        "subscription.subscription",
+        "subscription_dunning_suspended_rel",
+        "dunning_id",
+        "subscription_id",
+        string="Suspended Subscriptions",
+        readonly=True,
+    )
+    state = fields.Selection(
+        STATES, default="open", required=True, readonly=True, index=True, tracking=True
+    )
+    decline_type = fields.Selection(DECLINES, readonly=True, tracking=True)
+    date_start = fields.Date(
+        required=True,
+        readonly=True,
+        help="Day of the failed payment, or the due date of an invoice paid "
+        "without a saved payment method: step days count from it.",
+    )
+    date_closed = fields.Date(readonly=True)
+    next_action_date = fields.Date(readonly=True, index=True)
+    amount_failed = fields.Monetary(
+        readonly=True, help="What was due when the follow-up started."
+    )
+    amount_residual = fields.Monetary(
+        related="invoice_id.amount_residual", store=True, string="Amount Due"
+    )
+    amount_at_risk = fields.Monetary(compute="_compute_amounts", store=True)
+    amount_recovered = fields.Monetary(compute="_compute_amounts", store=True)
+    amount_lost = fields.Monetary(compute="_compute_amounts", store=True)
+    recovered_step_id = fields.Many2one(
+        "subscription.dunning.step",
+        readonly=True,
+        help="The last step run before the payment came in.",
+    )
+    recovery_channel = fields.Selection(
+        [("retry", "Automatic retry"), ("other", "Other payment")], readonly=True
+    )
+    event_ids = fields.One2many("subscription.dunning.event", "dunning_id")
+    declined_token_id = fields.Many2one(
+        "payment.token",
+        readonly=True,
+        help="The method declined for good or needing the customer: it is not "
+        "retried; a new method saved by the customer is.",
+    )
+    last_error = fields.Text(readonly=True)
+
+    _open_invoice_unique = models.UniqueIndex(
+        "(invoice_id) WHERE state = 'open'",
+        "An invoice has one follow-up in progress at most.",
+    )
+    _due_index = models.Index("(next_action_date, partner_id) WHERE state = 'open'")
+
+    @api.depends("state", "amount_failed", "amount_residual")
+    def _compute_amounts(self):
+        for dunning in self:
+            residual = max(min(dunning.amount_residual, dunning.amount_failed), 0.0)
+            if dunning.state in ("credited", "cancelled"):
+                residual = dunning.amount_failed
+            paid = dunning.amount_failed - residual
+            if dunning.state in ("credited", "cancelled"):
+                paid = 0.0
+            dunning.amount_recovered = paid
+            dunning.amount_at_risk = residual if dunning.state == "open" else 0.0
+            dunning.amount_lost = (
+                residual if dunning.state in ("lost", "escalated") else 0.0
+            )
+
+    # ------------------------------------------------------------------
+    # Scheduled action
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_process(self, batch_size=100):
+        """Charge posted invoices, open follow-ups of overdue invoices, run
+        the due steps; each batch is committed, failures stay per invoice."""
+        today = fields.Date.context_today(self)
+        self._charge_pending_invoices(batch_size=batch_size, commit=True)
+        self._open_overdue(today, batch_size=batch_size, commit=True)
+        self._stop_settled()
+        self._run_due(today, batch_size=batch_size, commit=True)
+        self.env["subscription.dunning.event"]._send_queued(commit=True)
+
+    @api.model
+    def _commit(self, commit, processed=0, remaining=None):
+        if not commit:
+            return float("inf")
+        return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
+
+    # ------------------------------------------------------------------
+    # Automatic payment
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _charge_pending_invoices(self, batch_size=100, commit=False):
+        """Charge the saved payment method of posted invoices waiting for it.
+
+        Two phases per batch: the attempt and its transaction are written
+        (and committed) first, then the provider is called. A crash between
+        them leaves an attempt waiting for its transaction, which is never
+        charged again.
+        """
+        skipped = []
+        while True:
+            invoices = self._claim(
+                SQL(
+                    "SELECT id FROM account_move WHERE subscription_to_charge "
+                    "AND id != ALL(%s) ORDER BY id LIMIT %s "
+                    "FOR NO KEY UPDATE SKIP LOCKED",
+                    skipped or [0],
+                    batch_size,
+                ),
+                "account.move",
+            )
+            if not invoices:
+                break
+            skipped += self._each_invoice(
+                invoices, lambda invoice: invoice._subscription_start_charge()
+            )
+            if self._commit(commit, len(invoices)) <= 0:
+                break
+
+    @api.model
+    def _each_invoice(self, invoices, action):
+        """``action(invoice)`` for each invoice, each in its own savepoint: a
+        failure stays on its invoice (a message) and the others go on.
+        Returns the ids of the failed ones."""
+        failed = []
+        for invoice in invoices:
+            try:
+                with self.env.cr.savepoint():
+                    action(invoice)
+            except Exception as error:  # noqa: BLE001
+                _logger.info("Payment follow-up of %s failed: %s", invoice.name, error)
+                invoice._subscription_record_charge_error(error)
+                failed.append(invoice.id)
+        self.env.invalidate_all()
+        return failed
+
+    @api.model
+    def _claim(self, query, model):
+        self.env.flush_all()
+        return self.env[model].browse([row[0] for row in self.env.execute_query(query)])
+
+    # ------------------------------------------------------------------
+    # Opening
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _open(self, invoice, decline_type, start):
+        """The follow-up in progress for ``invoice``, opened when needed."""
+        invoice.ensure_one()
+        dunning = self.search(
+            [("invoice_id", "=", invoice.id), ("state", "=", "open")], limit=1
+        )
+        if dunning:
+            if decline_type and decline_type != dunning.decline_type:
+                dunning.decline_type = decline_type
+            return dunning
+        partner = invoice.commercial_partner_id
+        subscriptions = invoice.subscription_ids
+        policy = (
+            partner.subscription_dunning_policy_id
+            or subscriptions.plan_id.dunning_policy_id[:1]
+            or self.env["subscription.dunning.policy"]._get_default(invoice.company_id)
+        )
+        if not policy:
+            raise UserError(
+                self.env._(
+                    "No dunning policy applies to invoice %(invoice)s: create one "
+                    "(Subscriptions > Configuration > Dunning Policies).",
+                    invoice=invoice.display_name,
+                )
+            )
+        dunning = self.sudo().create(
+            {
+                "invoice_id": invoice.id,
+                "partner_id": partner.id,
+                "company_id": invoice.company_id.id,
+                "policy_id": policy.id,
+                "subscription_ids": [Command.set(subscriptions.ids)],
+                "decline_type": decline_type,
+                "date_start": start,
+                "amount_failed": invoice.amount_residual,
+            }
+        )
+        dunning._update_next_action_date()
+        return dunning
+
+    @api.model
+    def _open_overdue(self, today, batch_size=100, commit=False):
+        """Follow up overdue subscription invoices that no automatic payment
+        covers (customers paying by transfer or in the portal)."""
+        skipped = []
+        while True:
+            self.env.flush_all()
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT m.id FROM account_move m
+                     WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
+                       AND m.payment_state IN %(open)s
+                       AND m.invoice_date_due < %(today)s
+                       AND NOT COALESCE(m.subscription_to_charge, FALSE)
+                       AND m.id != ALL(%(skipped)s)
+                       AND EXISTS (SELECT 1 FROM account_move_line l
+                                    WHERE l.move_id = m.id
+                                      AND l.subscription_id IS NOT NULL)
+                       AND NOT EXISTS (SELECT 1 FROM subscription_dunning d
+                                        WHERE d.invoice_id = m.id
+                                          AND d.state != 'cancelled')
+                       AND NOT EXISTS (SELECT 1 FROM subscription_dunning_event e
+                                        WHERE e.invoice_id = m.id
+                                          AND e.result IN ('queued', 'pending'))
+                     ORDER BY m.id LIMIT %(limit)s
+                    """,
+                    open=OPEN_PAYMENT_STATES,
+                    today=today,
+                    skipped=skipped or [0],
+                    limit=batch_size,
+                )
+            )
+            if not rows:
+                break
+            invoices = self.env["account.move"].browse([row[0] for row in rows])
+            skipped += self._each_invoice(
+                invoices,
+                lambda invoice: self._open(
+                    invoice, "no_method", invoice.invoice_date_due
+                ),
+            )
+            if self._commit(commit, len(invoices)) <= 0:
+                break
+
+    # ------------------------------------------------------------------
+    # Running the steps
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _run_due(self, today, batch_size=100, commit=False):
+        """Run the steps due by ``today``, a batch of customers at a time.
+
+        Each batch claims open follow-ups with ``FOR NO KEY UPDATE SKIP
+        LOCKED``, with all the due follow-ups of the same customers, so that
+        one reminder lists all of a customer's overdue invoices.
+        """
+        skipped = []
+        while True:
+            dunnings = self._claim_due(today, batch_size, skipped)
+            if not dunnings:
+                break
+            dunnings._run_steps(today)
+            skipped.extend(dunnings.ids)
+            remaining = self._count_due(today, skipped)
+            self.env.invalidate_all()
+            if self._commit(commit, len(dunnings), remaining) <= 0:
+                break
+
+    @api.model
+    def _due_sql(self, today, skipped, alias="subscription_dunning"):
+        return SQL(
+            "%(state)s = 'open' AND %(date)s <= %(today)s AND %(id)s != ALL(%(skip)s)",
+            state=SQL.identifier(alias, "state"),
+            date=SQL.identifier(alias, "next_action_date"),
+            today=today,
+            id=SQL.identifier(alias, "id"),
+            skip=list(skipped) or [0],
+        )
+
+    @api.model
+    def _count_due(self, today, skipped):
+        self.env.flush_all()
+        return self.env.execute_query(
+            SQL(
+                "SELECT COUNT(*) FROM subscription_dunning WHERE %s",
+                self._due_sql(today, skipped),
+            )
+        )[0][0]
+
+    @api.model
+    def _claim_due(self, today, limit, skipped):
+        dunnings = self._claim(
+            SQL(
+                "SELECT id FROM subscription_dunning WHERE %s "
+                "ORDER BY partner_id, next_action_date, id LIMIT %s "
+                "FOR NO KEY UPDATE SKIP LOCKED",
+                self._due_sql(today, skipped),
+                limit,
+            ),
+            self._name,
+        )
+        if dunnings:
+            dunnings |= self._claim(
+                SQL(
+                    "SELECT id FROM subscription_dunning WHERE %s "
+                    "AND partner_id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED",
+                    self._due_sql(today, [*skipped, *dunnings.ids]),
+                    dunnings.partner_id.ids,
+                ),
+                self._name,
+            )
+        return dunnings
+
+    def _run_steps(self, today):
+        """Run the due steps of these (locked) follow-ups; payment retries
+        are queued. Returns the follow-ups whose step failed (the error stays
+        on them, the others go on)."""
+        failed = self.browse()
+        reminders = defaultdict(list)
+        for dunning in self:
+            try:
+                with self.env.cr.savepoint():
+                    dunning._run_one(today, reminders)
+                    dunning.last_error = False
+            except Exception as error:  # noqa: BLE001
+                _logger.info("Dunning of %s failed: %s", dunning.name, error)
+                failed |= dunning._record_error(error)
+        for partner, pairs in reminders.items():
+            try:
+                with self.env.cr.savepoint():
+                    self._send_reminder(partner, pairs, today)
+            except Exception as error:  # noqa: BLE001
+                _logger.info("Reminder to %s failed: %s", partner.name, error)
+                for dunning, __ in pairs:
+                    failed |= dunning._record_error(error)
+        return failed
+
+    def _record_error(self, error):
+        for dunning in self:
+            dunning.last_error = str(error)
+            dunning.message_post(
+                body=self.env._("Payment follow-up failed: %(error)s", error=error)
+            )
+        return self
+
+    def _run_one(self, today, reminders):
+        """Run this follow-up's due steps; queue its reminders in ``reminders``
+        (sent per customer) and its payment retries."""
+        self.ensure_one()
+        if not self.invoice_id._subscription_is_open():
+            self._stop()
+            return
+        policy = self.policy_id
+        steps = policy._core_steps()
+        done = set(self.event_ids.step_id.ids)
+        is_working_day = policy._working_day_function(self.date_start)
+        to_run, superseded = core.due_steps(
+            self.date_start, steps, done, today, is_working_day
+        )
+        Step = self.env["subscription.dunning.step"]
+        for item in superseded:
+            step = Step.browse(item.key)
+            self._log(
+                step.action,
+                "superseded",
+                step=step,
+                note=self.env._("Replaced by a later step of the same kind."),
+            )
+        for item in to_run:
+            step = Step.browse(item.key)
+            if step.action == "retry":
+                self._step_retry(step)
+            elif step.action == "reminder":
+                reminders[self.partner_id].append((self, step))
+            elif step.action == "activity":
+                self._step_activity(step)
+            elif step.action == "suspend":
+                self._step_suspend(step)
+            elif step.action == "close":
+                self._step_close(step)
+        if self.state == "open":
+            self._update_next_action_date(pending_reminders=reminders)
+
+    def _update_next_action_date(self, pending_reminders=None):
+        """Next step's date; a follow-up whose steps are all done is handed
+        over (its last step was an activity)."""
+        for dunning in self:
+            done = set(dunning.event_ids.step_id.ids)
+            if pending_reminders:
+                done |= {
+                    step.id
+                    for other, step in pending_reminders[dunning.partner_id]
+                    if other == dunning
+                }
+            policy = dunning.policy_id
+            dunning.next_action_date = core.next_date(
+                dunning.date_start,
+                policy._core_steps(),
+                done,
+                policy._working_day_function(dunning.date_start),
+            )
+            if not dunning.next_action_date and dunning.state == "open":
+                dunning._close("escalated")
+
+    def _log(self, kind, result, step=None, **values):
+        self.ensure_one()
+        return (
+            self.env["subscription.dunning.event"]
+            .sudo()
+            .create(
+                {
+                    "dunning_id": self.id,
+                    "invoice_id": self.invoice_id.id,
+                    "step_id": step and step.id,
+                    "kind": kind,
+                    "result": result,
+                    "amount": self.invoice_id.amount_residual,
+                    **values,
+                }
+            )
+        )
+
+    def _step_retry(self, step):
+        """Retry the payment with the saved method, unless one is still being
+        processed, the method is gone, or the decline needs the customer."""
+        invoice = self.invoice_id
+        Event = self.env["subscription.dunning.event"]
+        reason = None
+        token = invoice._subscription_payment_token()
+        if Event.search_count(
+            [("invoice_id", "=", invoice.id), ("result", "in", ("queued", "pending"))],
+            limit=1,
+        ):
+            reason = self.env._("A payment is still being processed: it is awaited.")
+        elif (
+            self.decline_type in ("hard", "action") and token == self.declined_token_id
+        ):
+            reason = self.env._(
+                "The last decline needs a new payment method from the customer."
+            )
+        elif not token:
+            reason = self.env._("No saved payment method: reminders only.")
+        if reason:
+            self._log("retry", "skipped", step=step, note=reason)
+            return Event
+        return Event._create_charge(invoice, token, dunning=self, step=step)
+
+    def _step_activity(self, step):
+        activity_type = step.activity_type_id or self.env.ref(
+            "mail.mail_activity_data_todo"
+        )
+        user = (
+            step.activity_user_id
+            or self.subscription_ids.user_id[:1]
+            or self.invoice_id.invoice_user_id
+            or self.env.user
+        )
+        self.activity_schedule(
+            activity_type_id=activity_type.id,
+            summary=step.activity_note
+            or self.env._("Follow up the unpaid invoice %(inv)s", inv=self.name),
+            user_id=user.id,
+        )
+        self._log("activity", "done", step=step)
+
+    def _step_suspend(self, step):
+        subs = self.subscription_ids.filtered(
+            lambda s: s.state in ("trial", "active", "paused")
+        )
+        for sub in subs:
+            sub.write({"state_before_suspension": sub.state, "state": "suspended"})
+            sub.message_post(
+                body=self.env._(
+                    "Suspended for non-payment of %(inv)s: no new period is "
+                    "billed until it is paid.",
+                    inv=self.name,
+                )
+            )
+        self.suspended_subscription_ids |= subs
+        self._log("suspend", "done", step=step)
+
+    def _step_close(self, step):
+        reason = self.env.ref("subscription_billing.close_reason_unpaid")
+        today = fields.Date.context_today(self)
+        for sub in self.subscription_ids.filtered(
+            lambda s: s.state not in ("draft", "closed")
+        ):
+            sub.with_context(subscription_dunning_close=True).cancel(
+                date=today, policy="immediate", reason_id=reason.id
+            )
+        self._log("close", "done", step=step)
+        self._close("lost")
+
+    # ------------------------------------------------------------------
+    # Reminders
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _send_reminder(self, partner, pairs, today):
+        """One message to ``partner`` for its reminder steps due now, listing
+        all its overdue invoices; a step already sent to the customer while
+        its invoices stay overdue is not sent again."""
+        Event = self.env["subscription.dunning.event"]
+        open_dunnings = self.search(
+            [("partner_id", "=", partner.id), ("state", "=", "open")]
+        )
+        cycle_start = min(open_dunnings.mapped("date_start"), default=today)
+        already = Event.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("kind", "=", "reminder"),
+                ("result", "=", "sent"),
+                ("step_id", "in", [step.id for __, step in pairs]),
+                ("date", ">=", fields.Datetime.to_datetime(cycle_start)),
+            ]
+        )
+        sent_steps = {event.step_id: event.message_id for event in already}
+        new_pairs = [(d, s) for d, s in pairs if s not in sent_steps]
+        message = self.env["mail.message"]
+        if new_pairs:
+            lead, step = max(new_pairs, key=lambda pair: (pair[1].day, pair[0].id))
+            template = step.mail_template_id or self.env.ref(
+                "subscription_billing.mail_template_dunning_reminder"
+            )
+            message = lead.message_post_with_source(
+                template, subtype_xmlid="mail.mt_comment"
+            )
+        for dunning, step in pairs:
+            if step in sent_steps:
+                dunning._log(
+                    "reminder",
+                    "included",
+                    step=step,
+                    message_id=sent_steps[step].id,
+                    note=self.env._("The customer already received this reminder."),
+                )
+            else:
+                dunning._log("reminder", "sent", step=step, message_id=message.id)
+
+    def _reminder_invoices(self):
+        """The customer's overdue subscription invoices (for the templates)."""
+        self.ensure_one()
+        return (
+            self.search(
+                [("partner_id", "=", self.partner_id.id), ("state", "=", "open")]
+            )
+            .invoice_id.filtered(lambda inv: inv.amount_residual > 0)
+            .sorted(lambda inv: (inv.invoice_date_due or inv.invoice_date, inv.id))
+        )
+
+    def _portal_pay_url(self, invoice=None):
+        invoice = invoice or self.invoice_id
+        return invoice.get_base_url() + invoice.get_portal_url()
+
+    def _payment_method_url(self):
+        return self.invoice_id.get_base_url() + "/my/payment_method"
+
+    # ------------------------------------------------------------------
+    # Stopping
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _stop_for_invoices(self, invoices):
+        """Stop what follows ``invoices`` up, now that they are settled."""
+        dunnings = self.search(
+            [
+                ("invoice_id", "in", invoices.ids),
+                ("state", "in", ("open", "lost", "escalated")),
+            ]
+        )
+        dunnings._stop()
+
+    @api.model
+    def _stop_settled(self):
+        """Safety net: stop the open follow-ups of invoices settled outside
+        reconciliation (reset to draft, cancelled)."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT d.id FROM subscription_dunning d
+                  JOIN account_move m ON m.id = d.invoice_id
+                 WHERE d.state = 'open'
+                   AND (m.state != 'posted' OR m.payment_state NOT IN %s)
+                """,
+                OPEN_PAYMENT_STATES,
+            )
+        )
+        self.browse([row[0] for row in rows])._stop()
+
+    def _stop(self):
+        """End these follow-ups by what happened to their invoice."""
+        for dunning in self:
+            invoice = dunning.invoice_id
+            if invoice.state == "posted" and invoice.payment_state in (
+                "paid",
+                "in_payment",
+            ):
+                dunning._recovered()
+            elif invoice.state == "posted" and invoice.payment_state == "reversed":
+                dunning._close("credited")
+            elif invoice.state != "posted":
+                dunning._close("cancelled")
+
+    def _recovered(self):
+        self.ensure_one()
+        steps = self.event_ids.filtered(
+            lambda e: e.step_id and e.result not in ("superseded", "skipped")
+        ).sorted(lambda e: (e.date, e.id))
+        retried = self.event_ids.filtered(
+            lambda e: (
+                e.kind == "retry"
+                and e.transaction_id.state == "done"
+                and e.transaction_id.payment_id
+            )
+        )
+        self.write(
+            {
+                "recovered_step_id": steps[-1:].step_id.id,
+                "recovery_channel": "retry" if retried else "other",
+            }
+        )
+        self._log("paid", "done", amount=self.amount_failed)
+        self._close("recovered")
+
+    def _close(self, state):
+        self.ensure_one()
+        self.write(
+            {
+                "state": state,
+                "date_closed": fields.Date.context_today(self),
+                "next_action_date": False,
+            }
+        )
+        if state in ("recovered", "credited", "cancelled"):
+            self._resume_subscriptions()
+        if state in ("recovered", "credited", "cancelled") and self.activity_ids:
+            self.activity_ids.action_feedback(
+                feedback=self.env._(
+                    "The follow-up ended: %(state)s.",
+                    state=dict(STATES)[state],
+                )
+            )
+
+    def _resume_subscriptions(self):
+        """Subscriptions suspended for this invoice resume once no other
+        unpaid invoice keeps them suspended."""
+        for sub in self.suspended_subscription_ids.filtered(
+            lambda s: s.state == "suspended"
+        ):
+            others = self.search_count(
+                [
+                    ("id", "!=", self.id),
+                    ("state", "=", "open"),
+                    ("suspended_subscription_ids", "in", sub.ids),
+                ]
+            )
+            if not others:
+                sub._resume_after_payment()
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_retry_now(self):
+        """Staff: retry the payment now (outside the schedule); the attempt
+        is queued and sent by the scheduled action, triggered at once."""
+        Event = self.env["subscription.dunning.event"]
+        for dunning in self:
+            invoice = dunning.invoice_id
+            invoice._subscription_check_chargeable()
+            token = invoice._subscription_payment_token()
+            if not token:
+                raise UserError(
+                    self.env._(
+                        "Invoice %(inv)s has no saved payment method to charge: "
+                        "the customer pays by transfer or in the portal.",
+                        inv=invoice.display_name,
+                    )
+                )
+            Event._create_charge(invoice, token, dunning=dunning)
+        return Event._notify_queued()
+
+    def action_stop(self):
+        """Staff: hand the follow-up over (no more automatic steps)."""
+        for dunning in self.filtered(lambda d: d.state == "open"):
+            dunning.message_post(body=self.env._("Automatic follow-up stopped."))
+            dunning._close("escalated")
+        return True
+
+    def action_view_invoice(self):
+        self.ensure_one()
+        return self.invoice_id._get_records_action()

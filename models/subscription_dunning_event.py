@@ -1,0 +1,289 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..core import dunning as core
+from .subscription_dunning import DECLINES, WAITING_TX_STATES
+
+# An attempt in these results holds the invoice: no other attempt meanwhile.
+OPEN_RESULTS = ("queued", "pending")
+
+_logger = logging.getLogger(__name__)
+
+KINDS = [
+    ("charge", "Automatic payment"),
+    ("retry", "Payment retry"),
+    ("reminder", "Reminder"),
+    ("action_needed", "Customer action requested"),
+    ("activity", "Activity"),
+    ("suspend", "Suspension"),
+    ("resume", "Resumption"),
+    ("close", "Closing"),
+    ("paid", "Paid"),
+]
+RESULTS = [
+    ("queued", "Queued"),
+    ("pending", "Awaiting the provider"),
+    ("done", "Done"),
+    ("failed", "Failed"),
+    ("sent", "Sent"),
+    ("included", "Already sent"),
+    ("skipped", "Skipped"),
+    ("superseded", "Superseded"),
+]
+
+
+class SubscriptionDunningEvent(models.Model):
+    """What happened to an unpaid invoice: every payment attempt and every
+    step of its follow-up, with its date, result and amount."""
+
+    _name = "subscription.dunning.event"
+    _description = "Payment Follow-up Event"
+    _order = "date desc, id desc"
+
+    dunning_id = fields.Many2one(
+        "subscription.dunning", index="btree_not_null", ondelete="cascade"
+    )
+    invoice_id = fields.Many2one(
+        "account.move", required=True, index=True, ondelete="cascade"
+    )
+    partner_id = fields.Many2one(
+        related="invoice_id.commercial_partner_id", store=True, index=True
+    )
+    company_id = fields.Many2one(related="invoice_id.company_id", store=True)
+    currency_id = fields.Many2one(related="invoice_id.currency_id", store=True)
+    date = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
+    step_id = fields.Many2one("subscription.dunning.step", ondelete="set null")
+    kind = fields.Selection(KINDS, required=True)
+    result = fields.Selection(RESULTS, required=True, index=True)
+    amount = fields.Monetary()
+    attempt_number = fields.Integer(
+        help="Payment attempts of the invoice are numbered from 1 (the "
+        "automatic payment); one number, one transaction."
+    )
+    transaction_id = fields.Many2one("payment.transaction", readonly=True)
+    transaction_state = fields.Selection(related="transaction_id.state")
+    decline_type = fields.Selection(DECLINES)
+    message_id = fields.Many2one("mail.message", readonly=True)
+    note = fields.Char()
+
+    _attempt_unique = models.UniqueIndex(
+        "(invoice_id, attempt_number) WHERE attempt_number IS NOT NULL",
+        "A payment attempt of an invoice is made once.",
+    )
+    _one_pending_attempt = models.UniqueIndex(
+        "(invoice_id) WHERE result IN ('queued', 'pending')",
+        "An invoice has one payment being processed at most.",
+    )
+    _step_unique = models.UniqueIndex(
+        "(dunning_id, step_id) WHERE step_id IS NOT NULL",
+        "A follow-up runs each step once.",
+    )
+    _transaction_unique = models.UniqueIndex(
+        "(transaction_id) WHERE transaction_id IS NOT NULL",
+        "A transaction belongs to one payment attempt.",
+    )
+
+    # ------------------------------------------------------------------
+    # Payment attempts
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _create_charge(self, invoice, token, dunning=None, step=None):
+        """Queue a payment attempt and its transaction (sent by
+        :meth:`_send_queued` once committed).
+
+        The attempt number comes after the invoice's last one, under the
+        invoice's lock; the unique keys refuse a second attempt of the same
+        number and a second one while another is being processed.
+        """
+        invoice._subscription_check_chargeable()
+        self.env.flush_all()
+        self.env.execute_query(
+            self.env["account.move"]._subscription_lock_sql(invoice.id)
+        )
+        pending = self.search(
+            [("invoice_id", "=", invoice.id), ("result", "in", OPEN_RESULTS)], limit=1
+        )
+        if pending:
+            raise UserError(
+                self.env._(
+                    "A payment of invoice %(inv)s is still being processed "
+                    "(transaction %(tx)s): wait for its result before trying again.",
+                    inv=invoice.display_name,
+                    tx=pending.transaction_id.reference,
+                )
+            )
+        if not token.active or token.sudo().provider_id.state not in (
+            "enabled",
+            "test",
+        ):
+            raise UserError(
+                self.env._(
+                    "The payment method %(token)s cannot be charged: it is archived "
+                    "or its provider is disabled.",
+                    token=token.display_name,
+                )
+            )
+        last = self.search(
+            [("invoice_id", "=", invoice.id), ("attempt_number", "!=", False)],
+            order="attempt_number desc",
+            limit=1,
+        )
+        number = last.attempt_number + 1
+        provider = token.provider_id.sudo()
+        tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": token.payment_method_id.id,
+                    "reference": self.env["payment.transaction"]
+                    .sudo()
+                    ._compute_reference(
+                        provider.code, prefix=f"{invoice.name}-{number}"
+                    ),
+                    "amount": invoice.amount_residual,
+                    "currency_id": invoice.currency_id.id,
+                    "partner_id": invoice.partner_id.id,
+                    "token_id": token.id,
+                    "operation": "offline",
+                    "invoice_ids": [Command.set(invoice.ids)],
+                }
+            )
+        )
+        # Attempts are written by the payment process, not by hand.
+        return self.sudo().create(
+            {
+                "dunning_id": dunning and dunning.id,
+                "invoice_id": invoice.id,
+                "step_id": step and step.id,
+                "kind": "retry" if dunning else "charge",
+                "result": "queued",
+                "amount": invoice.amount_residual,
+                "attempt_number": number,
+                "transaction_id": tx.id,
+            }
+        )
+
+    @api.model
+    def _send_queued(self, commit=False, limit=None):
+        """Send the queued attempts to the provider, one at a time.
+
+        Each attempt is claimed alone (``SKIP LOCKED``), marked as awaiting
+        the provider and committed *before* the provider is called: after a
+        crash it is awaited (its transaction settles through the provider's
+        notification), never sent again. Returns the number sent.
+        """
+        sent = 0
+        skipped = []
+        while limit is None or sent < limit:
+            self.env.flush_all()
+            rows = self.env.execute_query(
+                SQL(
+                    "SELECT id FROM subscription_dunning_event "
+                    "WHERE result = 'queued' AND id != ALL(%s) ORDER BY id LIMIT 1 "
+                    "FOR NO KEY UPDATE SKIP LOCKED",
+                    skipped or [0],
+                )
+            )
+            if not rows:
+                break
+            event = self.sudo().browse(rows[0][0])
+            skipped.append(event.id)
+            event.result = "pending"
+            self.env["subscription.dunning"]._commit(commit)
+            event._charge()
+            sent += 1
+            if self.env["subscription.dunning"]._commit(commit, 1) <= 0:
+                break
+        return sent
+
+    def _charge(self):
+        """Call the provider for this attempt and record what it answered."""
+        self.ensure_one()
+        tx = self.transaction_id.sudo()
+        try:
+            with self.env.cr.savepoint():
+                if tx.state == "draft":
+                    tx._charge_with_token()
+                if tx.state not in WAITING_TX_STATES:
+                    tx._post_process()
+        except Exception as error:  # noqa: BLE001
+            # The provider may have taken the payment: the attempt is awaited.
+            _logger.warning(
+                "Payment attempt %s of %s: %s",
+                self.attempt_number,
+                self.invoice_id.name,
+                error,
+            )
+            self.sudo().note = str(error)
+
+    @api.model
+    def _notify_queued(self):
+        """Trigger the sending of queued attempts; tell the user."""
+        cron = self.env.ref("subscription_billing.ir_cron_dunning", False)
+        if cron:
+            cron.sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": self.env._(
+                    "The payment is queued: it is sent to the provider in a "
+                    "moment, and its result shows in the follow-up."
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _record_transaction_result(self):
+        """The provider answered: record it, and follow a failure up."""
+        for event in self.sudo().filtered(lambda e: e.result == "pending"):
+            tx = event.transaction_id.sudo()
+            if tx.state in WAITING_TX_STATES:
+                continue
+            if tx.state == "done":
+                event.result = "done"
+                continue
+            decline = core.classify_decline(tx.state_message, tx.state)
+            event.write(
+                {
+                    "result": "failed",
+                    "decline_type": decline,
+                    "note": tx.state_message,
+                }
+            )
+            event._follow_up_failure(decline)
+
+    def _follow_up_failure(self, decline):
+        self.ensure_one()
+        invoice = self.invoice_id
+        if not invoice._subscription_is_open():
+            return
+        dunning = self.dunning_id or self.env["subscription.dunning"]._open(
+            invoice, decline, fields.Date.context_today(self)
+        )
+        if not self.dunning_id:
+            self.dunning_id = dunning
+        dunning.decline_type = decline
+        if decline in (core.HARD, core.ACTION):
+            dunning.declined_token_id = self.transaction_id.token_id
+        if decline == core.HARD:
+            invoice.subscription_ids.filtered(
+                lambda s, t=self.transaction_id.token_id: s.payment_token_id == t
+            )._drop_payment_token(self.note)
+        if decline in (core.HARD, core.ACTION):
+            template = self.env.ref(
+                "subscription_billing.mail_template_payment_action_needed"
+            )
+            message = dunning.message_post_with_source(
+                template, subtype_xmlid="mail.mt_comment"
+            )
+            dunning._log("action_needed", "sent", message_id=message.id)
