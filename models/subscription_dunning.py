@@ -173,13 +173,9 @@ class SubscriptionDunning(models.Model):
 
     @api.model
     def _charge_pending_invoices(self, batch_size=100, commit=False):
-        """Charge the saved payment method of posted invoices waiting for it.
-
-        Two phases per batch: the attempt and its transaction are written
-        (and committed) first, then the provider is called. A crash between
-        them leaves an attempt waiting for its transaction, which is never
-        charged again.
-        """
+        """Queue the first payment attempt of posted invoices waiting for it,
+        a committed batch at a time (claimed with ``SKIP LOCKED``); the
+        attempts are sent by ``subscription.dunning.event._send_queued``."""
         skipped = []
         while True:
             invoices = self._claim(
@@ -395,18 +391,14 @@ class SubscriptionDunning(models.Model):
             except Exception as error:  # noqa: BLE001
                 _logger.info("Dunning of %s failed: %s", dunning.name, error)
                 failed |= dunning._record_error(error)
-        for partner, pairs in reminders.items():
-            try:
-                with self.env.cr.savepoint():
-                    self._send_reminder(partner, pairs, today)
-            except Exception as error:  # noqa: BLE001
-                _logger.info("Reminder to %s failed: %s", partner.name, error)
-                for dunning, __ in pairs:
-                    failed |= dunning._record_error(error)
-        return failed
+        return failed | self._send_reminders(reminders, today)
 
     def _record_error(self, error):
+        """Keep the error on the follow-up (a message when it is new); the
+        next run tries again."""
         for dunning in self:
+            if dunning.last_error == str(error):
+                continue
             dunning.last_error = str(error)
             dunning.message_post(
                 body=self.env._("Payment follow-up failed: %(error)s", error=error)
@@ -566,16 +558,57 @@ class SubscriptionDunning(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _send_reminder(self, partner, pairs, today):
-        """One message to ``partner`` for its reminder steps due now, listing
-        all its overdue invoices; a step already sent to the customer while
-        its invoices stay overdue is not sent again."""
-        Event = self.env["subscription.dunning.event"]
+    def _send_reminders(self, reminders, today):
+        """One message per customer of ``reminders`` (``{partner: [(follow-up,
+        step)]}``) for its reminder steps due now, listing all its overdue
+        invoices; a step already sent to the customer while its invoices stay
+        overdue is not sent again. Messages are rendered in batch per
+        template; a failure stays on its customer's follow-ups, which are due
+        again at the next run. Returns the follow-ups that failed."""
+        plans = [
+            self._plan_reminder(partner, pairs, today)
+            for partner, pairs in reminders.items()
+        ]
+        leads_of = defaultdict(lambda: self.browse())
+        for plan in plans:
+            if plan["lead"]:
+                leads_of[plan["template"]] |= plan["lead"]
+        message_of = {}
+        failed = self.browse()
+        for template, leads in leads_of.items():
+            posted, errors = leads._post_reminders(template)
+            message_of.update(posted)
+            for lead, error in errors.items():
+                plan = next(p for p in plans if p["lead"] == lead)
+                for dunning, __ in plan["pairs"]:
+                    dunning.next_action_date = today
+                    failed |= dunning._record_error(error)
+        for plan in plans:
+            message = message_of.get(plan["lead"].id)
+            if plan["lead"] and not message:
+                continue
+            for dunning, step in plan["pairs"]:
+                if step in plan["sent_steps"]:
+                    dunning._log(
+                        "reminder",
+                        "included",
+                        step=step,
+                        message_id=plan["sent_steps"][step].id,
+                        note=self.env._("The customer already received this reminder."),
+                    )
+                else:
+                    dunning._log("reminder", "sent", step=step, message_id=message.id)
+        return failed
+
+    @api.model
+    def _plan_reminder(self, partner, pairs, today):
+        """Which steps of ``partner`` are new, and the follow-up (the most
+        advanced) whose message tells them."""
         open_dunnings = self.search(
             [("partner_id", "=", partner.id), ("state", "=", "open")]
         )
         cycle_start = min(open_dunnings.mapped("date_start"), default=today)
-        already = Event.search(
+        already = self.env["subscription.dunning.event"].search(
             [
                 ("partner_id", "=", partner.id),
                 ("kind", "=", "reminder"),
@@ -586,26 +619,44 @@ class SubscriptionDunning(models.Model):
         )
         sent_steps = {event.step_id: event.message_id for event in already}
         new_pairs = [(d, s) for d, s in pairs if s not in sent_steps]
-        message = self.env["mail.message"]
+        lead, template = self.browse(), None
         if new_pairs:
             lead, step = max(new_pairs, key=lambda pair: (pair[1].day, pair[0].id))
             template = step.mail_template_id or self.env.ref(
                 "subscription_billing.mail_template_dunning_reminder"
             )
-            message = lead.message_post_with_source(
-                template, subtype_xmlid="mail.mt_comment"
-            )
-        for dunning, step in pairs:
-            if step in sent_steps:
-                dunning._log(
-                    "reminder",
-                    "included",
-                    step=step,
-                    message_id=sent_steps[step].id,
-                    note=self.env._("The customer already received this reminder."),
+        return {
+            "lead": lead,
+            "template": template,
+            "pairs": pairs,
+            "sent_steps": sent_steps,
+        }
+
+    def _post_reminders(self, template):
+        """Post ``template`` on these follow-ups, in one batch, or one by one
+        when the batch fails. Returns ``({id: message}, {follow-up: error})``."""
+        try:
+            with self.env.cr.savepoint():
+                messages = self.message_post_with_source(
+                    template, subtype_xmlid="mail.mt_comment"
                 )
-            else:
-                dunning._log("reminder", "sent", step=step, message_id=message.id)
+            return {message.res_id: message for message in messages}, {}
+        except Exception as error:  # noqa: BLE001
+            if len(self) == 1:
+                _logger.info("Reminder of %s failed: %s", self.name, error)
+                return {}, {self: error}
+        posted, errors = {}, {}
+        for lead in self:
+            try:
+                with self.env.cr.savepoint():
+                    message = lead.message_post_with_source(
+                        template, subtype_xmlid="mail.mt_comment"
+                    )
+                posted[lead.id] = message
+            except Exception as error:  # noqa: BLE001
+                _logger.info("Reminder of %s failed: %s", lead.name, error)
+                errors[lead] = error
+        return posted, errors
 
     def _reminder_invoices(self):
         """The customer's overdue subscription invoices (for the templates)."""

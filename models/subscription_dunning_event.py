@@ -208,6 +208,23 @@ class SubscriptionDunningEvent(models.Model):
         """Call the provider for this attempt and record what it answered."""
         self.ensure_one()
         tx = self.transaction_id.sudo()
+        invoice = self.invoice_id
+        if tx.state == "draft" and (
+            not invoice._subscription_is_open()
+            or invoice.currency_id.compare_amounts(invoice.amount_residual, tx.amount)
+        ):
+            # Paid (or partly paid) since it was queued: never charge it.
+            tx._set_canceled(state_message=self.env._("The invoice changed."))
+            self.sudo().write(
+                {
+                    "result": "skipped",
+                    "note": self.env._(
+                        "Not sent: the invoice was paid or its amount due changed "
+                        "since the attempt was queued."
+                    ),
+                }
+            )
+            return
         try:
             with self.env.cr.savepoint():
                 if tx.state == "draft":

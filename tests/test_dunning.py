@@ -444,6 +444,20 @@ class TestDunning(SubscriptionCommon):
             self._run_billing()
         self.assertTrue(self._invoices(sub)[-1].subscription_to_charge)
 
+    def test_queued_attempt_of_an_invoice_paid_meanwhile_is_not_sent(self):
+        sub = self._subscribed(token=self._token(self.customer, "done"))
+        invoice = self._invoices(sub)
+        with freeze_time("2026-05-01"):
+            self.Dunning._charge_pending_invoices()
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({})._create_payments()
+            self.assertEqual(self.Event._send_queued(), 1)
+        event = invoice.subscription_dunning_event_ids
+        self.assertEqual(event.result, "skipped")
+        self.assertEqual(event.transaction_id.state, "cancel")
+        self.assertEqual(len(invoice._get_reconciled_payments()), 1)
+
     def test_manual_payment_and_credit_note_stop_dunning(self):
         paid_sub = self._subscribed()
         credited_sub = self._subscribed(partner=self.customer_b)
