@@ -157,3 +157,23 @@ sb_check_log() {
         sb_die "the Odoo log above has warnings or errors ($log)"
     fi
 }
+
+# A benchmark script on a throwaway database with MODULES installed, dropped
+# whatever happens:
+#   sb_run_bench NAME MODULES SCRIPT [script arguments...]
+sb_run_bench() {
+    local name=$1 modules=$2 script=$3
+    shift 3
+    sb_ensure_debian
+    sb_ensure_postgres
+    sb_ensure_odoo
+    sb_prepare_addons
+    SB_BENCH_DB="sb_bench_${name}_$(date +%s)_$$"
+    SB_BENCH_LOG="$SB_WORK/$SB_BENCH_DB.install.log"
+    trap 'sb_drop_db "$SB_BENCH_DB"; rm -f "$SB_BENCH_LOG"' EXIT
+    trap 'exit 130' INT TERM
+    sb_install_db "$SB_BENCH_DB" "$modules" "$SB_BENCH_LOG"
+    sb_log "benchmark: $*"
+    "$SB_PYTHON" "$SB_ROOT/benchmarks/$script" --database "$SB_BENCH_DB" \
+        --config "$SB_CONF" "$@"
+}
