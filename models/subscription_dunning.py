@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..core import dunning as core
+from .subscription_subscription import claim_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -177,6 +178,7 @@ class SubscriptionDunning(models.Model):
         a committed batch at a time (claimed with ``SKIP LOCKED``); the
         attempts are sent by ``subscription.dunning.event._send_queued``."""
         skipped = []
+        self._commit(commit)
         while True:
             invoices = self._claim(
                 SQL(
@@ -187,6 +189,7 @@ class SubscriptionDunning(models.Model):
                     batch_size,
                 ),
                 "account.move",
+                commit,
             )
             if not invoices:
                 break
@@ -214,9 +217,11 @@ class SubscriptionDunning(models.Model):
         return failed
 
     @api.model
-    def _claim(self, query, model):
-        self.env.flush_all()
-        return self.env[model].browse([row[0] for row in self.env.execute_query(query)])
+    def _claim(self, query, model, commit=False):
+        """Rows claimed by ``query`` (``SKIP LOCKED``), as records of ``model``."""
+        return self.env[model].browse(
+            [row[0] for row in claim_rows(self.env, query, commit)]
+        )
 
     # ------------------------------------------------------------------
     # Opening
@@ -321,8 +326,9 @@ class SubscriptionDunning(models.Model):
         one reminder lists all of a customer's overdue invoices.
         """
         skipped = []
+        self._commit(commit)
         while True:
-            dunnings = self._claim_due(today, batch_size, skipped)
+            dunnings = self._claim_due(today, batch_size, skipped, commit)
             if not dunnings:
                 break
             dunnings._run_steps(today)
@@ -354,7 +360,7 @@ class SubscriptionDunning(models.Model):
         )[0][0]
 
     @api.model
-    def _claim_due(self, today, limit, skipped):
+    def _claim_due(self, today, limit, skipped, commit=False):
         dunnings = self._claim(
             SQL(
                 "SELECT id FROM subscription_dunning WHERE %s "
@@ -364,6 +370,7 @@ class SubscriptionDunning(models.Model):
                 limit,
             ),
             self._name,
+            commit,
         )
         if dunnings:
             dunnings |= self._claim(
@@ -502,10 +509,14 @@ class SubscriptionDunning(models.Model):
             )
         elif not token:
             reason = self.env._("No saved payment method: reminders only.")
-        if reason:
-            self._log("retry", "skipped", step=step, note=reason)
-            return Event
-        return Event._create_charge(invoice, token, dunning=self, step=step)
+        if not reason:
+            try:
+                with self.env.cr.savepoint():
+                    return Event._create_charge(invoice, token, dunning=self, step=step)
+            except UserError as error:  # archived method, disabled provider
+                reason = str(error)
+        self._log("retry", "skipped", step=step, note=reason)
+        return Event
 
     def _step_activity(self, step):
         activity_type = step.activity_type_id or self.env.ref(

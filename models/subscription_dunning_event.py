@@ -8,6 +8,7 @@ from odoo.tools import SQL
 
 from ..core import dunning as core
 from .subscription_dunning import DECLINES, WAITING_TX_STATES
+from .subscription_subscription import claim_rows
 
 # An attempt in these results holds the invoice: no other attempt meanwhile.
 OPEN_RESULTS = ("queued", "pending")
@@ -182,15 +183,18 @@ class SubscriptionDunningEvent(models.Model):
         """
         sent = 0
         skipped = []
+        Dunning = self.env["subscription.dunning"]
+        Dunning._commit(commit)
         while limit is None or sent < limit:
-            self.env.flush_all()
-            rows = self.env.execute_query(
+            rows = claim_rows(
+                self.env,
                 SQL(
                     "SELECT id FROM subscription_dunning_event "
                     "WHERE result = 'queued' AND id != ALL(%s) ORDER BY id LIMIT 1 "
                     "FOR NO KEY UPDATE SKIP LOCKED",
                     skipped or [0],
-                )
+                ),
+                commit,
             )
             if not rows:
                 break

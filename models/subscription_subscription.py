@@ -5,11 +5,12 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
+import psycopg2.errors
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, formatLang
+from odoo.tools import SQL, formatLang, mute_logger
 
 from ..core import allowance, periods, rating
 from ..core import changes as core_changes
@@ -908,8 +909,11 @@ class SubscriptionSubscription(models.Model):
         up_to = fields.Date.to_date(up_to)
         moves = self.env["account.move"]
         skipped = []
+        if commit:
+            # Nothing pending before a claim that may restart the transaction.
+            self.env["ir.cron"]._commit_progress(0)
         while True:
-            subs = self._claim_due(up_to, batch_size, skipped)
+            subs = self._claim_due(up_to, batch_size, skipped, commit=commit)
             if not subs:
                 break
             result = subs._bill_due_periods(up_to, isolate=True)
@@ -969,14 +973,14 @@ class SubscriptionSubscription(models.Model):
         return rows[0][0]
 
     @api.model
-    def _claim_due(self, up_to, limit, skipped):
+    def _claim_due(self, up_to, limit, skipped, commit=False):
         """Lock and return up to ``limit`` due subscriptions no one else holds.
 
         The subscriptions of customers who want one consolidated invoice are
         claimed together, so their invoice gathers all of them.
         """
-        self.env.flush_all()
-        rows = self.env.execute_query(
+        rows = claim_rows(
+            self.env,
             SQL(
                 """
                 SELECT id FROM subscription_subscription
@@ -987,14 +991,16 @@ class SubscriptionSubscription(models.Model):
                 """,
                 self._due_domain_sql(up_to, skipped),
                 limit,
-            )
+            ),
+            commit,
         )
         subs = self.browse([row[0] for row in rows])
         consolidating = subs.partner_invoice_id.commercial_partner_id.filtered(
             "subscription_consolidate_invoices"
         )
         if consolidating:
-            more = self.env.execute_query(
+            more = claim_rows(
+                self.env,
                 SQL(
                     """
                     SELECT s.id FROM subscription_subscription s
@@ -1006,7 +1012,10 @@ class SubscriptionSubscription(models.Model):
                     # Not the failed ones of this run either: they would fail again.
                     self._due_domain_sql(up_to, [*skipped, *subs.ids], alias="s"),
                     consolidating.ids,
-                )
+                ),
+                # Never retried in a new transaction: that would release the
+                # subscriptions just claimed.
+                False,
             )
             subs |= self.browse([row[0] for row in more])
         return subs
@@ -2483,6 +2492,31 @@ class SubscriptionSubscription(models.Model):
                     date=sub.trial_end_date,
                 )
             )
+
+
+def claim_rows(env, query, commit=False, attempts=5):
+    """Rows of a ``FOR ... SKIP LOCKED`` claim ``query``.
+
+    Under Odoo's REPEATABLE READ, a row another worker updated and committed
+    after this transaction's snapshot cannot be locked: PostgreSQL raises a
+    serialization failure. In committed runs (``commit``: nothing pending
+    since the last commit) the claim is retried in a new transaction; in a
+    caller's transaction, the error goes up (the caller retries later).
+    """
+    for attempt in range(attempts):
+        env.flush_all()
+        if not commit:
+            return env.execute_query(query)
+        try:
+            with mute_logger("odoo.sql_db"):
+                return env.execute_query(query)
+        except psycopg2.errors.SerializationFailure:
+            if attempt == attempts - 1:
+                raise
+            _logger.info("Claim: concurrent update, retrying in a new transaction")
+            env.cr.rollback()
+            env.invalidate_all()
+    return []
 
 
 def html_table(headers, rows, totals=()):

@@ -339,9 +339,10 @@ class TestRecurringInvoicing(SubscriptionCommon):
 
         def commit_progress(*args, **kwargs):
             # "Commit": keep the work so far and start a new unit of work;
-            # the worker dies during the second batch, before it commits.
+            # the worker dies during the second batch, before it commits
+            # (the first call commits what came before the first claim).
             state["calls"] += 1
-            if state["calls"] == 2:
+            if state["calls"] == 3:
                 raise Crash()
             cr.flush()
             cr.execute(f"RELEASE SAVEPOINT {state['unit']}")

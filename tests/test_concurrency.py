@@ -149,3 +149,138 @@ def test_locked_subscriptions_are_skipped_not_waited_for(subscriptions):
         )
         assert len(moves) == 15
     _assert_billed_once(subscriptions["subs"])
+
+
+@pytest.fixture
+def failing_charges():
+    """20 posted subscription invoices whose saved method is declined."""
+    with _env() as env:
+        provider = env["payment.provider"].search(
+            [("code", "=", "demo"), ("company_id", "=", env.company.id)], limit=1
+        )
+        journal = env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", env.company.id)], limit=1
+        )
+        provider.write({"state": "test", "journal_id": journal.id})
+        product = env["product.product"].create(
+            {"name": "Concurrent charge", "type": "service", "lst_price": 10.0}
+        )
+        plan = env["subscription.plan"].create(
+            {
+                "name": "Concurrent charge plan",
+                "invoice_policy": "post",
+                "line_ids": [
+                    Command.create({"product_id": product.id, "price_unit": 10.0})
+                ],
+            }
+        )
+        partners = env["res.partner"].create(
+            [{"name": f"Concurrent payer {i}"} for i in range(20)]
+        )
+        tokens = env["payment.token"].create(
+            [
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": provider.payment_method_ids[:1].id,
+                    "payment_details": "4242",
+                    "partner_id": partner.id,
+                    "provider_ref": "concurrency",
+                    "demo_simulated_state": "error",
+                }
+                for partner in partners
+            ]
+        )
+        subs = env["subscription.subscription"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "plan_id": plan.id,
+                    "date_start": START,
+                    "payment_token_id": token.id,
+                }
+                for partner, token in zip(partners, tokens, strict=True)
+            ]
+        )
+        subs.action_start()
+        moves = subs._generate_due_invoices(date(2026, 1, 1))
+        assert len(moves) == 20 and all(moves.mapped("subscription_to_charge"))
+        ids = {
+            "subs": subs.ids,
+            "invoices": moves.ids,
+            "plan": plan.id,
+            "product": product.id,
+            "partners": partners.ids,
+            "tokens": tokens.ids,
+        }
+    try:
+        yield ids
+    finally:
+        with _env() as env:
+            invoices = env["account.move"].browse(ids["invoices"])
+            env["payment.transaction"].search(
+                [("invoice_ids", "in", invoices.ids)]
+            ).unlink()
+            invoices.button_draft()
+            invoices.unlink()
+            env["subscription.subscription"].browse(ids["subs"]).unlink()
+            env["payment.token"].browse(ids["tokens"]).unlink()
+            env["subscription.plan"].browse(ids["plan"]).unlink()
+            env["product.product"].browse(ids["product"]).unlink()
+            env["res.partner"].browse(ids["partners"]).unlink()
+
+
+def _run_in_two_workers(func):
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        try:
+            with _env() as env:
+                barrier.wait(timeout=30)
+                func(env)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for __ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+
+
+def test_two_workers_charge_and_retry_each_invoice_once(failing_charges):
+    from freezegun import freeze_time
+
+    def charges():
+        with _env() as env:
+            events = env["subscription.dunning.event"].search(
+                [("invoice_id", "in", failing_charges["invoices"])]
+            )
+            per_invoice = {}
+            for event in events.filtered("attempt_number"):
+                per_invoice.setdefault(event.invoice_id.id, []).append(
+                    event.attempt_number
+                )
+            transactions = env["payment.transaction"].search_count(
+                [("invoice_ids", "in", failing_charges["invoices"])]
+            )
+            dunnings = env["subscription.dunning"].search_count(
+                [("invoice_id", "in", failing_charges["invoices"])]
+            )
+            return per_invoice, transactions, dunnings
+
+    def run(env):
+        env["subscription.dunning"]._cron_process(batch_size=3)
+
+    with freeze_time("2026-01-01", tick=True):
+        _run_in_two_workers(run)
+    per_invoice, transactions, dunnings = charges()
+    assert transactions == 20 and dunnings == 20
+    assert all(numbers == [1] for numbers in per_invoice.values())
+    assert len(per_invoice) == 20
+    with freeze_time("2026-01-04", tick=True):  # the day-3 retry
+        _run_in_two_workers(run)
+    per_invoice, transactions, dunnings = charges()
+    assert transactions == 40 and dunnings == 20
+    assert all(sorted(numbers) == [1, 2] for numbers in per_invoice.values())

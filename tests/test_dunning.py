@@ -458,6 +458,20 @@ class TestDunning(SubscriptionCommon):
         self.assertEqual(event.transaction_id.state, "cancel")
         self.assertEqual(len(invoice._get_reconciled_payments()), 1)
 
+    def test_retry_after_the_provider_is_disabled_is_skipped(self):
+        sub = self._subscribed(token=self._token(self.customer, "error"))
+        invoice = self._invoices(sub)
+        self._process("2026-05-01")
+        self.provider.state = "disabled"
+        self._process("2026-05-04")
+        retry = invoice.subscription_dunning_event_ids.filtered(
+            lambda e: e.kind == "retry"
+        )
+        self.assertEqual(retry.result, "skipped")
+        self.assertIn("No saved payment method", retry.note, "its tokens are archived")
+        self.assertEqual(len(invoice.transaction_ids), 1)
+        self.assertFalse(invoice.subscription_dunning_ids.last_error)
+
     def test_manual_payment_and_credit_note_stop_dunning(self):
         paid_sub = self._subscribed()
         credited_sub = self._subscribed(partner=self.customer_b)
