@@ -31,22 +31,47 @@ def _env():
         yield api.Environment(cr, SUPERUSER_ID, {})
 
 
+def _product_and_plan(env, name, invoice_policy):
+    product = env["product.product"].create(
+        {"name": f"{name} service", "type": "service", "lst_price": 10.0}
+    )
+    plan = env["subscription.plan"].create(
+        {
+            "name": f"{name} plan",
+            "invoice_policy": invoice_policy,
+            "line_ids": [
+                Command.create({"product_id": product.id, "price_unit": 10.0})
+            ],
+        }
+    )
+    return product, plan
+
+
+def _run_in_two_workers(func):
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        try:
+            with _env() as env:
+                barrier.wait(timeout=30)
+                func(env)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for __ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+
+
 @pytest.fixture
 def subscriptions():
     """30 started subscriptions, committed; removed with their invoices after."""
     with _env() as env:
-        product = env["product.product"].create(
-            {"name": "Concurrency service", "type": "service", "lst_price": 10.0}
-        )
-        plan = env["subscription.plan"].create(
-            {
-                "name": "Concurrency plan",
-                "invoice_policy": "draft",
-                "line_ids": [
-                    Command.create({"product_id": product.id, "price_unit": 10.0})
-                ],
-            }
-        )
+        product, plan = _product_and_plan(env, "Concurrency", "draft")
         partners = env["res.partner"].create(
             [{"name": f"Concurrent customer {i}"} for i in range(30)]
         )
@@ -105,26 +130,15 @@ def _assert_billed_once(sub_ids):
 
 
 def test_two_workers_at_once_bill_each_period_once(subscriptions):
-    barrier = threading.Barrier(2)
-    errors, billed = [], []
+    billed = []
 
-    def worker():
-        try:
-            with _env() as env:
-                barrier.wait(timeout=30)
-                moves = env["subscription.subscription"]._generate_due_invoices(
-                    UP_TO, batch_size=4, commit=True
-                )
-                billed.append(len(moves))
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+    def bill(env):
+        moves = env["subscription.subscription"]._generate_due_invoices(
+            UP_TO, batch_size=4, commit=True
+        )
+        billed.append(len(moves))
 
-    threads = [threading.Thread(target=worker) for __ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
+    _run_in_two_workers(bill)
     assert sum(billed) == 90, billed
     _assert_billed_once(subscriptions["subs"])
 
@@ -162,18 +176,7 @@ def failing_charges():
             [("type", "=", "bank"), ("company_id", "=", env.company.id)], limit=1
         )
         provider.write({"state": "test", "journal_id": journal.id})
-        product = env["product.product"].create(
-            {"name": "Concurrent charge", "type": "service", "lst_price": 10.0}
-        )
-        plan = env["subscription.plan"].create(
-            {
-                "name": "Concurrent charge plan",
-                "invoice_policy": "post",
-                "line_ids": [
-                    Command.create({"product_id": product.id, "price_unit": 10.0})
-                ],
-            }
-        )
+        product, plan = _product_and_plan(env, "Concurrent charge", "post")
         partners = env["res.partner"].create(
             [{"name": f"Concurrent payer {i}"} for i in range(20)]
         )
@@ -227,26 +230,6 @@ def failing_charges():
             env["subscription.plan"].browse(ids["plan"]).unlink()
             env["product.product"].browse(ids["product"]).unlink()
             env["res.partner"].browse(ids["partners"]).unlink()
-
-
-def _run_in_two_workers(func):
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def worker():
-        try:
-            with _env() as env:
-                barrier.wait(timeout=30)
-                func(env)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=worker) for __ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
 
 
 def test_two_workers_charge_and_retry_each_invoice_once(failing_charges):
