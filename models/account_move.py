@@ -91,13 +91,13 @@ class AccountMove(models.Model):
 
     def button_draft(self):
         result = super().button_draft()
-        self.subscription_to_charge = False
+        self.filtered("subscription_to_charge").subscription_to_charge = False
         self.env["subscription.dunning"].sudo()._stop_for_invoices(self)
         return result
 
     def button_cancel(self):
         result = super().button_cancel()
-        self.subscription_to_charge = False
+        self.filtered("subscription_to_charge").subscription_to_charge = False
         self.env["subscription.dunning"].sudo()._stop_for_invoices(self)
         return result
 
