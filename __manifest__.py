@@ -37,6 +37,8 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/subscription_billing_menus.xml",
+        "views/subscription_portal_templates.xml",
+        "reports/report_invoice.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -1,1 +1,2 @@
 from . import usage
+from . import portal

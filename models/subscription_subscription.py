@@ -36,7 +36,7 @@ INVOICE_CREATE_CONTEXT = {
 class SubscriptionSubscription(models.Model):
     _name = "subscription.subscription"
     _description = "Subscription"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _check_company_auto = True
 
@@ -286,6 +286,11 @@ class SubscriptionSubscription(models.Model):
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for sub in self:
+            sub.access_url = f"/my/subscriptions/{sub.id}"
 
     @api.depends("partner_id")
     def _compute_partner_invoice_id(self):
@@ -1978,6 +1983,16 @@ class SubscriptionSubscription(models.Model):
             for key in ("usage_start", "usage_end"):
                 usage[key] = fields.Date.to_string(usage[key])
         return result
+
+    def _portal_preview(self):
+        """The next invoice for the portal page; empty when it cannot be
+        computed now (the page shows the rest)."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                return self.preview_next_invoice()
+        except UserError:
+            return {"invoice_date": False, "lines": [], "usage": [], "amount_total": 0}
 
     def _preview_groups(self, up_to):
         groups, __, __ = self._prepare_billing(up_to, isolate=False)

@@ -1,0 +1,147 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from werkzeug.exceptions import Forbidden, NotFound
+
+from odoo import http
+from odoo.exceptions import AccessError, MissingError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+RUNNING = ("trial", "active", "paused", "suspended")
+
+
+class SubscriptionPortal(CustomerPortal):
+    """The customer's subscriptions in the portal: ``/my/subscriptions``.
+
+    Customers see the subscriptions of their commercial entity (record rule);
+    a link with the access token opens one subscription. Any other id answers
+    404 (unknown) or 403 (someone else's).
+    """
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "subscription_count" in counters:
+            Subscription = request.env["subscription.subscription"]
+            values["subscription_count"] = (
+                Subscription.search_count(self._subscription_domain())
+                if Subscription.has_access("read")
+                else 0
+            )
+        return values
+
+    def _subscription_domain(self):
+        return [("state", "!=", "draft")]
+
+    def _subscription_sortings(self):
+        return {
+            "date": {"label": request.env._("Start Date"), "order": "date_start desc"},
+            "name": {"label": request.env._("Reference"), "order": "name"},
+            "next": {
+                "label": request.env._("Next Invoice"),
+                "order": "next_invoice_date",
+            },
+            "state": {"label": request.env._("Status"), "order": "state"},
+        }
+
+    def _subscription_filters(self):
+        return {
+            "all": {"label": request.env._("All"), "domain": []},
+            "running": {
+                "label": request.env._("Running"),
+                "domain": [("state", "in", RUNNING)],
+            },
+            "closed": {
+                "label": request.env._("Closed"),
+                "domain": [("state", "=", "closed")],
+            },
+        }
+
+    @http.route(
+        ["/my/subscriptions", "/my/subscriptions/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_subscriptions(self, page=1, sortby=None, filterby=None, **kw):
+        Subscription = request.env["subscription.subscription"]
+        sortings = self._subscription_sortings()
+        filters = self._subscription_filters()
+        sortby = sortby if sortby in sortings else "date"
+        filterby = filterby if filterby in filters else "all"
+        domain = self._subscription_domain() + filters[filterby]["domain"]
+        count = Subscription.search_count(domain)
+        pager = portal_pager(
+            url="/my/subscriptions",
+            url_args={"sortby": sortby, "filterby": filterby},
+            total=count,
+            page=page,
+            step=self._items_per_page,
+        )
+        subscriptions = Subscription.search(
+            domain,
+            order=sortings[sortby]["order"],
+            limit=self._items_per_page,
+            offset=pager["offset"],
+        )
+        request.session["my_subscriptions_history"] = subscriptions.ids[:100]
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "subscriptions": subscriptions.sudo(),
+                "page_name": "subscription",
+                "pager": pager,
+                "default_url": "/my/subscriptions",
+                "searchbar_sortings": sortings,
+                "sortby": sortby,
+                "searchbar_filters": filters,
+                "filterby": filterby,
+            }
+        )
+        return request.render("subscription_billing.portal_my_subscriptions", values)
+
+    def _subscription_check_access(self, subscription_id, access_token=None):
+        """The subscription (sudo) if the user may see it; 404 or 403."""
+        try:
+            sub_sudo = self._document_check_access(
+                "subscription.subscription", subscription_id, access_token
+            )
+        except MissingError as error:
+            raise NotFound() from error
+        except AccessError as error:
+            raise Forbidden() from error
+        if sub_sudo.state == "draft":
+            raise NotFound()
+        return sub_sudo
+
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>"],
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def portal_my_subscription(self, subscription_id, access_token=None, **kw):
+        sub_sudo = self._subscription_check_access(subscription_id, access_token)
+        values = self._subscription_page_values(sub_sudo, access_token, **kw)
+        return request.render("subscription_billing.portal_subscription_page", values)
+
+    def _subscription_page_values(self, sub_sudo, access_token, **kw):
+        invoices = sub_sudo.invoice_ids.filtered(
+            lambda m: m.state == "posted"
+            and m.move_type in ("out_invoice", "out_refund")
+        ).sorted(lambda m: (m.invoice_date, m.id), reverse=True)
+        values = {
+            "subscription": sub_sudo,
+            "page_name": "subscription",
+            "lines": sub_sudo.line_ids.filtered("is_current"),
+            "preview": sub_sudo._portal_preview(),
+            "history": sub_sudo.history_ids.sorted(
+                lambda h: (h.date, h.id), reverse=True
+            ),
+            "invoices": invoices,
+            "report_type": "html",
+        }
+        return self._get_page_view_values(
+            sub_sudo, access_token, values, "my_subscriptions_history", False, **kw
+        )
