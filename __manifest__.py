@@ -39,6 +39,7 @@
         "views/subscription_billing_menus.xml",
         "views/subscription_portal_templates.xml",
         "reports/report_invoice.xml",
+        "reports/report_subscription_statement.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -18,6 +18,8 @@ sb_ensure_debian() {
     command -v createdb >/dev/null 2>&1 || missing+=(postgresql-client)
     # Browser tests (Odoo tours) run in Debian's Chromium.
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    # PDF documents (invoices, statements) are rendered by wkhtmltopdf.
+    command -v wkhtmltopdf >/dev/null 2>&1 || missing+=(wkhtmltopdf)
     if [ ${#missing[@]} -gt 0 ]; then
         command -v apt-get >/dev/null 2>&1 || sb_die "install the Debian packages: ${missing[*]}"
         sb_log "installing Debian packages: ${missing[*]}"

@@ -3,7 +3,7 @@
 from werkzeug.exceptions import Forbidden, NotFound
 
 from odoo import http
-from odoo.exceptions import AccessError, MissingError
+from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
@@ -121,15 +121,67 @@ class SubscriptionPortal(CustomerPortal):
         auth="public",
         website=True,
     )
-    def portal_my_subscription(self, subscription_id, access_token=None, **kw):
+    def portal_my_subscription(
+        self, subscription_id, access_token=None, report_type=None, download=False, **kw
+    ):
         sub_sudo = self._subscription_check_access(subscription_id, access_token)
+        if report_type in ("html", "pdf", "text"):
+            return self._show_report(
+                model=sub_sudo,
+                report_type=report_type,
+                report_ref="subscription_billing.action_report_subscription_statement",
+                download=download,
+            )
         values = self._subscription_page_values(sub_sudo, access_token, **kw)
         return request.render("subscription_billing.portal_subscription_page", values)
 
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/change"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_subscription_change(
+        self, subscription_id, operation=None, confirm=None, **post
+    ):
+        """Self-service: the first post shows the change and its amounts
+        (nothing written); the confirmation applies it. Only the customer's
+        own users may change a subscription (not a shared link)."""
+        sub_sudo = self._subscription_check_access(subscription_id)
+        params = {
+            key: post.get(key)
+            for key in ("line_id", "quantity", "plan_id", "plan_line_id", "reason_id")
+        }
+        # Superuser rights, but the change is recorded as the customer's.
+        sub_sudo = sub_sudo.with_user(request.env.user).sudo()
+        try:
+            summary = sub_sudo._portal_change(operation, params, simulate=not confirm)
+        except (UserError, ValueError) as error:
+            values = self._subscription_page_values(sub_sudo, None)
+            values["error_message"] = str(error)
+            return request.render(
+                "subscription_billing.portal_subscription_page", values
+            )
+        if confirm:
+            return request.redirect(f"{sub_sudo.access_url}?changed=1")
+        values = self._subscription_page_values(sub_sudo, None)
+        values.update(
+            {
+                "change": summary,
+                "change_operation": operation,
+                "change_params": {k: v for k, v in params.items() if v},
+            }
+        )
+        return request.render(
+            "subscription_billing.portal_subscription_change_confirm", values
+        )
+
     def _subscription_page_values(self, sub_sudo, access_token, **kw):
         invoices = sub_sudo.invoice_ids.filtered(
-            lambda m: m.state == "posted"
-            and m.move_type in ("out_invoice", "out_refund")
+            lambda m: (
+                m.state == "posted" and m.move_type in ("out_invoice", "out_refund")
+            )
         ).sorted(lambda m: (m.invoice_date, m.id), reverse=True)
         values = {
             "subscription": sub_sudo,
@@ -141,6 +193,14 @@ class SubscriptionPortal(CustomerPortal):
             ),
             "invoices": invoices,
             "report_type": "html",
+            # Changes are for the customer's own users, not for a shared link.
+            "can_change": not request.env.user._is_public()
+            and sub_sudo.commercial_partner_id
+            == request.env.user.partner_id.commercial_partner_id,
+            "actions": sub_sudo._portal_actions(),
+            "options": sub_sudo._portal_available_options(),
+            "close_reasons": sub_sudo._portal_close_reasons(),
+            "changed": kw.get("changed"),
         }
         return self._get_page_view_values(
             sub_sudo, access_token, values, "my_subscriptions_history", False, **kw

@@ -259,6 +259,10 @@ class SubscriptionChange(models.Model):
         record = self.create(vals)
         if record.operation == "cancel":
             sub._schedule_cancellation(record)
+            if not self.env.context.get("subscription_dunning_close"):
+                sub._send_template(
+                    "subscription_billing.mail_template_cancellation_confirmed"
+                )
         if record.effective_date <= today:
             record._apply_one(effect)
         else:
@@ -607,6 +611,7 @@ class SubscriptionChange(models.Model):
         if self.operation == "cancel":
             self._check_cancellation()
         if self.operation == "change_quantity":
+            self._check_quantity_bounds()
             self._check_seats_in_use()
 
     def _check_cancellation(self):
@@ -637,6 +642,25 @@ class SubscriptionChange(models.Model):
                     "end before.",
                     sub=sub.display_name,
                     until=sub.commitment_end_date,
+                )
+            )
+
+    def _check_quantity_bounds(self):
+        plan_line = self.line_id.plan_line_id
+        low, high = plan_line.min_quantity, plan_line.max_quantity
+        if self.quantity < low or (high and self.quantity > high):
+            raise UserError(
+                self.env._(
+                    "%(line)s: the quantity must be between %(low)s and %(high)s.",
+                    line=self.line_id.name,
+                    low=low,
+                    high=high,
+                )
+                if high
+                else self.env._(
+                    "%(line)s: the quantity must be at least %(low)s.",
+                    line=self.line_id.name,
+                    low=low,
                 )
             )
 

@@ -550,7 +550,15 @@ class SubscriptionDunning(models.Model):
                 )
             )
         self.suspended_subscription_ids |= subs
-        self._log("suspend", "done", step=step)
+        message = self.env["mail.message"]
+        if subs:
+            message = self.message_post_with_source(
+                self.env.ref(
+                    "subscription_billing.mail_template_subscription_suspended"
+                ),
+                subtype_xmlid="mail.mt_comment",
+            )
+        self._log("suspend", "done", step=step, message_id=message.id)
 
     def _step_close(self, step):
         reason = self.env.ref("subscription_billing.close_reason_unpaid")

@@ -19,6 +19,7 @@ KINDS = [
     ("charge", "Automatic payment"),
     ("retry", "Payment retry"),
     ("reminder", "Reminder"),
+    ("payment_failed", "Payment failure notice"),
     ("action_needed", "Customer action requested"),
     ("activity", "Activity"),
     ("suspend", "Suspension"),
@@ -288,6 +289,7 @@ class SubscriptionDunningEvent(models.Model):
         invoice = self.invoice_id
         if not invoice._subscription_is_open():
             return
+        opened = not self.dunning_id
         dunning = self.dunning_id or self.env["subscription.dunning"]._open(
             invoice, decline, fields.Date.context_today(self)
         )
@@ -300,11 +302,20 @@ class SubscriptionDunningEvent(models.Model):
             invoice.subscription_ids.filtered(
                 lambda s, t=self.transaction_id.token_id: s.payment_token_id == t
             )._drop_payment_token(self.note)
-        if decline in (core.HARD, core.ACTION):
-            template = self.env.ref(
-                "subscription_billing.mail_template_payment_action_needed"
-            )
-            message = dunning.message_post_with_source(
-                template, subtype_xmlid="mail.mt_comment"
-            )
-            dunning._log("action_needed", "sent", message_id=message.id)
+        expired = decline == core.ACTION and "expired" in (self.note or "").lower()
+        if expired:
+            xmlid = "subscription_billing.mail_template_payment_method_expiring"
+        elif decline in (core.HARD, core.ACTION):
+            xmlid = "subscription_billing.mail_template_payment_action_needed"
+        elif opened:
+            xmlid = "subscription_billing.mail_template_payment_failed"
+        else:
+            return  # a retry declined again: the reminders follow the policy
+        message = dunning.message_post_with_source(
+            self.env.ref(xmlid), subtype_xmlid="mail.mt_comment"
+        )
+        dunning._log(
+            "action_needed" if decline != core.SOFT else "payment_failed",
+            "sent",
+            message_id=message.id,
+        )

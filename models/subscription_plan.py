@@ -235,12 +235,45 @@ class SubscriptionPlan(models.Model):
         help="Days before the end of a trial that the customer receives the "
         "'trial ending' email; 0: no reminder.",
     )
+    renewal_reminder_days = fields.Integer(
+        string="Renewal Reminder (days)",
+        default=30,
+        help="Fixed terms that renew: days before the end of the term when the "
+        "customer is told of the renewal; 0: no reminder.",
+    )
     renewal_increase_percent = fields.Float(
         string="Price Indexation at Renewal (%)",
         digits=(5, 2),
         help="At each renewal of a fixed term, recurring prices change by this "
         "percentage. The change is scheduled on the subscription, visible and "
         "cancellable before it applies.",
+    )
+    portal_change_quantity = fields.Boolean(
+        string="Customers Change Quantities",
+        default=True,
+        help="In the portal, customers change the quantity of their lines, "
+        "within each line's minimum and maximum.",
+    )
+    portal_change_plan = fields.Boolean(
+        string="Customers Change Plan",
+        help="In the portal, customers switch to one of the plans below.",
+    )
+    portal_plan_ids = fields.Many2many(
+        "subscription.plan",
+        "subscription_plan_portal_rel",
+        "plan_id",
+        "target_plan_id",
+        string="Plans Offered in the Portal",
+        check_company=True,
+    )
+    portal_manage_options = fields.Boolean(
+        string="Customers Add and Remove Options", default=True
+    )
+    portal_cancel = fields.Boolean(
+        string="Customers Cancel",
+        default=True,
+        help="In the portal, customers cancel at the end of the period (with "
+        "the notice period) and reactivate before the end.",
     )
     dunning_policy_id = fields.Many2one(
         "subscription.dunning.policy",

@@ -26,6 +26,22 @@ class SubscriptionPlanLine(models.Model):
         "staff add it to a subscription with Add an Option.",
     )
 
+    min_quantity = fields.Float(
+        digits="Product Unit",
+        help="The smallest quantity a change may set (customers and staff).",
+    )
+    max_quantity = fields.Float(
+        digits="Product Unit",
+        help="The largest quantity a change may set; 0: no maximum.",
+    )
+
+    _quantity_bounds = models.Constraint(
+        "CHECK(min_quantity >= 0 AND max_quantity >= 0 AND "
+        "(max_quantity = 0 OR max_quantity >= min_quantity))",
+        "The quantity bounds of a plan line must be positive, the maximum "
+        "(when set) at least the minimum.",
+    )
+
     @api.constrains(*PRICING_FIELDS, "tier_ids")
     def _check_pricing(self):
         self._check_usage_pricing()

@@ -245,6 +245,11 @@ class SubscriptionSubscription(models.Model):
         help="The customer confirmed the trial: billing starts at its end.",
     )
     trial_reminder_sent = fields.Boolean(readonly=True, copy=False)
+    renewal_reminder_sent_for = fields.Date(
+        readonly=True,
+        copy=False,
+        help="End of the term whose upcoming renewal the customer was told of.",
+    )
     payment_token_id = fields.Many2one(
         "payment.token",
         string="Payment Method",
@@ -288,9 +293,10 @@ class SubscriptionSubscription(models.Model):
     # ------------------------------------------------------------------
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        result = super()._compute_access_url()
         for sub in self:
             sub.access_url = f"/my/subscriptions/{sub.id}"
+        return result
 
     @api.depends("partner_id")
     def _compute_partner_invoice_id(self):
@@ -597,7 +603,15 @@ class SubscriptionSubscription(models.Model):
                 sub._write_history("new", sub._billing_start(), sub._mrr_on())
         self._update_next_invoice_date()
         self._schedule_indexation()
+        self._send_template("subscription_billing.mail_template_welcome")
         return True
+
+    def _send_template(self, xmlid):
+        """Post a customer mail template on these subscriptions (sent by
+        email to the customer, kept in the chatter)."""
+        template = self.env.ref(xmlid, raise_if_not_found=False)
+        if template and self:
+            self.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
 
     def _action_change_wizard(self, operation):
         self.ensure_one()
@@ -883,6 +897,7 @@ class SubscriptionSubscription(models.Model):
         """
         today = fields.Date.context_today(self)
         self._process_trials(today)
+        self._process_renewal_reminders(today)
         self.env["subscription.change"]._apply_due(
             today, batch_size=batch_size, commit=True
         )
@@ -898,6 +913,7 @@ class SubscriptionSubscription(models.Model):
         """
         up_to = fields.Date.to_date(up_to) or fields.Date.context_today(self)
         self._process_trials(up_to)
+        self._process_renewal_reminders(up_to)
         self.env["subscription.change"]._apply_due(up_to)
         moves = self._generate_due_invoices(up_to)
         self._close_ended()
@@ -1994,6 +2010,167 @@ class SubscriptionSubscription(models.Model):
         except UserError:
             return {"invoice_date": False, "lines": [], "usage": [], "amount_total": 0}
 
+    # ------------------------------------------------------------------
+    # Statement
+    # ------------------------------------------------------------------
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return self.env._("Statement %(name)s", name=self.name).replace("/", "-")
+
+    def _statement_moves(self):
+        self.ensure_one()
+        return self.invoice_ids.filtered(
+            lambda m: (
+                m.state == "posted" and m.move_type in ("out_invoice", "out_refund")
+            )
+        ).sorted(lambda m: (m.invoice_date, m.id))
+
+    def _statement_rows(self):
+        """Invoices, credit notes and their payments, by date, with the
+        running balance (for the statement)."""
+        self.ensure_one()
+        entries = []
+        for move in self._statement_moves():
+            sign = -1 if move.move_type == "out_refund" else 1
+            entries.append(
+                (move.invoice_date, 0, move.name, sign * move.amount_total, 0.0)
+            )
+            if move.move_type != "out_invoice":
+                continue
+            for payment in (move.invoice_payments_widget or {}).get("content", []):
+                if payment.get("is_exchange"):
+                    continue
+                label = payment.get("ref") or payment.get("name") or ""
+                entries.append((payment["date"], 1, label, 0.0, payment["amount"]))
+        rows, balance = [], 0.0
+        for day, __, document, invoiced, paid in sorted(entries, key=lambda e: e[:2]):
+            balance = self.currency_id.round(balance + invoiced - paid)
+            rows.append(
+                {
+                    "date": day,
+                    "document": document,
+                    "invoiced": invoiced,
+                    "paid": paid,
+                    "balance": balance,
+                }
+            )
+        return rows
+
+    def _statement_balance(self):
+        self.ensure_one()
+        moves = self._statement_moves().filtered(lambda m: m.move_type == "out_invoice")
+        return self.currency_id.round(sum(moves.mapped("amount_residual")))
+
+    # ------------------------------------------------------------------
+    # Customer portal: self-service within the plan's policies
+    # ------------------------------------------------------------------
+
+    # Close reasons the processes set; customers pick among the others.
+    SYSTEM_CLOSE_REASONS = (
+        "subscription_billing.close_reason_term_ended",
+        "subscription_billing.close_reason_trial_not_converted",
+        "subscription_billing.close_reason_unpaid",
+    )
+
+    def _portal_close_reasons(self):
+        system = [
+            self.env.ref(x, raise_if_not_found=False) for x in self.SYSTEM_CLOSE_REASONS
+        ]
+        return self.env["subscription.close.reason"].search(
+            [("id", "not in", [r.id for r in system if r])]
+        )
+
+    def _portal_actions(self):
+        """What the customer may do now: ``{operation: allowed}``."""
+        self.ensure_one()
+        plan = self.plan_id
+        running = self.state in ("trial", "active")
+        pending = self._pending_cancellation()
+        return {
+            "change_quantity": running and plan.portal_change_quantity and not pending,
+            "change_plan": running
+            and plan.portal_change_plan
+            and bool(plan.portal_plan_ids)
+            and not pending,
+            "options": running and plan.portal_manage_options and not pending,
+            "cancel": self.state in ("trial", "active", "paused")
+            and plan.portal_cancel
+            and not pending,
+            "reactivate": bool(pending) and plan.portal_cancel,
+        }
+
+    def _portal_available_options(self):
+        self.ensure_one()
+        current = self.line_ids.filtered("is_current").plan_line_id
+        return self.plan_id.line_ids.filtered(
+            lambda line: line.is_optional and line not in current
+        )
+
+    def _portal_change(self, operation, params, simulate=True):
+        """Run a change asked in the portal (``params``: the form's strings),
+        after checking it against the plan's policies; a simulation writes
+        nothing. Raises ``UserError`` with the reason otherwise."""
+        self.ensure_one()
+        actions = self._portal_actions()
+        key = "options" if operation in ("add_option", "remove_option") else operation
+        if not actions.get(key):
+            raise UserError(
+                self.env._("This change is not available for your subscription.")
+            )
+        if operation == "change_quantity":
+            line = self._portal_line(params.get("line_id"))
+            try:
+                quantity = float(params.get("quantity"))
+            except (TypeError, ValueError) as error:
+                raise UserError(self.env._("Enter a quantity.")) from error
+            if quantity == line.quantity:
+                raise UserError(self.env._("The quantity is unchanged."))
+            return self.change_quantity(line.id, quantity, simulate=simulate)
+        if operation == "change_plan":
+            plan = self.plan_id.portal_plan_ids.filtered(
+                lambda p: str(p.id) == str(params.get("plan_id"))
+            )
+            if not plan:
+                raise UserError(self.env._("Choose one of the plans offered."))
+            return self.change_plan(plan.id, simulate=simulate)
+        if operation == "add_option":
+            option = self._portal_available_options().filtered(
+                lambda line: str(line.id) == str(params.get("plan_line_id"))
+            )
+            if not option:
+                raise UserError(self.env._("Choose one of the options offered."))
+            return self.add_option(option.id, simulate=simulate)
+        if operation == "remove_option":
+            line = self._portal_line(params.get("line_id"))
+            if not line.plan_line_id.is_optional:
+                raise UserError(self.env._("Only options can be removed."))
+            return self.remove_option(line.id, simulate=simulate)
+        if operation == "cancel":
+            reason = self._portal_close_reasons().filtered(
+                lambda r: str(r.id) == str(params.get("reason_id"))
+            )
+            if not reason:
+                raise UserError(self.env._("Tell us why you cancel."))
+            return self.cancel(
+                policy="end_of_period", reason_id=reason.id, simulate=simulate
+            )
+        if operation == "reactivate":
+            return self.reactivate(simulate=simulate)
+        raise UserError(self.env._("Unknown change."))
+
+    def _portal_line(self, line_id):
+        line = self.line_ids.filtered(
+            lambda line: (
+                line.is_current
+                and line.line_type == "fixed"
+                and str(line.id) == str(line_id)
+            )
+        )
+        if not line:
+            raise UserError(self.env._("This line is not part of your subscription."))
+        return line
+
     def _preview_groups(self, up_to):
         groups, __, __ = self._prepare_billing(up_to, isolate=False)
         return [g for g in groups if g["move_vals"]["invoice_line_ids"]]
@@ -2446,6 +2623,41 @@ class SubscriptionSubscription(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _next_renewal_date(self):
+        self.ensure_one()
+        return self.date_end and self.date_end + ONE_DAY
+
+    @api.model
+    def _process_renewal_reminders(self, today):
+        """Tell customers of fixed terms that renew soon (plan's reminder
+        days before the end), once per term."""
+        [(horizon,)] = (
+            self.env["subscription.plan"]
+            .with_context(active_test=False)
+            ._read_group([], aggregates=["renewal_reminder_days:max"])
+        )
+        if not horizon:
+            return
+        subs = self.search(
+            [
+                ("state", "in", ("active", "paused")),
+                ("date_end", ">=", today),
+                ("date_end", "<=", today + timedelta(days=horizon)),
+                ("close_reason_id", "=", False),
+            ]
+        ).filtered(
+            lambda s: (
+                s._renews()
+                and s.plan_id.renewal_reminder_days
+                and s.renewal_reminder_sent_for != s.date_end
+                and s.date_end
+                <= today + timedelta(days=s.plan_id.renewal_reminder_days)
+            )
+        )
+        for sub in subs:
+            sub._send_template("subscription_billing.mail_template_renewal_upcoming")
+            sub.renewal_reminder_sent_for = sub.date_end
+
     def _process_trials(self, today):
         """Trial reminders, conversions and expiries due by ``today``."""
         [(horizon,)] = (

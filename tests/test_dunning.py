@@ -117,12 +117,16 @@ class TestDunning(SubscriptionCommon):
             self._events(invoice),
             [
                 ("charge", "failed", 1, "2026-05-01"),
+                ("payment_failed", "sent", 0, "2026-05-01"),
                 ("retry", "failed", 2, "2026-05-04"),
                 ("retry", "done", 3, "2026-05-06"),
                 ("paid", "done", 0, "2026-05-06"),
             ],
         )
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        notice = dunning.event_ids.filtered(lambda e: e.kind == "payment_failed")
+        self.assertIn("did not go through", notice.message_id.subject)
+        self.assertIn("05/04/2026", notice.message_id.body, "the next try")
         payments = invoice._get_reconciled_payments()
         self.assertEqual(len(payments), 1, "one payment, never two")
         self.assertEqual(payments.amount, 23.0)
@@ -197,6 +201,10 @@ class TestDunning(SubscriptionCommon):
             self._process(day)
         dunning = invoice.subscription_dunning_ids
         self.assertEqual(sub.state, "suspended", "suspended on day 21")
+        suspension = invoice.subscription_dunning_event_ids.filtered(
+            lambda e: e.kind == "suspend"
+        )
+        self.assertIn("on hold", suspension.message_id.subject)
         self.assertEqual(dunning.suspended_subscription_ids, sub)
         # A suspended subscription bills no new period.
         with freeze_time("2026-06-01"):
@@ -395,6 +403,19 @@ class TestDunning(SubscriptionCommon):
             lambda e: e.kind == "action_needed"
         ).message_id
         self.assertIn(self._invoices(sub).get_portal_url(), message.body)
+
+    def test_expired_method_asks_for_a_new_one(self):
+        sub = self._subscribed(token=self._token(self.customer, "error"))
+        Tx = type(self.env["payment.transaction"])
+        with patch.object(
+            Tx, "_send_payment_request", lambda tx: tx._set_error("Expired card")
+        ):
+            self._process("2026-05-01")
+        dunning = self._invoices(sub).subscription_dunning_ids
+        self.assertEqual(dunning.decline_type, "action")
+        notice = dunning.event_ids.filtered(lambda e: e.kind == "action_needed")
+        self.assertIn("update your payment method", notice.message_id.subject)
+        self.assertIn("/my/payment_method", notice.message_id.body)
 
     def test_pending_payment_is_awaited_then_followed_up(self):
         sub = self._subscribed(token=self._token(self.customer, "pending"))

@@ -1,0 +1,75 @@
+import { registry } from "@web/core/registry";
+
+// A customer opens their subscriptions in the portal, checks the invoice,
+// raises a quantity (seeing the prorated amount first) and cancels at the
+// end of the period.
+registry.category("web_tour.tours").add("subscription_portal_tour", {
+    url: "/my",
+    steps: () => [
+        {
+            content: "Open My Subscriptions from the portal home",
+            trigger: 'a[href="/my/subscriptions"]',
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The list shows the subscription",
+            trigger: ".o_portal_subscription_row a:contains(SUB/)",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The page shows the plan and its invoice with a PDF link",
+            trigger: ".o_portal_subscription_invoices a.o_download_pdf[href*='report_type=pdf']",
+        },
+        {
+            content: "The statement is downloadable",
+            trigger: "a.o_portal_statement[href*='report_type=pdf']",
+        },
+        {
+            content: "Raise the quantity to 3",
+            trigger: ".o_portal_quantity_form input[name=quantity]",
+            run: "edit 3",
+        },
+        {
+            trigger: ".o_portal_quantity_form button[type=submit]",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The prorated amount is shown before confirming",
+            trigger: ".o_portal_change_confirm .o_portal_change_net:contains(7.74)",
+        },
+        {
+            trigger: ".o_portal_change_confirm_button",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The change is recorded",
+            trigger: ".alert-success:contains(Your change is recorded)",
+        },
+        {
+            trigger: ".o_portal_quantity_form input[name=quantity]:value(3)",
+        },
+        {
+            content: "Cancel at the end of the period, with a reason",
+            trigger: ".o_portal_cancel_form select[name=reason_id]",
+            run: "selectByLabel Too expensive",
+        },
+        {
+            trigger: ".o_portal_cancel_form button[type=submit]",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            trigger: ".o_portal_change_confirm_button",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The subscription can be kept until its end",
+            trigger: ".o_portal_reactivate_form:contains(Keep my subscription)",
+        },
+    ],
+});
