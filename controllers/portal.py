@@ -3,7 +3,7 @@
 from werkzeug.exceptions import Forbidden, NotFound
 
 from odoo import http
-from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
@@ -177,6 +177,52 @@ class SubscriptionPortal(CustomerPortal):
             "subscription_billing.portal_subscription_change_confirm", values
         )
 
+    @http.route(
+        ["/my/subscriptions/<int:subscription_id>/payment_method"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_subscription_payment_method(
+        self, subscription_id, token_id=None, **post
+    ):
+        """Use one of the customer's saved methods for the automatic payment."""
+        sub_sudo = self._subscription_check_access(subscription_id)
+        user = request.env.user
+        token = (
+            request.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("id", "=", int(token_id) if (token_id or "").isdigit() else 0),
+                    (
+                        "partner_id",
+                        "child_of",
+                        user.partner_id.commercial_partner_id.id,
+                    ),
+                ]
+            )
+        )
+        if not token or sub_sudo.state in ("draft", "closed"):
+            values = self._subscription_page_values(sub_sudo, None)
+            values["error_message"] = request.env._(
+                "Choose one of your saved payment methods."
+            )
+            return request.render(
+                "subscription_billing.portal_subscription_page", values
+            )
+        try:
+            with request.env.cr.savepoint():
+                sub_sudo.with_user(user).sudo()._set_payment_token(token)
+        except ValidationError as error:
+            values = self._subscription_page_values(sub_sudo, None)
+            values["error_message"] = str(error)
+            return request.render(
+                "subscription_billing.portal_subscription_page", values
+            )
+        return request.redirect(f"{sub_sudo.access_url}?changed=1")
+
     def _subscription_page_values(self, sub_sudo, access_token, **kw):
         invoices = sub_sudo.invoice_ids.filtered(
             lambda m: (
@@ -198,6 +244,17 @@ class SubscriptionPortal(CustomerPortal):
             and sub_sudo.commercial_partner_id
             == request.env.user.partner_id.commercial_partner_id,
             "actions": sub_sudo._portal_actions(),
+            "past_usage": sub_sudo.usage_charge_ids.sorted(
+                lambda c: (c.usage_start, c.id), reverse=True
+            )[:24],
+            "payment_tokens": request.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "child_of", sub_sudo.commercial_partner_id.id),
+                    ("company_id", "in", [sub_sudo.company_id.id, False]),
+                ]
+            ),
             "options": sub_sudo._portal_available_options(),
             "close_reasons": sub_sudo._portal_close_reasons(),
             "changed": kw.get("changed"),

@@ -174,6 +174,21 @@ class TestSubscriptionPortal(HttpCase):
         response = self._get("/my/subscriptions")
         self.assertNotIn(self.sub.name, response.text)
         self.assertIn(self.other.name, response.text)
+        pdf = f"/my/subscriptions/{self.sub.id}?report_type=pdf&download=true"
+        self.assertEqual(self._get(pdf).status_code, 403)
+        page = self.url_open(f"/my/subscriptions/{self.other.id}").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        for route, data in (
+            ("change", {"operation": "cancel", "reason_id": "1", "confirm": "1"}),
+            ("payment_method", {"token_id": "1"}),
+        ):
+            response = self.url_open(
+                f"/my/subscriptions/{self.sub.id}/{route}",
+                data={"csrf_token": csrf, **data},
+                allow_redirects=False,
+            )
+            self.assertEqual(response.status_code, 403, route)
+        self.assertFalse(self.sub.date_end)
         # A tampered token does not open the page either.
         url = f"/my/subscriptions/{self.sub.id}?access_token=tampered"
         self.assertEqual(self._get(url).status_code, 403)
@@ -391,3 +406,44 @@ class TestSubscriptionPortal(HttpCase):
             self.sub.close_reason_id,
             self.env.ref("subscription_billing.close_reason_too_expensive"),
         )
+
+    def test_choose_the_saved_method_for_automatic_payment(self):
+        provider = (
+            self.env["payment.provider"]
+            .sudo()
+            .search([("code", "=", "demo"), ("company_id", "=", self.env.company.id)])
+        )
+        provider.state = "test"
+
+        def token(partner):
+            return (
+                self.env["payment.token"]
+                .sudo()
+                .create(
+                    {
+                        "provider_id": provider.id,
+                        "payment_method_id": provider.payment_method_ids[:1].id,
+                        "payment_details": "4242",
+                        "partner_id": partner.id,
+                        "provider_ref": "portal",
+                    }
+                )
+            )
+
+        mine, theirs = token(self.alice), token(self.globex)
+        self.authenticate("bob", "bob")  # a colleague chooses Alice's card
+        page = self.url_open(f"/my/subscriptions/{self.sub.id}").text
+        self.assertIn("o_portal_token_form", page)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        url = f"/my/subscriptions/{self.sub.id}/payment_method"
+        response = self.url_open(
+            url, data={"csrf_token": csrf, "token_id": theirs.id}, allow_redirects=False
+        )
+        self.assertIn("Choose one of your saved payment methods", response.text)
+        self.assertFalse(self.sub.payment_token_id)
+        response = self.url_open(
+            url, data={"csrf_token": csrf, "token_id": mine.id}, allow_redirects=False
+        )
+        self.assertEqual(response.status_code, 303)
+        self.sub.invalidate_recordset()
+        self.assertEqual(self.sub.payment_token_id, mine)
