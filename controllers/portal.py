@@ -158,11 +158,7 @@ class SubscriptionPortal(CustomerPortal):
         try:
             summary = sub_sudo._portal_change(operation, params, simulate=not confirm)
         except (UserError, ValueError) as error:
-            values = self._subscription_page_values(sub_sudo, None)
-            values["error_message"] = str(error)
-            return request.render(
-                "subscription_billing.portal_subscription_page", values
-            )
+            return self._subscription_error_page(sub_sudo, str(error))
         if confirm:
             return request.redirect(f"{sub_sudo.access_url}?changed=1")
         values = self._subscription_page_values(sub_sudo, None)
@@ -205,23 +201,21 @@ class SubscriptionPortal(CustomerPortal):
             )
         )
         if not token or sub_sudo.state in ("draft", "closed"):
-            values = self._subscription_page_values(sub_sudo, None)
-            values["error_message"] = request.env._(
-                "Choose one of your saved payment methods."
-            )
-            return request.render(
-                "subscription_billing.portal_subscription_page", values
+            return self._subscription_error_page(
+                sub_sudo, request.env._("Choose one of your saved payment methods.")
             )
         try:
             with request.env.cr.savepoint():
                 sub_sudo.with_user(user).sudo()._set_payment_token(token)
         except ValidationError as error:
-            values = self._subscription_page_values(sub_sudo, None)
-            values["error_message"] = str(error)
-            return request.render(
-                "subscription_billing.portal_subscription_page", values
-            )
+            return self._subscription_error_page(sub_sudo, str(error))
         return request.redirect(f"{sub_sudo.access_url}?changed=1")
+
+    def _subscription_error_page(self, sub_sudo, message):
+        """The subscription page with ``message``: nothing was changed."""
+        values = self._subscription_page_values(sub_sudo, None)
+        values["error_message"] = message
+        return request.render("subscription_billing.portal_subscription_page", values)
 
     def _subscription_page_values(self, sub_sudo, access_token, **kw):
         invoices = sub_sudo.invoice_ids.filtered(
