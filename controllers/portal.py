@@ -46,17 +46,21 @@ class SubscriptionPortal(CustomerPortal):
         }
 
     def _subscription_filters(self):
-        return {
+        states = dict(
+            request.env["subscription.subscription"]
+            ._fields["state"]
+            ._description_selection(request.env)
+        )
+        filters = {
             "all": {"label": request.env._("All"), "domain": []},
             "running": {
                 "label": request.env._("Running"),
                 "domain": [("state", "in", RUNNING)],
             },
-            "closed": {
-                "label": request.env._("Closed"),
-                "domain": [("state", "=", "closed")],
-            },
         }
+        for state in (*RUNNING, "closed"):
+            filters[state] = {"label": states[state], "domain": [("state", "=", state)]}
+        return filters
 
     @http.route(
         ["/my/subscriptions", "/my/subscriptions/page/<int:page>"],

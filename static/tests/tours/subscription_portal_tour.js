@@ -19,8 +19,15 @@ registry.category("web_tour.tours").add("subscription_portal_tour", {
             expectUnloadPage: true,
         },
         {
-            content: "The page shows the plan and its invoice with a PDF link",
+            content: "The invoice's PDF downloads",
             trigger: ".o_portal_subscription_invoices a.o_download_pdf[href*='report_type=pdf']",
+            run: async function () {
+                const response = await fetch(this.anchor.getAttribute("href"));
+                const type = response.headers.get("Content-Type");
+                if (!response.ok || type !== "application/pdf") {
+                    throw new Error(`PDF download failed: ${response.status} ${type}`);
+                }
+            },
         },
         {
             content: "The statement is downloadable",
