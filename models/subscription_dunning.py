@@ -93,22 +93,27 @@ class SubscriptionDunning(models.Model):
     )
     decline_type = fields.Selection(DECLINES, readonly=True, tracking=True)
     date_start = fields.Date(
+        string="Failure Date",
         required=True,
         readonly=True,
         help="Day of the failed payment, or the due date of an invoice paid "
         "without a saved payment method: step days count from it.",
     )
-    date_closed = fields.Date(readonly=True)
+    date_closed = fields.Date(string="Closed On", readonly=True)
     next_action_date = fields.Date(readonly=True, index=True)
     amount_failed = fields.Monetary(
-        readonly=True, help="What was due when the follow-up started."
+        string="Failed", readonly=True, help="What was due when the follow-up started."
     )
     amount_residual = fields.Monetary(
         related="invoice_id.amount_residual", store=True, string="Amount Due"
     )
-    amount_at_risk = fields.Monetary(compute="_compute_amounts", store=True)
-    amount_recovered = fields.Monetary(compute="_compute_amounts", store=True)
-    amount_lost = fields.Monetary(compute="_compute_amounts", store=True)
+    amount_at_risk = fields.Monetary(
+        string="At Risk", compute="_compute_amounts", store=True
+    )
+    amount_recovered = fields.Monetary(
+        string="Recovered", compute="_compute_amounts", store=True
+    )
+    amount_lost = fields.Monetary(string="Lost", compute="_compute_amounts", store=True)
     recovered_step_id = fields.Many2one(
         "subscription.dunning.step",
         readonly=True,
