@@ -34,6 +34,7 @@
         "views/subscription_close_reason_views.xml",
         "views/subscription_dunning_policy_views.xml",
         "views/subscription_dunning_views.xml",
+        "views/subscription_mrr_snapshot_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/subscription_billing_menus.xml",

@@ -1,0 +1,208 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# How a history entry counts in the MRR movements of its month.
+MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
+
+
+class SubscriptionMrrSnapshot(models.Model):
+    """MRR of a subscription at the end of a month, with the month's movements.
+
+    Written once per month (scheduled action) from the subscription history,
+    and kept as written: a later edit of the subscription does not change a
+    month already taken. Amounts are in the company currency at the rate of
+    the month's last day; ``fx_amount`` holds the currency effect, so that
+    starting MRR + movements + currency effect = ending MRR, exactly.
+    """
+
+    _name = "subscription.mrr.snapshot"
+    _description = "Monthly MRR Snapshot"
+    _order = "month desc, subscription_id"
+    _check_company_auto = True
+
+    month = fields.Date(required=True, index=True, readonly=True)
+    subscription_id = fields.Many2one(
+        "subscription.subscription", required=True, readonly=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
+    subscription_currency_id = fields.Many2one("res.currency", readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", readonly=True, index=True
+    )
+    country_id = fields.Many2one("res.country", readonly=True)
+    plan_id = fields.Many2one("subscription.plan", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    mrr_subscription_currency = fields.Monetary(
+        string="MRR (Subscription Currency)",
+        currency_field="subscription_currency_id",
+        readonly=True,
+    )
+    starting_mrr = fields.Monetary(string="Starting MRR", readonly=True)
+    new_amount = fields.Monetary(string="New", readonly=True)
+    expansion_amount = fields.Monetary(string="Expansion", readonly=True)
+    contraction_amount = fields.Monetary(string="Contraction", readonly=True)
+    churn_amount = fields.Monetary(string="Churn", readonly=True)
+    reactivation_amount = fields.Monetary(string="Reactivation", readonly=True)
+    fx_amount = fields.Monetary(string="Currency Effect", readonly=True)
+    net_amount = fields.Monetary(string="Net Movement", readonly=True)
+    mrr = fields.Monetary(string="Ending MRR", readonly=True)
+    arr = fields.Monetary(string="ARR", readonly=True)
+    is_active = fields.Boolean(readonly=True)
+
+    _subscription_month_unique = models.Constraint(
+        "UNIQUE(subscription_id, month)",
+        "A subscription has one snapshot per month.",
+    )
+    _month_company_index = models.Index("(company_id, month)")
+
+    @api.model
+    def _cron_take_snapshots(self):
+        """Take the snapshot of the month that just ended (and of any month
+        missed since the last one)."""
+        today = fields.Date.context_today(self)
+        last_month = today.replace(day=1) - relativedelta(months=1)
+        for company in self.env["res.company"].search([]):
+            done = self.search(
+                [("company_id", "=", company.id)], order="month desc", limit=1
+            ).month
+            month = (done + relativedelta(months=1)) if done else last_month
+            while month <= last_month:
+                self._take(month, company)
+                month += relativedelta(months=1)
+                self.env["ir.cron"]._commit_progress(1)
+
+    @api.model
+    def _take(self, month, company):
+        """Write the snapshots of ``month`` (its first day) for ``company``,
+        unless already taken; returns how many rows were written."""
+        month = month.replace(day=1)
+        end = month + relativedelta(months=1) - timedelta(days=1)
+        rates = self._month_end_rates(company, end)
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH rate(currency_id, rate) AS (
+                    SELECT * FROM UNNEST(%(currencies)s::int[], %(rates)s::numeric[])
+                ),
+                ending AS (
+                    SELECT DISTINCT ON (h.subscription_id)
+                           h.subscription_id, h.mrr_after AS mrr
+                      FROM subscription_history h
+                     WHERE h.company_id = %(company)s AND h.date <= %(end)s
+                     ORDER BY h.subscription_id, h.date DESC, h.id DESC
+                ),
+                moves AS (
+                    SELECT h.subscription_id,
+                           SUM(CASE WHEN h.kind = 'new' THEN h.mrr_change END) AS new,
+                           SUM(CASE WHEN h.kind NOT IN ('new', 'churn', 'reactivation')
+                                     AND h.mrr_change > 0 THEN h.mrr_change END)
+                               AS expansion,
+                           SUM(CASE WHEN h.kind NOT IN ('new', 'churn', 'reactivation')
+                                     AND h.mrr_change < 0 THEN h.mrr_change END)
+                               AS contraction,
+                           SUM(CASE WHEN h.kind = 'churn' THEN h.mrr_change END)
+                               AS churn,
+                           SUM(CASE WHEN h.kind = 'reactivation' THEN h.mrr_change END)
+                               AS reactivation
+                      FROM subscription_history h
+                     WHERE h.company_id = %(company)s
+                       AND h.date BETWEEN %(start)s AND %(end)s
+                     GROUP BY h.subscription_id
+                ),
+                previous AS (
+                    SELECT subscription_id, mrr FROM subscription_mrr_snapshot
+                     WHERE company_id = %(company)s AND month = %(previous)s
+                )
+                SELECT s.id, s.currency_id, p.commercial_partner_id,
+                       cp.country_id, s.plan_id, s.user_id,
+                       COALESCE(e.mrr, 0), COALESCE(pr.mrr, 0),
+                       COALESCE(m.new, 0), COALESCE(m.expansion, 0),
+                       COALESCE(m.contraction, 0), COALESCE(m.churn, 0),
+                       COALESCE(m.reactivation, 0), COALESCE(r.rate, 1)
+                  FROM subscription_subscription s
+                  JOIN res_partner p ON p.id = s.partner_id
+                  JOIN res_partner cp ON cp.id = p.commercial_partner_id
+                  LEFT JOIN ending e ON e.subscription_id = s.id
+                  LEFT JOIN moves m ON m.subscription_id = s.id
+                  LEFT JOIN previous pr ON pr.subscription_id = s.id
+                  LEFT JOIN rate r ON r.currency_id = s.currency_id
+                 WHERE s.company_id = %(company)s
+                   AND (e.subscription_id IS NOT NULL OR pr.subscription_id IS NOT NULL)
+                   AND NOT EXISTS (
+                        SELECT 1 FROM subscription_mrr_snapshot x
+                         WHERE x.subscription_id = s.id AND x.month = %(month)s)
+                """,
+                currencies=list(rates),
+                rates=[str(rate) for rate in rates.values()],
+                company=company.id,
+                start=month,
+                end=end,
+                month=month,
+                previous=month - relativedelta(months=1),
+            )
+        )
+        currency = company.currency_id
+        vals_list = []
+        for row in rows:
+            (sub_id, sub_currency, partner, country, plan, user, mrr_sub, start) = row[
+                :8
+            ]
+            moves = row[8:13]
+            rate = float(row[13])
+            converted = [currency.round(float(amount) * rate) for amount in moves]
+            mrr = currency.round(float(mrr_sub) * rate)
+            start = float(start)
+            fx = currency.round(mrr - start - sum(converted))
+            vals_list.append(
+                {
+                    "month": month,
+                    "subscription_id": sub_id,
+                    "company_id": company.id,
+                    "subscription_currency_id": sub_currency,
+                    "partner_id": partner,
+                    "country_id": country,
+                    "plan_id": plan,
+                    "user_id": user,
+                    "mrr_subscription_currency": float(mrr_sub),
+                    "starting_mrr": start,
+                    **{
+                        f"{name}_amount": amount
+                        for name, amount in zip(MOVEMENTS, converted, strict=True)
+                    },
+                    "fx_amount": fx,
+                    "net_amount": currency.round(mrr - start),
+                    "mrr": mrr,
+                    "arr": currency.round(mrr * 12),
+                    "is_active": mrr > 0,
+                }
+            )
+        self.sudo().create(vals_list)
+        return len(vals_list)
+
+    @api.model
+    def _month_end_rates(self, company, day):
+        """``{currency id: rate to the company currency}`` on ``day``."""
+        currencies = self.env["res.currency"].union(
+            *(
+                currency
+                for [currency] in self.env["subscription.subscription"]._read_group(
+                    [("company_id", "=", company.id)], ["currency_id"]
+                )
+            )
+        )
+        return {
+            currency.id: self.env["res.currency"]._get_conversion_rate(
+                currency, company.currency_id, company, day
+            )
+            for currency in currencies
+        }
