@@ -35,6 +35,8 @@
         "views/subscription_dunning_policy_views.xml",
         "views/subscription_dunning_views.xml",
         "views/subscription_mrr_snapshot_views.xml",
+        "views/subscription_cohort_views.xml",
+        "wizards/subscription_kpi_dashboard_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/subscription_billing_menus.xml",

@@ -11,7 +11,9 @@ from . import subscription_usage
 from . import subscription_usage_charge
 from . import subscription_change
 from . import subscription_history
+from . import subscription_mrr_movement_mixin
 from . import subscription_mrr_snapshot
+from . import subscription_cohort
 from . import subscription_dunning_policy
 from . import subscription_dunning_step
 from . import subscription_dunning

@@ -22,6 +22,7 @@ class SubscriptionMrrSnapshot(models.Model):
     """
 
     _name = "subscription.mrr.snapshot"
+    _inherit = ["subscription.mrr.movement.mixin"]
     _description = "Monthly MRR Snapshot"
     _order = "month desc, subscription_id"
     _check_company_auto = True
@@ -46,17 +47,14 @@ class SubscriptionMrrSnapshot(models.Model):
         currency_field="subscription_currency_id",
         readonly=True,
     )
-    starting_mrr = fields.Monetary(string="Starting MRR", readonly=True)
-    new_amount = fields.Monetary(string="New", readonly=True)
-    expansion_amount = fields.Monetary(string="Expansion", readonly=True)
-    contraction_amount = fields.Monetary(string="Contraction", readonly=True)
-    churn_amount = fields.Monetary(string="Churn", readonly=True)
-    reactivation_amount = fields.Monetary(string="Reactivation", readonly=True)
-    fx_amount = fields.Monetary(string="Currency Effect", readonly=True)
     net_amount = fields.Monetary(string="Net Movement", readonly=True)
-    mrr = fields.Monetary(string="Ending MRR", readonly=True)
-    arr = fields.Monetary(string="ARR", readonly=True)
-    is_active = fields.Boolean(readonly=True)
+    is_active = fields.Boolean(readonly=True, help="A recurring amount at month end.")
+    is_paused = fields.Boolean(
+        readonly=True, help="Paused without billing at month end: not churned."
+    )
+    was_active = fields.Boolean(
+        readonly=True, help="Active or paused at the end of the previous month."
+    )
 
     _subscription_month_unique = models.Constraint(
         "UNIQUE(subscription_id, month)",
@@ -66,15 +64,24 @@ class SubscriptionMrrSnapshot(models.Model):
 
     @api.model
     def _cron_take_snapshots(self):
-        """Take the snapshot of the month that just ended (and of any month
-        missed since the last one)."""
+        """Take the snapshot of the month that just ended, and of any month
+        missed since the last one (since the first history entry, the first
+        time)."""
         today = fields.Date.context_today(self)
         last_month = today.replace(day=1) - relativedelta(months=1)
         for company in self.env["res.company"].search([]):
             done = self.search(
                 [("company_id", "=", company.id)], order="month desc", limit=1
             ).month
-            month = (done + relativedelta(months=1)) if done else last_month
+            if done:
+                month = done + relativedelta(months=1)
+            else:  # first run: from the first month of the history
+                first = self.env["subscription.history"].search(
+                    [("company_id", "=", company.id)], order="date", limit=1
+                )
+                if not first:
+                    continue
+                month = first.date.replace(day=1)
             while month <= last_month:
                 self._take(month, company)
                 month += relativedelta(months=1)
@@ -96,7 +103,8 @@ class SubscriptionMrrSnapshot(models.Model):
                 ),
                 ending AS (
                     SELECT DISTINCT ON (h.subscription_id)
-                           h.subscription_id, h.mrr_after AS mrr
+                           h.subscription_id, h.mrr_after AS mrr,
+                           h.kind = 'pause' AS paused
                       FROM subscription_history h
                      WHERE h.company_id = %(company)s AND h.date <= %(end)s
                      ORDER BY h.subscription_id, h.date DESC, h.id DESC
@@ -120,15 +128,25 @@ class SubscriptionMrrSnapshot(models.Model):
                      GROUP BY h.subscription_id
                 ),
                 previous AS (
-                    SELECT subscription_id, mrr FROM subscription_mrr_snapshot
+                    SELECT subscription_id, mrr, is_active OR is_paused AS active
+                      FROM subscription_mrr_snapshot
                      WHERE company_id = %(company)s AND month = %(previous)s
+                ),
+                usage AS (
+                    SELECT c.subscription_id, SUM(c.amount) AS amount
+                      FROM subscription_usage_charge c
+                     WHERE c.company_id = %(company)s
+                       AND c.usage_end BETWEEN %(start)s AND %(end)s
+                     GROUP BY c.subscription_id
                 )
                 SELECT s.id, s.currency_id, p.commercial_partner_id,
                        cp.country_id, s.plan_id, s.user_id,
                        COALESCE(e.mrr, 0), COALESCE(pr.mrr, 0),
                        COALESCE(m.new, 0), COALESCE(m.expansion, 0),
                        COALESCE(m.contraction, 0), COALESCE(m.churn, 0),
-                       COALESCE(m.reactivation, 0), COALESCE(r.rate, 1)
+                       COALESCE(m.reactivation, 0), COALESCE(r.rate, 1),
+                       COALESCE(u.amount, 0), COALESCE(e.paused, FALSE),
+                       COALESCE(pr.active, FALSE)
                   FROM subscription_subscription s
                   JOIN res_partner p ON p.id = s.partner_id
                   JOIN res_partner cp ON cp.id = p.commercial_partner_id
@@ -136,8 +154,10 @@ class SubscriptionMrrSnapshot(models.Model):
                   LEFT JOIN moves m ON m.subscription_id = s.id
                   LEFT JOIN previous pr ON pr.subscription_id = s.id
                   LEFT JOIN rate r ON r.currency_id = s.currency_id
+                  LEFT JOIN usage u ON u.subscription_id = s.id
                  WHERE s.company_id = %(company)s
-                   AND (e.subscription_id IS NOT NULL OR pr.subscription_id IS NOT NULL)
+                   AND (e.subscription_id IS NOT NULL OR pr.subscription_id IS NOT NULL
+                        OR u.subscription_id IS NOT NULL)
                    AND NOT EXISTS (
                         SELECT 1 FROM subscription_mrr_snapshot x
                          WHERE x.subscription_id = s.id AND x.month = %(month)s)
@@ -183,7 +203,10 @@ class SubscriptionMrrSnapshot(models.Model):
                     "net_amount": currency.round(mrr - start),
                     "mrr": mrr,
                     "arr": currency.round(mrr * 12),
+                    "usage_amount": currency.round(float(row[14]) * rate),
                     "is_active": mrr > 0,
+                    "is_paused": row[15],
+                    "was_active": row[16],
                 }
             )
         self.sudo().create(vals_list)

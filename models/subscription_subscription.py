@@ -336,6 +336,13 @@ class SubscriptionSubscription(models.Model):
     @api.depends("partner_id", "company_id")
     def _compute_pricelist_id(self):
         for sub in self:
+            if (
+                sub.pricelist_id
+                and sub._origin.partner_id == sub.partner_id
+                and sub.pricelist_id.company_id
+                in (sub.company_id, self.env["res.company"])
+            ):
+                continue  # a recomputed company (plan change) keeps the choice
             partner = sub.partner_id.with_company(sub.company_id)
             sub.pricelist_id = partner.property_product_pricelist if partner else False
 

@@ -3,10 +3,15 @@
 """Monthly MRR snapshots: movements from the history, exact month by month."""
 
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo.tests import tagged
+
+from odoo.addons.subscription_billing.wizards.subscription_kpi_dashboard import (
+    MOVEMENT_FIELDS,
+)
 
 from .common import SubscriptionCommon
 
@@ -29,16 +34,7 @@ class TestMrrSnapshot(SubscriptionCommon):
         rows = self.Snapshot.search([("month", "=", month)])
         totals = {
             name: round(sum(rows.mapped(name)), 2)
-            for name in (
-                "starting_mrr",
-                "new_amount",
-                "expansion_amount",
-                "contraction_amount",
-                "churn_amount",
-                "reactivation_amount",
-                "fx_amount",
-                "mrr",
-            )
+            for name in ("starting_mrr", *MOVEMENT_FIELDS, "mrr")
         }
         moves = sum(v for k, v in totals.items() if k not in ("starting_mrr", "mrr"))
         self.assertAlmostEqual(
@@ -89,4 +85,170 @@ class TestMrrSnapshot(SubscriptionCommon):
         foreign_rows = self.Snapshot.search([("subscription_id", "=", foreign.id)])
         self.assertEqual(
             sorted(foreign_rows.mapped("mrr_subscription_currency")), [0.0, 40.0, 40.0]
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestAnalyticsAcceptance(SubscriptionCommon):
+    """Six months, four customers, monthly and yearly plans, two currencies.
+
+    Company currency: 1 unit = 2 of the foreign one (40.00 foreign = 20.00).
+    MRR per month (company currency), by hand:
+
+    - Jan: A starts 20 (monthly), B starts 240/year = 20.   0 + new 40 = 40
+    - Feb: C starts 40 foreign = 20; A upgrades 20 -> 40.
+           40 + new 20 + expansion 20 = 80
+    - Mar: C pauses without billing (-20); A downgrades 40 -> 20 (-20).
+           80 + contraction -40 = 40
+    - Apr: B cancels now (-20 churn); C resumes (+20 expansion).
+           40 - 20 + 20 = 40
+    - May: D starts 40 (new); B is reactivated (+20).  40 + 40 + 20 = 100
+    - Jun: A cancels now (-20 churn); C goes to 80 foreign = 40 (+20).
+           100 - 20 + 20 = 100
+
+    Customers active at the start / churned: Feb 2/0, Mar 3/0 (C paused
+    stays a customer), Apr 3/1 (B), May 2/0, Jun 4/1 (A): logo churn Apr
+    1/3 = 33.33 %, Jun 1/4 = 25 %. Revenue churn = -(churn + contraction) /
+    starting MRR: Mar 40/80 = 50 %, Apr 20/40 = 50 %, Jun 20/100 = 20 %.
+    From March to June: customers active at the start of March are A 40, B
+    20, C 20 = 80; at the end of June A 0, B 20, C 40 = 60: NRR 60/80 = 75 %;
+    GRR with each capped at its start, 0 + 20 + 20 = 40/80 = 50 %.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        code = "EUR" if cls.env.company.currency_id.name == "USD" else "USD"
+        cls.foreign = cls.setup_other_currency(code)
+        cls.m20 = cls._create_plan("M20", price=20.0)
+        cls.m40 = cls._create_plan("M40", price=40.0)
+        cls.y240 = cls._create_plan(
+            "Y240", price=240.0, billing_unit="year", cancel_credit=False
+        )
+        cls.f40 = cls._create_plan("F40", price=40.0, currency_id=cls.foreign.id)
+        cls.f80 = cls._create_plan("F80", price=80.0, currency_id=cls.foreign.id)
+        cls.pricelist = cls.env["product.pricelist"].create(
+            {"name": "Foreign", "currency_id": cls.foreign.id}
+        )
+        cls.partners = cls.env["res.partner"].create(
+            [{"name": name, "is_company": True} for name in "ABCD"]
+        )
+
+    def _start(self, plan, partner, day, **values):
+        with freeze_time(day):
+            sub = self._create_subscription(
+                plan=plan, partner=partner, start=day, **values
+            )
+            sub.action_start()
+            self._run_billing()
+        return sub
+
+    def _on(self, day, func):
+        with freeze_time(day):
+            self._run_billing()
+            func()
+            self._run_billing()
+
+    def test_six_months_to_the_cent(self):
+        a, b, c, d = self.partners
+        sub_a = self._start(self.m20, a, "2026-01-01")
+        sub_b = self._start(self.y240, b, "2026-01-01")
+        sub_c = self._start(self.f40, c, "2026-02-01", pricelist_id=self.pricelist.id)
+        self._on("2026-02-10", lambda: sub_a.change_plan(self.m40.id))
+        self._on("2026-03-10", lambda: sub_c.pause(bill_during_pause=False))
+        self._on(
+            "2026-03-20", lambda: sub_a.change_plan(self.m20.id, policy="immediate")
+        )
+        self._on("2026-04-05", lambda: sub_b.cancel(policy="immediate"))
+        self._on("2026-04-15", lambda: sub_c.resume())
+        self._start(self.m40, d, "2026-05-01")
+        self._on("2026-05-10", lambda: sub_b.reactivate())
+        self._on("2026-06-10", lambda: sub_a.cancel(policy="immediate"))
+        self._on(
+            "2026-06-20", lambda: sub_c.change_plan(self.f80.id, policy="immediate")
+        )
+        Snapshot = self.env["subscription.mrr.snapshot"]
+        with (
+            freeze_time("2026-07-01"),
+            patch.object(
+                type(self.env["ir.cron"]), "_commit_progress", return_value=1.0
+            ),
+        ):
+            Snapshot._cron_take_snapshots()  # takes January to June
+        self.assertEqual(
+            sorted(set(Snapshot.search([]).mapped("month"))),
+            [date(2026, m, 1) for m in range(1, 7)],
+        )
+        with freeze_time("2026-07-01"):
+            dashboard = self.env["subscription.kpi.dashboard"].create(
+                {"date_from": "2026-01-01", "date_to": "2026-06-30"}
+            )
+        table = [
+            (
+                line.month.month,
+                line.starting_mrr,
+                line.new_amount,
+                line.expansion_amount,
+                line.contraction_amount,
+                line.churn_amount,
+                line.reactivation_amount,
+                line.fx_amount,
+                line.mrr,
+                line.check,
+            )
+            for line in dashboard.line_ids.sorted("month")
+        ]
+        self.assertEqual(
+            table,
+            [
+                (1, 0.0, 40.0, 0.0, 0.0, 0.0, 0.0, 0.0, 40.0, 0.0),
+                (2, 40.0, 20.0, 20.0, 0.0, 0.0, 0.0, 0.0, 80.0, 0.0),
+                (3, 80.0, 0.0, 0.0, -40.0, 0.0, 0.0, 0.0, 40.0, 0.0),
+                (4, 40.0, 0.0, 20.0, 0.0, -20.0, 0.0, 0.0, 40.0, 0.0),
+                (5, 40.0, 40.0, 0.0, 0.0, 0.0, 20.0, 0.0, 100.0, 0.0),
+                (6, 100.0, 0.0, 20.0, 0.0, -20.0, 0.0, 0.0, 100.0, 0.0),
+            ],
+        )
+        churn = [
+            (
+                line.month.month,
+                line.customers_start,
+                line.churned_customers,
+                line.logo_churn,
+                line.revenue_churn,
+            )
+            for line in dashboard.line_ids.sorted("month")
+        ]
+        self.assertEqual(
+            churn,
+            [
+                (1, 0, 0, 0.0, 0.0),
+                (2, 2, 0, 0.0, 0.0),
+                (3, 3, 0, 0.0, 50.0),
+                (4, 3, 1, 33.33, 50.0),
+                (5, 2, 0, 0.0, 0.0),
+                (6, 4, 1, 25.0, 20.0),
+            ],
+        )
+        last = dashboard.line_ids.sorted("month")[-1]
+        # June: A is gone; B, C (40 = 80 foreign) and D: 3 customers.
+        self.assertEqual((last.active_customers, last.arpu), (3, 33.33))
+        self.assertEqual((dashboard.mrr, dashboard.arr), (100.0, 1200.0))
+        with freeze_time("2026-07-01"):
+            spring = self.env["subscription.kpi.dashboard"].create(
+                {"date_from": "2026-03-01", "date_to": "2026-06-30"}
+            )
+        self.assertEqual((spring.nrr, spring.grr), (75.0, 50.0))
+        # A filter: the foreign-currency customer alone.
+        with freeze_time("2026-07-01"):
+            only_c = self.env["subscription.kpi.dashboard"].create(
+                {
+                    "date_from": "2026-01-01",
+                    "date_to": "2026-06-30",
+                    "plan_ids": [(6, 0, (self.f40 | self.f80).ids)],
+                }
+            )
+        self.assertEqual(
+            [line.mrr for line in only_c.line_ids.sorted("month")],
+            [20.0, 0.0, 20.0, 20.0, 40.0],  # February to June
         )

@@ -1,3 +1,5 @@
 from . import subscription_invoice_wizard
 from . import subscription_change_wizard
 from . import subscription_preview_wizard
+from . import subscription_kpi_dashboard
+from . import subscription_kpi_dashboard_line

@@ -1,0 +1,62 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+
+class SubscriptionCohort(models.Model):
+    """Customers by month of their first subscription: how many are still
+    active, and their MRR, month by month since (from the monthly snapshots)."""
+
+    _name = "subscription.cohort"
+    _description = "Customer Cohort"
+    _auto = False
+    _order = "cohort desc, age"
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    cohort = fields.Date(string="First Month", readonly=True)
+    month = fields.Date(readonly=True)
+    age = fields.Integer(string="Months Since Start", readonly=True)
+    cohort_size = fields.Integer(string="Customers in Cohort", readonly=True)
+    retained = fields.Integer(string="Retained Customers", readonly=True)
+    mrr = fields.Monetary(string="MRR", readonly=True)
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE OR REPLACE VIEW %(table)s AS (
+                WITH per_customer AS (
+                    SELECT company_id, partner_id, month, SUM(mrr) AS mrr
+                      FROM subscription_mrr_snapshot
+                     GROUP BY company_id, partner_id, month
+                ),
+                firsts AS (
+                    SELECT company_id, partner_id, MIN(month) AS cohort
+                      FROM per_customer WHERE mrr > 0
+                     GROUP BY company_id, partner_id
+                ),
+                sizes AS (
+                    SELECT company_id, cohort, COUNT(*) AS size
+                      FROM firsts GROUP BY company_id, cohort
+                )
+                SELECT row_number() OVER () AS id, f.company_id, f.cohort, p.month,
+                       ((EXTRACT(YEAR FROM p.month) - EXTRACT(YEAR FROM f.cohort)) * 12
+                        + EXTRACT(MONTH FROM p.month) - EXTRACT(MONTH FROM f.cohort)
+                       )::int AS age,
+                       MAX(s.size) AS cohort_size,
+                       COUNT(*) FILTER (WHERE p.mrr > 0) AS retained,
+                       SUM(p.mrr) AS mrr
+                  FROM firsts f
+                  JOIN per_customer p ON p.company_id = f.company_id
+                                     AND p.partner_id = f.partner_id
+                                     AND p.month >= f.cohort
+                  JOIN sizes s ON s.company_id = f.company_id AND s.cohort = f.cohort
+                 GROUP BY f.company_id, f.cohort, p.month
+                )
+                """,
+                table=SQL.identifier(self._table),
+            )
+        )

@@ -1,0 +1,362 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, api, fields, models
+from odoo.tools import SQL
+
+MOVEMENT_FIELDS = (
+    "new_amount",
+    "expansion_amount",
+    "contraction_amount",
+    "churn_amount",
+    "reactivation_amount",
+    "fx_amount",
+)
+
+
+class SubscriptionKpiDashboard(models.TransientModel):
+    """Subscription analytics over a date range, from the monthly snapshots.
+
+    Every figure is an aggregate of ``subscription.mrr.snapshot`` rows
+    (``_read_group`` and SQL over the filtered rows), month by month; nothing
+    loops over subscriptions in Python.
+
+    * MRR and ARR (company currency, month-end rate), usage shown apart;
+      active subscriptions and customers, ARPU = MRR ÷ active customers.
+    * Movements: starting MRR + new + expansion + contraction + churn +
+      reactivation + currency effect = ending MRR (the *Check* column is 0).
+    * Logo churn = customers active at the start of the month and not at its
+      end ÷ customers active at its start (a customer is active with some MRR,
+      or with a subscription paused without billing); revenue churn =
+      −(churn + contraction) ÷ starting MRR (a pause without billing is a
+      contraction, its resume an expansion).
+    * Over the range: NRR = ending MRR of the customers active at its start ÷
+      their starting MRR; GRR the same with each customer's MRR capped at its
+      start; LTV = average ARPU ÷ average monthly revenue churn.
+    * Trial conversion: trials ended in the month that went on to billing ÷
+      trials ended; dunning recovery: recovered ÷ failed, by failure month.
+    """
+
+    _name = "subscription.kpi.dashboard"
+    _description = "Subscription Analytics"
+
+    date_from = fields.Date(
+        string="From",
+        required=True,
+        default=lambda self: (
+            fields.Date.context_today(self).replace(day=1) - relativedelta(months=12)
+        ),
+    )
+    date_to = fields.Date(
+        string="To",
+        required=True,
+        default=lambda self: (
+            fields.Date.context_today(self).replace(day=1) - relativedelta(days=1)
+        ),
+    )
+    company_ids = fields.Many2many("res.company", string="Companies")
+    plan_ids = fields.Many2many("subscription.plan", string="Plans")
+    product_ids = fields.Many2many("product.product", string="Products")
+    user_ids = fields.Many2many("res.users", string="Salespersons")
+    country_ids = fields.Many2many("res.country", string="Customer Countries")
+    category_ids = fields.Many2many("res.partner.category", string="Customer Tags")
+    currency_id = fields.Many2one(
+        "res.currency", default=lambda self: self.env.company.currency_id
+    )
+    line_ids = fields.One2many(
+        "subscription.kpi.dashboard.line", "dashboard_id", readonly=True
+    )
+    mrr = fields.Monetary(string="MRR", readonly=True)
+    arr = fields.Monetary(string="ARR", readonly=True)
+    usage_amount = fields.Monetary(string="Usage MRR", readonly=True)
+    active_subscriptions = fields.Integer(readonly=True)
+    active_customers = fields.Integer(readonly=True)
+    arpu = fields.Monetary(string="ARPU", readonly=True)
+    nrr = fields.Float(string="NRR (%)", digits=(16, 2), readonly=True)
+    grr = fields.Float(string="GRR (%)", digits=(16, 2), readonly=True)
+    logo_churn = fields.Float(
+        string="Logo Churn (%/month)", digits=(16, 2), readonly=True
+    )
+    revenue_churn = fields.Float(
+        string="Revenue Churn (%/month)", digits=(16, 2), readonly=True
+    )
+    ltv = fields.Monetary(string="Lifetime Value", readonly=True)
+    trial_conversion = fields.Float(
+        string="Trial Conversion (%)", digits=(16, 2), readonly=True
+    )
+    recovery = fields.Float(
+        string="Dunning Recovery (%)", digits=(16, 2), readonly=True
+    )
+
+    @api.model
+    def action_open_dashboard(self):
+        """Menu entry: the last 12 closed months, every filter empty."""
+        dashboard = self.create({})
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Subscription Analytics"),
+            "res_model": self._name,
+            "res_id": dashboard.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        dashboards = super().create(vals_list)
+        dashboards.action_refresh()
+        return dashboards
+
+    def _snapshot_domain(self):
+        self.ensure_one()
+        domain = [
+            ("month", ">=", self.date_from.replace(day=1)),
+            ("month", "<=", self.date_to),
+        ]
+        for field, values in (
+            ("company_id", self.company_ids),
+            ("plan_id", self.plan_ids),
+            ("user_id", self.user_ids),
+            ("country_id", self.country_ids),
+            ("partner_id.category_id", self.category_ids),
+            ("subscription_id.line_ids.product_id", self.product_ids),
+        ):
+            if values:
+                domain.append((field, "in", values.ids))
+        return domain
+
+    def action_refresh(self):
+        for dashboard in self:
+            dashboard._refresh()
+        return True
+
+    def _refresh(self):
+        self.ensure_one()
+        Snapshot = self.env["subscription.mrr.snapshot"]
+        domain = self._snapshot_domain()
+        sums = {
+            month: values
+            for month, *values in Snapshot._read_group(
+                domain,
+                ["month:month"],
+                [
+                    "starting_mrr:sum",
+                    *(f"{name}:sum" for name in MOVEMENT_FIELDS),
+                    "mrr:sum",
+                    "usage_amount:sum",
+                ],
+            )
+        }
+        active = dict(
+            Snapshot._read_group(
+                [*domain, ("is_active", "=", True)], ["month:month"], ["__count"]
+            )
+        )
+        customers = self._customer_counts(domain)
+        trials = self._trial_conversion()
+        recovery = self._recovery()
+        lines = []
+        currency = self.currency_id
+        for month in sorted(sums):
+            start, *moves, mrr, usage = sums[month]
+            key = fields.Date.to_date(month)
+            counts = customers.get(key, (0, 0, 0))
+            churn, contraction = moves[3], moves[2]
+            lines.append(
+                {
+                    "month": key,
+                    "starting_mrr": start,
+                    **dict(zip(MOVEMENT_FIELDS, moves, strict=True)),
+                    "mrr": mrr,
+                    "arr": currency.round(mrr * 12),
+                    "usage_amount": usage,
+                    "check": currency.round(start + sum(moves) - mrr),
+                    "active_subscriptions": active.get(month, 0),
+                    "active_customers": counts[0],
+                    "customers_start": counts[1],
+                    "churned_customers": counts[2],
+                    "arpu": currency.round(mrr / counts[0]) if counts[0] else 0.0,
+                    "logo_churn": round(100.0 * counts[2] / counts[1], 2)
+                    if counts[1]
+                    else 0.0,
+                    "revenue_churn": round(-100.0 * (churn + contraction) / start, 2)
+                    if start
+                    else 0.0,
+                    "trial_conversion": trials.get(key, 0.0),
+                    "recovery": recovery.get(key, 0.0),
+                }
+            )
+        last = lines[-1] if lines else {}
+        months = [line for line in lines if line["customers_start"]]
+        avg_revenue_churn = (
+            sum(line["revenue_churn"] for line in months) / len(months)
+            if months
+            else 0.0
+        )
+        avg_arpu = sum(line["arpu"] for line in lines) / len(lines) if lines else 0.0
+        nrr, grr = self._retention(domain)
+        self.write(
+            {
+                "line_ids": [Command.clear()]
+                + [Command.create(vals) for vals in lines],
+                "mrr": last.get("mrr", 0.0),
+                "arr": last.get("arr", 0.0),
+                "usage_amount": last.get("usage_amount", 0.0),
+                "active_subscriptions": last.get("active_subscriptions", 0),
+                "active_customers": last.get("active_customers", 0),
+                "arpu": last.get("arpu", 0.0),
+                "nrr": nrr,
+                "grr": grr,
+                "logo_churn": round(
+                    sum(line["logo_churn"] for line in months) / len(months), 2
+                )
+                if months
+                else 0.0,
+                "revenue_churn": round(avg_revenue_churn, 2),
+                "ltv": currency.round(avg_arpu / (avg_revenue_churn / 100.0))
+                if avg_revenue_churn > 0
+                else 0.0,
+                "trial_conversion": self._trial_conversion(total=True),
+                "recovery": self._recovery(total=True),
+            }
+        )
+
+    def _filtered_snapshots(self, domain):
+        """``FROM ... WHERE ...`` of the snapshots matching ``domain`` (the
+        table keeps its name, ``subscription_mrr_snapshot``)."""
+        query = self.env["subscription.mrr.snapshot"]._search(domain)
+        return SQL("FROM %s WHERE %s", query.from_clause, query.where_clause)
+
+    def _customer_counts(self, domain):
+        """``{month: (active at end, active at start, churned)}`` customers."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH per_customer AS (
+                    SELECT month, partner_id,
+                           BOOL_OR(is_active OR is_paused) AS active,
+                           BOOL_OR(was_active) AS was_active
+                      %s
+                     GROUP BY month, partner_id
+                )
+                SELECT month,
+                       COUNT(*) FILTER (WHERE active),
+                       COUNT(*) FILTER (WHERE was_active),
+                       COUNT(*) FILTER (WHERE was_active AND NOT active)
+                  FROM per_customer
+                 GROUP BY month
+                """,
+                self._filtered_snapshots(domain),
+            )
+        )
+        return {
+            month: (active, start, churned) for month, active, start, churned in rows
+        }
+
+    def _retention(self, domain):
+        """``(NRR, GRR)`` in % over the range: the customers active at the
+        start of its first month, their MRR at the end of its last month."""
+        self.ensure_one()
+        first = self.date_from.replace(day=1)
+        last = self.date_to.replace(day=1)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH base AS (
+                    SELECT partner_id, SUM(starting_mrr) AS start
+                      %(first_rows)s
+                     GROUP BY partner_id HAVING SUM(starting_mrr) > 0
+                ),
+                ending AS (
+                    SELECT partner_id, SUM(mrr) AS mrr
+                      %(last_rows)s
+                     GROUP BY partner_id
+                )
+                SELECT SUM(b.start), SUM(COALESCE(e.mrr, 0)),
+                       SUM(LEAST(COALESCE(e.mrr, 0), b.start))
+                  FROM base b LEFT JOIN ending e ON e.partner_id = b.partner_id
+                """,
+                first_rows=self._filtered_snapshots([*domain, ("month", "=", first)]),
+                last_rows=self._filtered_snapshots([*domain, ("month", "=", last)]),
+            )
+        )
+        start, ending, capped = rows[0]
+        if not start:
+            return 0.0, 0.0
+        return (
+            round(100.0 * float(ending) / float(start), 2),
+            round(100.0 * float(capped) / float(start), 2),
+        )
+
+    def _subscription_domain(self):
+        domain = []
+        for field, values in (
+            ("company_id", self.company_ids),
+            ("plan_id", self.plan_ids),
+            ("user_id", self.user_ids),
+            ("partner_id.commercial_partner_id.country_id", self.country_ids),
+            ("partner_id.commercial_partner_id.category_id", self.category_ids),
+            ("line_ids.product_id", self.product_ids),
+        ):
+            if values:
+                domain.append((field, "in", values.ids))
+        return domain
+
+    def _trial_conversion(self, total=False):
+        """Trials ended in each month: % that went on to billing."""
+        Subscription = self.env["subscription.subscription"]
+        domain = [
+            *self._subscription_domain(),
+            ("trial_end_date", ">=", self.date_from.replace(day=1)),
+            ("trial_end_date", "<=", self.date_to),
+            ("trial_end_date", "<", fields.Date.context_today(self)),
+            ("state", "!=", "draft"),
+        ]
+        converted_reason = self.env.ref(
+            "subscription_billing.close_reason_trial_not_converted"
+        )
+        groupby = [] if total else ["trial_end_date:month"]
+        ended = Subscription._read_group(domain, groupby, ["__count"])
+        lost = Subscription._read_group(
+            [*domain, ("close_reason_id", "=", converted_reason.id)],
+            groupby,
+            ["__count"],
+        )
+        if total:
+            ended_count, lost_count = ended[0][0], lost[0][0]
+            return (
+                round(100.0 * (ended_count - lost_count) / ended_count, 2)
+                if ended_count
+                else 0.0
+            )
+        lost_of = dict(lost)
+        return {
+            fields.Date.to_date(month): round(
+                100.0 * (count - lost_of.get(month, 0)) / count, 2
+            )
+            for month, count in ended
+            if count
+        }
+
+    def _recovery(self, total=False):
+        """Dunning recovery (recovered ÷ failed) by month of the failure."""
+        domain = [
+            ("date_start", ">=", self.date_from.replace(day=1)),
+            ("date_start", "<=", self.date_to),
+            ("state", "not in", ("credited", "cancelled")),
+        ]
+        if self.company_ids:
+            domain.append(("company_id", "in", self.company_ids.ids))
+        groupby = [] if total else ["date_start:month"]
+        rows = self.env["subscription.dunning"]._read_group(
+            domain, groupby, ["amount_failed:sum", "amount_recovered:sum"]
+        )
+        if total:
+            failed, recovered = rows[0]
+            return round(100.0 * recovered / failed, 2) if failed else 0.0
+        return {
+            fields.Date.to_date(month): round(100.0 * recovered / failed, 2)
+            for month, failed, recovered in rows
+            if failed
+        }
