@@ -252,3 +252,35 @@ class TestAnalyticsAcceptance(SubscriptionCommon):
             [line.mrr for line in only_c.line_ids.sorted("month")],
             [20.0, 0.0, 20.0, 20.0, 40.0],  # February to June
         )
+
+    def test_trial_conversion_and_dunning_recovery_beside(self):
+        automatic = self._create_plan("Trial auto", trial_interval=14)
+        manual = self._create_plan(
+            "Trial manual", trial_interval=14, trial_conversion="manual"
+        )
+        a, b = self.partners[:2]
+        for plan, partner in ((automatic, a), (manual, b)):
+            with freeze_time("2026-03-01"):
+                sub = self._create_subscription(
+                    plan=plan, partner=partner, start="2026-03-01"
+                )
+                sub.action_start()
+        with freeze_time("2026-03-20"):
+            self._run_billing()  # both trials ended on March 14
+        invoice = self.env["account.move"].search([("partner_id", "=", a.id)], limit=1)
+        Dunning = self.env["subscription.dunning"]
+        with freeze_time("2026-03-20"):
+            dunning = Dunning._open(invoice, "no_method", invoice.invoice_date_due)
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({})._create_payments()
+        self.assertEqual(dunning.state, "recovered")
+        self.env["subscription.mrr.snapshot"]._take(date(2026, 3, 1), self.env.company)
+        with freeze_time("2026-04-01"):
+            board = self.env["subscription.kpi.dashboard"].create(
+                {"date_from": "2026-03-01", "date_to": "2026-03-31"}
+            )
+        # March: one trial of two went on to billing; 23.00 failed, all paid.
+        self.assertEqual((board.trial_conversion, board.recovery), (50.0, 100.0))
+        line = board.line_ids
+        self.assertEqual((line.trial_conversion, line.recovery), (50.0, 100.0))

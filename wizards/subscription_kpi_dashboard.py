@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
+from odoo.tools.misc import format_date
 
 MOVEMENT_FIELDS = (
     "new_amount",
@@ -108,6 +109,10 @@ class SubscriptionKpiDashboard(models.TransientModel):
         dashboards.action_refresh()
         return dashboards
 
+    def _compute_display_name(self):
+        for dashboard in self:
+            dashboard.display_name = self.env._("Subscription Analytics")
+
     def _snapshot_domain(self):
         self.ensure_one()
         domain = [
@@ -166,6 +171,7 @@ class SubscriptionKpiDashboard(models.TransientModel):
             lines.append(
                 {
                     "month": key,
+                    "month_label": format_date(self.env, key, date_format="MMMM y"),
                     "starting_mrr": start,
                     **dict(zip(MOVEMENT_FIELDS, moves, strict=True)),
                     "mrr": mrr,

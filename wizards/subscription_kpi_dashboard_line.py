@@ -13,6 +13,7 @@ class SubscriptionKpiDashboardLine(models.TransientModel):
         "subscription.kpi.dashboard", required=True, ondelete="cascade"
     )
     currency_id = fields.Many2one(related="dashboard_id.currency_id")
+    month_label = fields.Char(string="Month Name", readonly=True)
     check = fields.Monetary(
         readonly=True, help="Starting MRR + movements − ending MRR: always 0."
     )
