@@ -190,19 +190,8 @@ class SubscriptionPortal(CustomerPortal):
         """Use one of the customer's saved methods for the automatic payment."""
         sub_sudo = self._subscription_check_access(subscription_id)
         user = request.env.user
-        token = (
-            request.env["payment.token"]
-            .sudo()
-            .search(
-                [
-                    ("id", "=", int(token_id) if (token_id or "").isdigit() else 0),
-                    (
-                        "partner_id",
-                        "child_of",
-                        user.partner_id.commercial_partner_id.id,
-                    ),
-                ]
-            )
+        token = sub_sudo._portal_payment_tokens().filtered(
+            lambda t: str(t.id) == str(token_id)
         )
         if not token or sub_sudo.state in ("draft", "closed"):
             return self._subscription_error_page(
@@ -245,14 +234,7 @@ class SubscriptionPortal(CustomerPortal):
             "past_usage": sub_sudo.usage_charge_ids.sorted(
                 lambda c: (c.usage_start, c.id), reverse=True
             )[:24],
-            "payment_tokens": request.env["payment.token"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "child_of", sub_sudo.commercial_partner_id.id),
-                    ("company_id", "in", [sub_sudo.company_id.id, False]),
-                ]
-            ),
+            "payment_tokens": sub_sudo._portal_payment_tokens(),
             "options": sub_sudo._portal_available_options(),
             "close_reasons": sub_sudo._portal_close_reasons(),
             "changed": kw.get("changed"),

@@ -140,13 +140,15 @@ class SubscriptionDunning(models.Model):
     @api.depends("state", "amount_failed", "amount_residual")
     def _compute_amounts(self):
         for dunning in self:
-            residual = max(min(dunning.amount_residual, dunning.amount_failed), 0.0)
+            failed = dunning.amount_failed
             if dunning.state in ("credited", "cancelled"):
-                residual = dunning.amount_failed
-            paid = dunning.amount_failed - residual
-            if dunning.state in ("credited", "cancelled"):
-                paid = 0.0
-            dunning.amount_recovered = paid
+                # Nothing was to recover: neither recovered nor lost.
+                dunning.update(
+                    {"amount_recovered": 0.0, "amount_at_risk": 0.0, "amount_lost": 0.0}
+                )
+                continue
+            residual = max(min(dunning.amount_residual, failed), 0.0)
+            dunning.amount_recovered = dunning.currency_id.round(failed - residual)
             dunning.amount_at_risk = residual if dunning.state == "open" else 0.0
             dunning.amount_lost = (
                 residual if dunning.state in ("lost", "escalated") else 0.0
@@ -453,28 +455,32 @@ class SubscriptionDunning(models.Model):
             elif step.action == "close":
                 self._step_close(step)
         if self.state == "open":
-            self._update_next_action_date(pending_reminders=reminders)
-
-    def _update_next_action_date(self, pending_reminders=None):
-        """Next step's date; a follow-up whose steps are all done is handed
-        over (its last step was an activity)."""
-        for dunning in self:
-            done = set(dunning.event_ids.step_id.ids)
-            if pending_reminders:
-                done |= {
-                    step.id
-                    for other, step in pending_reminders[dunning.partner_id]
-                    if other == dunning
-                }
-            policy = dunning.policy_id
-            dunning.next_action_date = core.next_date(
-                dunning.date_start,
-                policy._core_steps(),
-                done,
-                policy._working_day_function(dunning.date_start),
+            # Every due step is now done, superseded or queued (reminders).
+            handled = done | {item.key for item in to_run + superseded}
+            self._set_next_action_date(
+                core.next_date(self.date_start, steps, handled, is_working_day)
             )
-            if not dunning.next_action_date and dunning.state == "open":
-                dunning._close("escalated")
+
+    def _update_next_action_date(self):
+        """Next step's date from the steps done so far."""
+        for dunning in self:
+            policy = dunning.policy_id
+            dunning._set_next_action_date(
+                core.next_date(
+                    dunning.date_start,
+                    policy._core_steps(),
+                    set(dunning.event_ids.step_id.ids),
+                    policy._working_day_function(dunning.date_start),
+                )
+            )
+
+    def _set_next_action_date(self, day):
+        """A follow-up with no step left is handed over (its last step was an
+        activity)."""
+        self.ensure_one()
+        self.next_action_date = day
+        if not day and self.state == "open":
+            self._close("escalated")
 
     def _log(self, kind, result, step=None, **values):
         self.ensure_one()
@@ -501,14 +507,7 @@ class SubscriptionDunning(models.Model):
         Event = self.env["subscription.dunning.event"]
         reason = None
         token = invoice._subscription_payment_token()
-        if Event.search_count(
-            [("invoice_id", "=", invoice.id), ("result", "in", ("queued", "pending"))],
-            limit=1,
-        ):
-            reason = self.env._("A payment is still being processed: it is awaited.")
-        elif (
-            self.decline_type in ("hard", "action") and token == self.declined_token_id
-        ):
+        if self.decline_type in ("hard", "action") and token == self.declined_token_id:
             reason = self.env._(
                 "The last decline needs a new payment method from the customer."
             )
@@ -518,7 +517,7 @@ class SubscriptionDunning(models.Model):
             try:
                 with self.env.cr.savepoint():
                     return Event._create_charge(invoice, token, dunning=self, step=step)
-            except UserError as error:  # archived method, disabled provider
+            except UserError as error:  # still being processed, method unusable
                 reason = str(error)
         self._log("retry", "skipped", step=step, note=reason)
         return Event

@@ -2,6 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
 
+# How history entries count in the MRR movements of their month, and the
+# fields that hold them (the currency effect is the remainder).
+MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
+MOVEMENT_FIELDS = (*(f"{name}_amount" for name in MOVEMENTS), "fx_amount")
+
 
 class SubscriptionMrrMovementMixin(models.AbstractModel):
     """A month's MRR and its movements: starting MRR + new + expansion +

@@ -1,14 +1,15 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-# How a history entry counts in the MRR movements of its month.
-MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
+from ..core.periods import quantize
+from .subscription_mrr_movement_mixin import MOVEMENTS
 
 
 class SubscriptionMrrSnapshot(models.Model):
@@ -171,18 +172,21 @@ class SubscriptionMrrSnapshot(models.Model):
                 previous=month - relativedelta(months=1),
             )
         )
-        currency = company.currency_id
+        quantum = repr(company.currency_id.rounding)
+
+        def convert(amount, rate):
+            """Exact conversion, rounded once to the company currency."""
+            return quantize(Decimal(amount) * rate, quantum)
+
         vals_list = []
         for row in rows:
             (sub_id, sub_currency, partner, country, plan, user, mrr_sub, start) = row[
                 :8
             ]
-            moves = row[8:13]
-            rate = float(row[13])
-            converted = [currency.round(float(amount) * rate) for amount in moves]
-            mrr = currency.round(float(mrr_sub) * rate)
-            start = float(start)
-            fx = currency.round(mrr - start - sum(converted))
+            rate, usage, paused, was_active = Decimal(row[13]), *row[14:17]
+            converted = [convert(amount, rate) for amount in row[8:13]]
+            mrr = convert(mrr_sub, rate)
+            start = Decimal(start)
             vals_list.append(
                 {
                     "month": month,
@@ -194,19 +198,20 @@ class SubscriptionMrrSnapshot(models.Model):
                     "plan_id": plan,
                     "user_id": user,
                     "mrr_subscription_currency": float(mrr_sub),
-                    "starting_mrr": start,
+                    "starting_mrr": float(start),
                     **{
-                        f"{name}_amount": amount
+                        f"{name}_amount": float(amount)
                         for name, amount in zip(MOVEMENTS, converted, strict=True)
                     },
-                    "fx_amount": fx,
-                    "net_amount": currency.round(mrr - start),
-                    "mrr": mrr,
-                    "arr": currency.round(mrr * 12),
-                    "usage_amount": currency.round(float(row[14]) * rate),
+                    # The remainder: starting + movements + effect = ending.
+                    "fx_amount": float(mrr - start - sum(converted)),
+                    "net_amount": float(mrr - start),
+                    "mrr": float(mrr),
+                    "arr": float(mrr * 12),
+                    "usage_amount": float(convert(usage, rate)),
                     "is_active": mrr > 0,
-                    "is_paused": row[15],
-                    "was_active": row[16],
+                    "is_paused": paused,
+                    "was_active": was_active,
                 }
             )
         self.sudo().create(vals_list)

@@ -2107,6 +2107,20 @@ class SubscriptionSubscription(models.Model):
             "reactivate": bool(pending) and plan.portal_cancel,
         }
 
+    def _portal_payment_tokens(self):
+        """The saved methods the customer may choose for this subscription."""
+        self.ensure_one()
+        return (
+            self.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "child_of", self.commercial_partner_id.id),
+                    ("company_id", "in", [self.company_id.id, False]),
+                ]
+            )
+        )
+
     def _portal_available_options(self):
         self.ensure_one()
         current = self.line_ids.filtered("is_current").plan_line_id

@@ -9,7 +9,7 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from odoo.addons.subscription_billing.wizards.subscription_kpi_dashboard import (
+from odoo.addons.subscription_billing.models.subscription_mrr_movement_mixin import (
     MOVEMENT_FIELDS,
 )
 

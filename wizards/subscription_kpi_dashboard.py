@@ -6,14 +6,7 @@ from odoo import Command, api, fields, models
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
-MOVEMENT_FIELDS = (
-    "new_amount",
-    "expansion_amount",
-    "contraction_amount",
-    "churn_amount",
-    "reactivation_amount",
-    "fx_amount",
-)
+from ..models.subscription_mrr_movement_mixin import MOVEMENT_FIELDS
 
 
 class SubscriptionKpiDashboard(models.TransientModel):
@@ -159,15 +152,17 @@ class SubscriptionKpiDashboard(models.TransientModel):
             )
         )
         customers = self._customer_counts(domain)
-        trials = self._trial_conversion()
-        recovery = self._recovery()
+        trials = self._trial_counts()
+        recovery = self._recovery_amounts()
         lines = []
         currency = self.currency_id
         for month in sorted(sums):
             start, *moves, mrr, usage = sums[month]
             key = fields.Date.to_date(month)
-            counts = customers.get(key, (0, 0, 0))
+            active_customers, customers_start, churned = customers.get(key, (0, 0, 0))
             churn, contraction = moves[3], moves[2]
+            ended, not_converted = trials.get(key, (0, 0))
+            failed, recovered = recovery.get(key, (0.0, 0.0))
             lines.append(
                 {
                     "month": key,
@@ -179,18 +174,16 @@ class SubscriptionKpiDashboard(models.TransientModel):
                     "usage_amount": usage,
                     "check": currency.round(start + sum(moves) - mrr),
                     "active_subscriptions": active.get(month, 0),
-                    "active_customers": counts[0],
-                    "customers_start": counts[1],
-                    "churned_customers": counts[2],
-                    "arpu": currency.round(mrr / counts[0]) if counts[0] else 0.0,
-                    "logo_churn": round(100.0 * counts[2] / counts[1], 2)
-                    if counts[1]
+                    "active_customers": active_customers,
+                    "customers_start": customers_start,
+                    "churned_customers": churned,
+                    "arpu": currency.round(mrr / active_customers)
+                    if active_customers
                     else 0.0,
-                    "revenue_churn": round(-100.0 * (churn + contraction) / start, 2)
-                    if start
-                    else 0.0,
-                    "trial_conversion": trials.get(key, 0.0),
-                    "recovery": recovery.get(key, 0.0),
+                    "logo_churn": percent(churned, customers_start),
+                    "revenue_churn": percent(-(churn + contraction), start),
+                    "trial_conversion": percent(ended - not_converted, ended),
+                    "recovery": percent(recovered, failed),
                 }
             )
         last = lines[-1] if lines else {}
@@ -223,8 +216,14 @@ class SubscriptionKpiDashboard(models.TransientModel):
                 "ltv": currency.round(avg_arpu / (avg_revenue_churn / 100.0))
                 if avg_revenue_churn > 0
                 else 0.0,
-                "trial_conversion": self._trial_conversion(total=True),
-                "recovery": self._recovery(total=True),
+                "trial_conversion": percent(
+                    sum(ended - lost for ended, lost in trials.values()),
+                    sum(ended for ended, __ in trials.values()),
+                ),
+                "recovery": percent(
+                    sum(recovered for __, recovered in recovery.values()),
+                    sum(failed for failed, __ in recovery.values()),
+                ),
             }
         )
 
@@ -287,13 +286,8 @@ class SubscriptionKpiDashboard(models.TransientModel):
                 last_rows=self._filtered_snapshots([*domain, ("month", "=", last)]),
             )
         )
-        start, ending, capped = rows[0]
-        if not start:
-            return 0.0, 0.0
-        return (
-            round(100.0 * float(ending) / float(start), 2),
-            round(100.0 * float(capped) / float(start), 2),
-        )
+        start, ending, capped = (float(value or 0) for value in rows[0])
+        return percent(ending, start), percent(capped, start)
 
     def _subscription_domain(self):
         domain = []
@@ -309,8 +303,8 @@ class SubscriptionKpiDashboard(models.TransientModel):
                 domain.append((field, "in", values.ids))
         return domain
 
-    def _trial_conversion(self, total=False):
-        """Trials ended in each month: % that went on to billing."""
+    def _trial_counts(self):
+        """``{month: (trials ended, trials not converted)}``."""
         Subscription = self.env["subscription.subscription"]
         domain = [
             *self._subscription_domain(),
@@ -319,34 +313,24 @@ class SubscriptionKpiDashboard(models.TransientModel):
             ("trial_end_date", "<", fields.Date.context_today(self)),
             ("state", "!=", "draft"),
         ]
-        converted_reason = self.env.ref(
+        not_converted = self.env.ref(
             "subscription_billing.close_reason_trial_not_converted"
         )
-        groupby = [] if total else ["trial_end_date:month"]
-        ended = Subscription._read_group(domain, groupby, ["__count"])
-        lost = Subscription._read_group(
-            [*domain, ("close_reason_id", "=", converted_reason.id)],
-            groupby,
-            ["__count"],
+        groupby = ["trial_end_date:month"]
+        lost = dict(
+            Subscription._read_group(
+                [*domain, ("close_reason_id", "=", not_converted.id)],
+                groupby,
+                ["__count"],
+            )
         )
-        if total:
-            ended_count, lost_count = ended[0][0], lost[0][0]
-            return (
-                round(100.0 * (ended_count - lost_count) / ended_count, 2)
-                if ended_count
-                else 0.0
-            )
-        lost_of = dict(lost)
         return {
-            fields.Date.to_date(month): round(
-                100.0 * (count - lost_of.get(month, 0)) / count, 2
-            )
-            for month, count in ended
-            if count
+            fields.Date.to_date(month): (count, lost.get(month, 0))
+            for month, count in Subscription._read_group(domain, groupby, ["__count"])
         }
 
-    def _recovery(self, total=False):
-        """Dunning recovery (recovered ÷ failed) by month of the failure."""
+    def _recovery_amounts(self):
+        """``{month of the failure: (failed, recovered)}`` of the follow-ups."""
         domain = [
             ("date_start", ">=", self.date_from.replace(day=1)),
             ("date_start", "<=", self.date_to),
@@ -354,15 +338,18 @@ class SubscriptionKpiDashboard(models.TransientModel):
         ]
         if self.company_ids:
             domain.append(("company_id", "in", self.company_ids.ids))
-        groupby = [] if total else ["date_start:month"]
-        rows = self.env["subscription.dunning"]._read_group(
-            domain, groupby, ["amount_failed:sum", "amount_recovered:sum"]
-        )
-        if total:
-            failed, recovered = rows[0]
-            return round(100.0 * recovered / failed, 2) if failed else 0.0
         return {
-            fields.Date.to_date(month): round(100.0 * recovered / failed, 2)
-            for month, failed, recovered in rows
-            if failed
+            fields.Date.to_date(month): (failed, recovered)
+            for month, failed, recovered in self.env[
+                "subscription.dunning"
+            ]._read_group(
+                domain,
+                ["date_start:month"],
+                ["amount_failed:sum", "amount_recovered:sum"],
+            )
         }
+
+
+def percent(part, whole):
+    """``part`` ÷ ``whole`` in %, rounded to 2 decimals; 0 without a whole."""
+    return round(100.0 * part / whole, 2) if whole else 0.0
