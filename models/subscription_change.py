@@ -259,7 +259,7 @@ class SubscriptionChange(models.Model):
         record = self.create(vals)
         if record.operation == "cancel":
             sub._schedule_cancellation(record)
-            if not self.env.context.get("subscription_dunning_close"):
+            if not record._closes_for_non_payment():
                 sub._send_template(
                     "subscription_billing.mail_template_cancellation_confirmed"
                 )
@@ -614,9 +614,17 @@ class SubscriptionChange(models.Model):
             self._check_quantity_bounds()
             self._check_seats_in_use()
 
+    def _closes_for_non_payment(self):
+        """A cancellation for unpaid invoices (dunning): immediate, without
+        notice, commitment, credit, fee or confirmation email."""
+        self.ensure_one()
+        return self.operation == "cancel" and self.close_reason_id == self.env.ref(
+            "subscription_billing.close_reason_unpaid", raise_if_not_found=False
+        )
+
     def _check_cancellation(self):
-        if self.env.context.get("subscription_dunning_close"):
-            return  # Closing for non-payment: no notice, no commitment.
+        if self._closes_for_non_payment():
+            return
         sub = self.subscription_id
         last_day = self.effective_date - ONE_DAY
         today = fields.Date.context_today(self)
@@ -895,8 +903,7 @@ class SubscriptionChange(models.Model):
         if not until or until < day:
             return []
         if self.operation == "cancel" and (
-            not sub.plan_id.cancel_credit
-            or self.env.context.get("subscription_dunning_close")
+            not sub.plan_id.cancel_credit or self._closes_for_non_payment()
         ):
             return []
         quantum = repr(sub.currency_id.rounding)
@@ -975,7 +982,7 @@ class SubscriptionChange(models.Model):
         plan = sub.plan_id
         if (
             self.operation != "cancel"
-            or self.env.context.get("subscription_dunning_close")
+            or self._closes_for_non_payment()
             or not sub.commitment_end_date
             or self.effective_date - ONE_DAY >= sub.commitment_end_date
             or plan.early_termination != "fee"

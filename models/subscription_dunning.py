@@ -570,9 +570,7 @@ class SubscriptionDunning(models.Model):
         for sub in self.subscription_ids.filtered(
             lambda s: s.state not in ("draft", "closed")
         ):
-            sub.with_context(subscription_dunning_close=True).cancel(
-                date=today, policy="immediate", reason_id=reason.id
-            )
+            sub.cancel(date=today, policy="immediate", reason_id=reason.id)
         self._log("close", "done", step=step)
         self._close("lost")
 
