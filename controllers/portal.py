@@ -152,16 +152,14 @@ class SubscriptionPortal(CustomerPortal):
         """Self-service: the first post shows the change and its amounts
         (nothing written); the confirmation applies it. Only the customer's
         own users may change a subscription (not a shared link)."""
-        sub_sudo = self._subscription_check_access(subscription_id)
+        sub_sudo = self._subscription_check_change(subscription_id)
         params = {
             key: post.get(key)
             for key in ("line_id", "quantity", "plan_id", "plan_line_id", "reason_id")
         }
-        # Superuser rights, but the change is recorded as the customer's.
-        sub_sudo = sub_sudo.with_user(request.env.user).sudo()
         try:
             summary = sub_sudo._portal_change(operation, params, simulate=not confirm)
-        except (UserError, ValueError) as error:
+        except UserError as error:
             return self._subscription_error_page(sub_sudo, str(error))
         if confirm:
             return request.redirect(f"{sub_sudo.access_url}?changed=1")
@@ -188,21 +186,27 @@ class SubscriptionPortal(CustomerPortal):
         self, subscription_id, token_id=None, **post
     ):
         """Use one of the customer's saved methods for the automatic payment."""
-        sub_sudo = self._subscription_check_access(subscription_id)
-        user = request.env.user
+        sub_sudo = self._subscription_check_change(subscription_id)
         token = sub_sudo._portal_payment_tokens().filtered(
             lambda t: str(t.id) == str(token_id)
         )
-        if not token or sub_sudo.state in ("draft", "closed"):
-            return self._subscription_error_page(
-                sub_sudo, request.env._("Choose one of your saved payment methods.")
-            )
         try:
             with request.env.cr.savepoint():
-                sub_sudo.with_user(user).sudo()._set_payment_token(token)
-        except ValidationError as error:
+                sub_sudo._portal_set_payment_token(token)
+        except (UserError, ValidationError) as error:
             return self._subscription_error_page(sub_sudo, str(error))
         return request.redirect(f"{sub_sudo.access_url}?changed=1")
+
+    def _subscription_check_change(self, subscription_id):
+        """The subscription (sudo, acting as the user) if the user may change
+        it: one of the customer's own users; 403 otherwise (another customer,
+        the seller's staff, a shared link)."""
+        sub_sudo = self._subscription_check_access(subscription_id)
+        # Superuser rights, but the change is recorded as the customer's.
+        sub_sudo = sub_sudo.with_user(request.env.user).sudo()
+        if not sub_sudo._portal_can_change():
+            raise Forbidden()
+        return sub_sudo
 
     def _subscription_error_page(self, sub_sudo, message):
         """The subscription page with ``message``: nothing was changed."""
@@ -227,9 +231,9 @@ class SubscriptionPortal(CustomerPortal):
             "invoices": invoices,
             "report_type": "html",
             # Changes are for the customer's own users, not for a shared link.
-            "can_change": not request.env.user._is_public()
-            and sub_sudo.commercial_partner_id
-            == request.env.user.partner_id.commercial_partner_id,
+            "can_change": sub_sudo.with_user(request.env.user)
+            .sudo()
+            ._portal_can_change(),
             "actions": sub_sudo._portal_actions(),
             "past_usage": sub_sudo.usage_charge_ids.sorted(
                 lambda c: (c.usage_start, c.id), reverse=True

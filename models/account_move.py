@@ -228,7 +228,7 @@ class AccountMove(models.Model):
         # Their usage events become unbilled again (charge_id is set null).
         periods.unlink()
         for (sub, kind), start in earliest.items():
-            sub = sub.with_env(self.env)
+            sub = sub.with_env(self.env)._as_engine()
             field = "invoiced_until" if kind == "service" else "usage_invoiced_until"
             if sub[field] and sub[field] >= start:
                 sub[field] = (

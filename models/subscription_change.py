@@ -7,24 +7,13 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..const import CHANGE_POLICIES, OPERATIONS
 from ..core import changes as core
 from ..core import periods
 from ..core.periods import ONE_DAY
 from ..core.rating.base import fmt_money, fmt_units
-from .subscription_plan import CHANGE_POLICIES
 from .subscription_subscription import INVOICE_CREATE_CONTEXT
 
-OPERATIONS = [
-    ("change_plan", "Change of plan"),
-    ("change_quantity", "Change of quantity"),
-    ("add_option", "Option added"),
-    ("remove_option", "Option removed"),
-    ("change_price", "Change of price"),
-    ("pause", "Pause"),
-    ("resume", "Resume"),
-    ("cancel", "Cancellation"),
-    ("reactivate", "Reactivation"),
-]
 # Changes on one line may share a day with changes on other lines; the
 # others concern the whole subscription and stand alone on their day.
 LINE_OPERATIONS = ("change_quantity", "add_option", "remove_option", "change_price")
@@ -477,7 +466,12 @@ class SubscriptionChange(models.Model):
             today = fields.Date.context_today(self)
             notice = today + timedelta(days=sub.plan_id.notice_days)
         schedule = sub._get_schedule(open_ended=True)
-        return core.end_of_period_after(schedule, day, notice)
+        effective = core.end_of_period_after(schedule, day, notice)
+        if self.operation == "cancel" and sub.plan_id.term_type == "fixed":
+            # Past the end of the current term (notice given late): at the
+            # end of the term it renews for.
+            effective = sub._term_end_on_or_after(effective - ONE_DAY) + ONE_DAY
+        return effective
 
     def _target(self):
         if self.is_indexation:
@@ -589,6 +583,12 @@ class SubscriptionChange(models.Model):
             and not (self.is_indexation and sub._renews())
             and sub.date_end
             and day > sub.date_end
+            # A cancellation takes effect the day after the last day of
+            # service: at the end of the term, or of a term it renews for.
+            and not (
+                self.operation == "cancel"
+                and (day == sub.date_end + ONE_DAY or sub._renews())
+            )
         ):
             raise UserError(
                 self.env._(
@@ -1016,7 +1016,7 @@ class SubscriptionChange(models.Model):
         self.ensure_one()
         if self.state != "scheduled":
             return
-        sub = self.subscription_id.with_context(subscription_change=True)
+        sub = self.subscription_id._as_engine()
         self._check_transition(self._state_for_check())
         if (
             self.operation in ("change_quantity", "change_price", "remove_option")
@@ -1036,12 +1036,10 @@ class SubscriptionChange(models.Model):
         effect = effect or self._compute_effect()
         proration_policy = sub.plan_id.proration_invoicing
         was_trial = sub.state == "trial"
-        effect["ended"].with_context(subscription_change=True).write(
-            {"date_end": day - ONE_DAY}
-        )
+        effect["ended"]._as_engine().write({"date_end": day - ONE_DAY})
         new_lines = (
             self.env["subscription.line"]
-            .with_context(subscription_change=True)
+            ._as_engine()
             .create(
                 [
                     {**vals, "subscription_id": sub.id, "date_start": day}
@@ -1151,8 +1149,11 @@ class SubscriptionChange(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _apply_due(self, up_to, batch_size=200, commit=False, subscriptions=None):
-        """Apply the scheduled changes due by ``up_to``, in bounded batches.
+    def _apply_due(
+        self, up_to, batch_size=200, commit=False, subscriptions=None, company_ids=None
+    ):
+        """Apply the scheduled changes due by ``up_to``, in bounded batches
+        (of ``subscriptions`` or ``company_ids`` only, when given).
 
         Safe on several workers: each batch locks its changes and their
         subscriptions with ``SKIP LOCKED``. A change that fails stays
@@ -1168,6 +1169,7 @@ class SubscriptionChange(models.Model):
                       JOIN subscription_subscription s ON s.id = c.subscription_id
                      WHERE c.state = 'scheduled' AND c.effective_date <= %s
                        AND c.id != ALL(%s) AND (%s OR s.id = ANY(%s))
+                       AND (%s OR s.company_id = ANY(%s))
                      ORDER BY c.effective_date, c.id
                      LIMIT %s
                        FOR NO KEY UPDATE OF c, s SKIP LOCKED
@@ -1176,6 +1178,8 @@ class SubscriptionChange(models.Model):
                     skipped or [0],
                     subscriptions is None,
                     subscriptions.ids if subscriptions is not None else [0],
+                    company_ids is None,
+                    list(company_ids or [0]),
                     batch_size,
                 )
             )

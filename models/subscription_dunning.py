@@ -545,7 +545,9 @@ class SubscriptionDunning(models.Model):
             lambda s: s.state in ("trial", "active", "paused")
         )
         for sub in subs:
-            sub.write({"state_before_suspension": sub.state, "state": "suspended"})
+            sub._as_engine().write(
+                {"state_before_suspension": sub.state, "state": "suspended"}
+            )
             sub.message_post(
                 body=self.env._(
                     "Suspended for non-payment of %(inv)s: no new period is "

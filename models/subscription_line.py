@@ -5,10 +5,20 @@ from datetime import date
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..const import CHANGE_ENGINE
 from .subscription_line_mixin import PRICING_FIELDS
 
 # What only a change may modify once the subscription is started.
-CHANGE_FIELDS = {"product_id", "quantity", "price_unit", "discount", "line_type"}
+CHANGE_FIELDS = {
+    "product_id",
+    "quantity",
+    "price_unit",
+    "discount",
+    "line_type",
+    "subscription_id",
+    "date_start",
+    "date_end",
+}
 
 
 class SubscriptionLine(models.Model):
@@ -106,9 +116,17 @@ class SubscriptionLine(models.Model):
     # Business methods
     # ------------------------------------------------------------------
 
+    def _as_engine(self):
+        """These lines, for a write of the change engine: see
+        ``const.CHANGE_ENGINE``."""
+        return self.with_context(subscription_change=CHANGE_ENGINE)
+
+    def _is_engine(self):
+        return self.env.context.get("subscription_change") is CHANGE_ENGINE
+
     def _check_not_started(self):
         """Lines of a started subscription change through a change (history)."""
-        if self.env.context.get("subscription_change"):
+        if self._is_engine():
             return
         # Usage lines bill what is measured: they do not move the MRR.
         recurring = self.filtered(lambda line: line.line_type == "fixed")
@@ -137,7 +155,7 @@ class SubscriptionLine(models.Model):
     def _prepare_copy_vals(self, **values):
         """Values of a new version of this line (a change): tiers included."""
         self.ensure_one()
-        vals = self.with_context(subscription_change=True).copy_data()[0]
+        vals = self._as_engine().copy_data()[0]
         vals.pop("subscription_id", None)
         vals.update(values)
         return vals
@@ -163,7 +181,7 @@ class SubscriptionLine(models.Model):
         running = self.filtered(
             lambda line: not line.date_end or line.date_end > last_day
         )
-        running.with_context(subscription_change=True).write({"date_end": last_day})
+        running._as_engine().write({"date_end": last_day})
 
     def _mrr_specs(self):
         """``(quantity, unit price, discount)`` of the recurring lines (MRR)."""

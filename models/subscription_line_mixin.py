@@ -1,5 +1,6 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import math
 from decimal import Decimal
 
 from odoo import api, fields, models
@@ -7,6 +8,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..core import rating
+from ..tools import check_number_values
 
 CHARGE_MODEL_SELECTION = [
     ("standard", "Standard (per unit)"),
@@ -17,6 +19,8 @@ CHARGE_MODEL_SELECTION = [
     ("graduated_percentage", "Graduated percentage"),
 ]
 TIERED_MODELS = ("graduated", "volume", "graduated_percentage")
+# The largest quantity or unit price a line takes (10^12).
+MAX_LINE_VALUE = 10**12
 
 
 # The line fields and tier fields that make a price list (see pricing_from_values).
@@ -211,6 +215,40 @@ class SubscriptionLineMixin(models.AbstractModel):
         "CHECK(discount >= 0 AND discount <= 100)",
         "A discount is a percentage between 0 and 100.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_number_values(self, vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_number_values(self, vals)
+        return super().write(vals)
+
+    @api.constrains("quantity", "price_unit", "discount")
+    def _check_line_values(self):
+        """One rule for every line (plan, subscription, change): a quantity
+        and a unit price from 0 to 10^12, a discount from 0 to 100 %."""
+        for line in self:
+            for name, high in (
+                ("quantity", MAX_LINE_VALUE),
+                ("price_unit", MAX_LINE_VALUE),
+                ("discount", 100),
+            ):
+                value = line[name] or 0.0
+                if not math.isfinite(value) or not 0 <= value <= high:
+                    raise ValidationError(
+                        self.env._(
+                            "Line %(line)s: %(field)s must be between 0 and "
+                            "%(max)s (got %(value)s); a unit price cannot be "
+                            "negative: give a discount instead.",
+                            line=line.name or line.product_id.display_name or "",
+                            field=line._fields[name]._description_string(self.env),
+                            max=f"{high:,}",
+                            value=value,
+                        )
+                    )
 
     @api.depends("product_id")
     def _compute_name(self):

@@ -3,7 +3,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..const import CHANGE_POLICIES
 from ..core import periods
+from ..tools import check_number_values
 
 PERIOD_UNITS = [
     (periods.DAY, "Days"),
@@ -13,10 +15,6 @@ PERIOD_UNITS = [
 ]
 
 # Changing these on a plan in use would move the periods already billed.
-CHANGE_POLICIES = [
-    ("immediate", "Immediately, prorated"),
-    ("end_of_period", "At the end of the period"),
-]
 SCHEDULE_FIELDS = (
     "billing_interval",
     "billing_unit",
@@ -431,7 +429,14 @@ class SubscriptionPlan(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_number_values(self, vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        check_number_values(self, vals)
         if any(field in vals for field in SCHEDULE_FIELDS):
             self._check_schedule_unused(vals)
         return super().write(vals)

@@ -1,6 +1,13 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+import math
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools import check_number_values
+
+TIER_VALUES = ("from_units", "to_units", "unit_price", "rate", "flat_fee")
 
 
 class SubscriptionPricingTier(models.Model):
@@ -37,6 +44,34 @@ class SubscriptionPricingTier(models.Model):
         "CHECK((plan_line_id IS NULL) != (subscription_line_id IS NULL))",
         "A pricing tier belongs to one plan line or one subscription line.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_number_values(self, vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_number_values(self, vals)
+        return super().write(vals)
+
+    @api.constrains(*TIER_VALUES, "plan_line_id", "subscription_line_id")
+    def _check_tier(self):
+        """A tier written on its own is checked with its line's whole price
+        list (tiers in order, no overlap), as when the line is saved."""
+        for tier in self:
+            for name in TIER_VALUES:
+                if not math.isfinite(tier[name] or 0.0) or (tier[name] or 0.0) < 0:
+                    raise ValidationError(
+                        self.env._(
+                            "Pricing tier: %(field)s must be a positive number "
+                            "(got %(value)s).",
+                            field=tier._fields[name]._description_string(self.env),
+                            value=tier[name],
+                        )
+                    )
+        self.plan_line_id._check_usage_pricing()
+        self.subscription_line_id._check_usage_pricing()
 
     def _prepare_copy_vals(self):
         return [

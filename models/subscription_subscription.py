@@ -1,22 +1,24 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
+import math
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg2.errors
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, formatLang, mute_logger
 
+from ..const import CHANGE_ENGINE, CHANGE_POLICIES, OPERATIONS
 from ..core import allowance, periods, rating
 from ..core import changes as core_changes
 from ..core.periods import ARREARS, ONE_DAY
 from ..core.rating.base import fmt_money, fmt_units
-from .subscription_line_mixin import clean_decimal
+from .subscription_line_mixin import MAX_LINE_VALUE, clean_decimal
 
 _logger = logging.getLogger(__name__)
 
@@ -26,6 +28,18 @@ BILLABLE_STATES = ("trial", "active", "paused")
 # Invoices are created in bulk: no "created" log message per invoice (their
 # origin and the Subscriptions smart button say where they come from) and no
 # follower subscription of the user running the billing.
+# The days a change may name (the calendar's edges stay out of reach of
+# period arithmetic).
+CHANGE_DATE_MIN = date(1900, 1, 1)
+CHANGE_DATE_MAX = date(2999, 12, 31)
+# Written only by the engine (see ``const.CHANGE_ENGINE``).
+ENGINE_FIELDS = {
+    "state",
+    "state_before_suspension",
+    "next_invoice_date",
+    "invoiced_until",
+    "usage_invoiced_until",
+}
 INVOICE_CREATE_CONTEXT = {
     "default_move_type": "out_invoice",
     "mail_create_nolog": True,
@@ -431,10 +445,24 @@ class SubscriptionSubscription(models.Model):
         for sub in self:
             sub.usage_count = counts.get(sub, 0)
 
-    @api.depends("period_ids.invoice_id")
+    @api.depends("period_ids.invoice_id", "change_ids.move_id")
     def _compute_invoice_ids(self):
+        """Every document the subscription produced: the invoices of its
+        periods, and those of its changes (proration charged now, credit
+        notes); each of their lines names the subscription."""
+        moves_of = dict(
+            self.env["account.move.line"]._read_group(
+                [("subscription_id", "in", self.ids)],
+                ["subscription_id"],
+                ["move_id:recordset"],
+            )
+        )
         for sub in self:
-            sub.invoice_ids = sub.period_ids.invoice_id
+            sub.invoice_ids = (
+                sub.period_ids.invoice_id
+                | sub.change_ids.move_id
+                | moves_of.get(sub, self.env["account.move"])
+            )
             sub.invoice_count = len(sub.invoice_ids)
 
     @api.depends("line_ids.price_subtotal", "line_ids.date_start", "line_ids.date_end")
@@ -552,6 +580,10 @@ class SubscriptionSubscription(models.Model):
     def create(self, vals_list):
         default_name = self.env._("New")
         for vals in vals_list:
+            if not self._is_engine():
+                self._check_engine_fields(
+                    {k for k, v in vals.items() if v and (k, v) != ("state", "draft")}
+                )
             if vals.get("name", default_name) == default_name:
                 company = self.env["res.company"].browse(vals.get("company_id"))
                 vals["name"] = (
@@ -563,8 +595,11 @@ class SubscriptionSubscription(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if self._is_engine():
+            return super().write(vals)
+        self._check_engine_fields(set(vals))
         frozen = {"plan_id", "date_start", "trial_end_date", "date_end"} & set(vals)
-        if frozen and not self.env.context.get("subscription_change"):
+        if frozen:
             started = self.filtered(lambda s: s.state != "draft")
             if started:
                 raise UserError(
@@ -576,6 +611,29 @@ class SubscriptionSubscription(models.Model):
                     )
                 )
         return super().write(vals)
+
+    def _check_engine_fields(self, names):
+        engine_only = ENGINE_FIELDS & names
+        if engine_only:
+            raise UserError(
+                self.env._(
+                    "The state and billing dates of a subscription follow its "
+                    "life (Start, Change, Invoice, Cancel); they cannot be written "
+                    "directly (%(fields)s).",
+                    fields=", ".join(
+                        self._fields[name]._description_string(self.env)
+                        for name in sorted(engine_only)
+                    ),
+                )
+            )
+
+    def _as_engine(self):
+        """These records, for a write of the change engine (state, billing
+        dates, frozen fields): see ``const.CHANGE_ENGINE``."""
+        return self.with_context(subscription_change=CHANGE_ENGINE)
+
+    def _is_engine(self):
+        return self.env.context.get("subscription_change") is CHANGE_ENGINE
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
@@ -605,7 +663,7 @@ class SubscriptionSubscription(models.Model):
         today = fields.Date.context_today(self)
         for sub in self:
             in_trial = sub.trial_end_date and sub.trial_end_date >= today
-            sub.state = "trial" if in_trial else "active"
+            sub._as_engine().state = "trial" if in_trial else "active"
             if not in_trial:
                 sub._write_history("new", sub._billing_start(), sub._mrr_on())
         self._update_next_invoice_date()
@@ -785,7 +843,7 @@ class SubscriptionSubscription(models.Model):
                 open_ended=sub._renews()
             )
             if not schedule:
-                sub.next_invoice_date = False
+                sub._as_engine().next_invoice_date = False
                 continue
             dates = [
                 schedule.next_due_date(
@@ -794,7 +852,9 @@ class SubscriptionSubscription(models.Model):
                 sub.has_usage
                 and schedule.next_due_date(ARREARS, sub._next_usage_day(), clip=True),
             ]
-            sub.next_invoice_date = min((d for d in dates if d), default=False)
+            sub._as_engine().next_invoice_date = min(
+                (d for d in dates if d), default=False
+            )
 
     def _next_usage_day(self):
         self.ensure_one()
@@ -885,8 +945,8 @@ class SubscriptionSubscription(models.Model):
     def _resume_after_payment(self):
         """Back to the state before the suspension; billing catches up."""
         for sub in self:
-            sub.state = sub.state_before_suspension or "active"
-            sub.state_before_suspension = False
+            sub._as_engine().state = sub.state_before_suspension or "active"
+            sub._as_engine().state_before_suspension = False
             sub.message_post(body=self.env._("Resumed: the overdue invoices are paid."))
         self._update_next_invoice_date()
 
@@ -918,21 +978,32 @@ class SubscriptionSubscription(models.Model):
         Returns the ids of the invoices created. Subscriptions that fail keep
         the error on their record; the others are invoiced.
         """
-        up_to = fields.Date.to_date(up_to) or fields.Date.context_today(self)
+        up_to = (
+            self._clean_change_date("up_to", up_to)
+            if up_to
+            else fields.Date.context_today(self)
+        )
+        self.check_access("write")
+        # Only the companies the user works in (the scheduled action bills
+        # every company).
+        companies = self.env.companies.ids
         self._process_trials(up_to)
         self._process_renewal_reminders(up_to)
-        self.env["subscription.change"]._apply_due(up_to)
-        moves = self._generate_due_invoices(up_to)
+        self.env["subscription.change"]._apply_due(up_to, company_ids=companies)
+        moves = self._generate_due_invoices(up_to, company_ids=companies)
         self._close_ended()
         return moves.ids
 
     @api.model
-    def _generate_due_invoices(self, up_to, batch_size=200, commit=False):
+    def _generate_due_invoices(
+        self, up_to, batch_size=200, commit=False, company_ids=None
+    ):
         """Invoice every period due on or before ``up_to``; return the moves.
 
         With ``commit``, each batch is committed through ``_commit_progress``
         (scheduled action); without, everything stays in the caller's
-        transaction (wizard).
+        transaction (wizard). ``company_ids``: only these companies' (default:
+        every company).
         """
         up_to = fields.Date.to_date(up_to)
         moves = self.env["account.move"]
@@ -941,7 +1012,9 @@ class SubscriptionSubscription(models.Model):
             # Nothing pending before a claim that may restart the transaction.
             self.env["ir.cron"]._commit_progress(0)
         while True:
-            subs = self._claim_due(up_to, batch_size, skipped, commit=commit)
+            subs = self._claim_due(
+                up_to, batch_size, skipped, commit=commit, company_ids=company_ids
+            )
             if not subs:
                 break
             result = subs._bill_due_periods(up_to, isolate=True)
@@ -968,7 +1041,7 @@ class SubscriptionSubscription(models.Model):
             # Keep memory flat over long runs: drop what this batch cached.
             self.env.invalidate_all()
             if commit:
-                remaining = self._count_due(up_to, skipped)
+                remaining = self._count_due(up_to, skipped, company_ids)
                 if (
                     self.env["ir.cron"]._commit_progress(len(subs), remaining=remaining)
                     <= 0
@@ -977,31 +1050,38 @@ class SubscriptionSubscription(models.Model):
         return moves
 
     @api.model
-    def _due_domain_sql(self, up_to, skipped, alias="subscription_subscription"):
-        """Subscriptions due by ``up_to``, except the ``skipped`` ids."""
+    def _due_domain_sql(
+        self, up_to, skipped, alias="subscription_subscription", company_ids=None
+    ):
+        """Subscriptions due by ``up_to``, except the ``skipped`` ids; of
+        ``company_ids`` only, when given."""
         return SQL(
             "%(state)s IN %(states)s AND %(date)s <= %(up_to)s "
-            "AND %(id)s != ALL(%(skip)s)",
+            "AND %(id)s != ALL(%(skip)s) "
+            "AND (%(all_companies)s OR %(company)s = ANY(%(companies)s))",
             state=SQL.identifier(alias, "state"),
             states=BILLABLE_STATES,
             date=SQL.identifier(alias, "next_invoice_date"),
             up_to=up_to,
             id=SQL.identifier(alias, "id"),
             skip=list(skipped) or [0],
+            all_companies=company_ids is None,
+            company=SQL.identifier(alias, "company_id"),
+            companies=list(company_ids or [0]),
         )
 
     @api.model
-    def _count_due(self, up_to, skipped):
+    def _count_due(self, up_to, skipped, company_ids=None):
         rows = self.env.execute_query(
             SQL(
                 "SELECT COUNT(*) FROM subscription_subscription WHERE %s",
-                self._due_domain_sql(up_to, skipped),
+                self._due_domain_sql(up_to, skipped, company_ids=company_ids),
             )
         )
         return rows[0][0]
 
     @api.model
-    def _claim_due(self, up_to, limit, skipped, commit=False):
+    def _claim_due(self, up_to, limit, skipped, commit=False, company_ids=None):
         """Lock and return up to ``limit`` due subscriptions no one else holds.
 
         The subscriptions of customers who want one consolidated invoice are
@@ -1017,7 +1097,7 @@ class SubscriptionSubscription(models.Model):
                  LIMIT %s
                    FOR NO KEY UPDATE SKIP LOCKED
                 """,
-                self._due_domain_sql(up_to, skipped),
+                self._due_domain_sql(up_to, skipped, company_ids=company_ids),
                 limit,
             ),
             commit,
@@ -1038,7 +1118,12 @@ class SubscriptionSubscription(models.Model):
                        FOR NO KEY UPDATE OF s SKIP LOCKED
                     """,
                     # Not the failed ones of this run either: they would fail again.
-                    self._due_domain_sql(up_to, [*skipped, *subs.ids], alias="s"),
+                    self._due_domain_sql(
+                        up_to,
+                        [*skipped, *subs.ids],
+                        alias="s",
+                        company_ids=company_ids,
+                    ),
                     consolidating.ids,
                 ),
                 # Never retried in a new transaction: that would release the
@@ -1677,7 +1762,7 @@ class SubscriptionSubscription(models.Model):
 
     def _prepare_invoice_vals(self, invoice_date, journal):
         self.ensure_one()
-        return {
+        vals = {
             "move_type": "out_invoice",
             "partner_id": self.partner_invoice_id.id,
             "company_id": self.company_id.id,
@@ -1690,6 +1775,11 @@ class SubscriptionSubscription(models.Model):
             "invoice_origin": self.name,
             "invoice_line_ids": [],
         }
+        if not self.payment_term_id:
+            # Due on the invoice date (Odoo would take today: a catch-up
+            # invoice of March would fall due in June).
+            vals["invoice_date_due"] = invoice_date
+        return vals
 
     def _prepare_invoice_line_vals(self, period):
         """Invoice line values of one period: one line per subscription line."""
@@ -1849,7 +1939,7 @@ class SubscriptionSubscription(models.Model):
         for sub, values in progress.items():
             renewed_end = values["renewed_end"]
             if renewed_end and renewed_end != sub.date_end:
-                sub.with_context(subscription_change=True).date_end = renewed_end
+                sub._as_engine().date_end = renewed_end
                 sub.message_post(
                     body=self.env._("Term renewed until %(end)s.", end=renewed_end)
                 )
@@ -1862,9 +1952,9 @@ class SubscriptionSubscription(models.Model):
             ):
                 by_usage_date[usage_until] |= sub
         for until, subs in by_date.items():
-            subs.invoiced_until = until
+            subs._as_engine().invoiced_until = until
         for until, subs in by_usage_date.items():
-            subs.usage_invoiced_until = until
+            subs._as_engine().usage_invoiced_until = until
         touched = self.browse([sub.id for sub in progress])
         touched.filtered(lambda s: s.state == "trial")._activate_after_trial()
         touched._update_next_invoice_date()
@@ -1889,6 +1979,25 @@ class SubscriptionSubscription(models.Model):
             cron = self.env.ref("account.ir_cron_account_move_send", False)
             if cron:
                 cron.sudo()._trigger()
+
+    def _term_end_on_or_after(self, day):
+        """Last day of the term running on ``day``: the end date, or for a
+        fixed term that renews, the end of the renewal covering ``day``;
+        ``day`` itself when the subscription has no end date or ``day`` falls
+        within the current term."""
+        self.ensure_one()
+        end = self.date_end
+        if not end or day <= end:
+            return day
+        plan = self.plan_id
+        if not self._renews():
+            return end
+        while end < day:
+            end = (
+                periods.add_interval(end + ONE_DAY, plan.term_interval, plan.term_unit)
+                - ONE_DAY
+            )
+        return end
 
     def _renewed_end(self, up_to):
         """End date after renewing a fixed term that ends before ``up_to``.
@@ -2128,11 +2237,46 @@ class SubscriptionSubscription(models.Model):
             lambda line: line.is_optional and line not in current
         )
 
+    def _portal_can_change(self):
+        """Whether the current user may change this subscription in the
+        portal: one of the customer's own users (its commercial entity), not
+        a shared link, nor staff of the seller acting through the portal."""
+        self.ensure_one()
+        user = self.env.user
+        return (
+            not user._is_public()
+            and user.partner_id.commercial_partner_id == self.commercial_partner_id
+        )
+
+    def _portal_check_change_right(self):
+        if not self._portal_can_change():
+            raise AccessError(
+                self.env._(
+                    "Only the users of %(customer)s may change subscription "
+                    "%(sub)s in the portal.",
+                    customer=self.commercial_partner_id.display_name,
+                    sub=self.name,
+                )
+            )
+
+    def _portal_set_payment_token(self, token):
+        """The customer chooses one of its saved methods for the automatic
+        payment."""
+        self.ensure_one()
+        self._portal_check_change_right()
+        if token not in self._portal_payment_tokens() or self.state in (
+            "draft",
+            "closed",
+        ):
+            raise UserError(self.env._("Choose one of your saved payment methods."))
+        self._set_payment_token(token)
+
     def _portal_change(self, operation, params, simulate=True):
         """Run a change asked in the portal (``params``: the form's strings),
-        after checking it against the plan's policies; a simulation writes
-        nothing. Raises ``UserError`` with the reason otherwise."""
+        after checking the user's right and the plan's policies; a simulation
+        writes nothing. Raises ``UserError`` with the reason otherwise."""
         self.ensure_one()
+        self._portal_check_change_right()
         actions = self._portal_actions()
         key = "options" if operation in ("add_option", "remove_option") else operation
         if not actions.get(key):
@@ -2308,7 +2452,7 @@ class SubscriptionSubscription(models.Model):
         without_reason = ended.filtered(lambda s: not s.close_reason_id)
         without_reason.close_reason_id = reason
         ended._end_lines()
-        ended.state = "closed"
+        ended._as_engine().state = "closed"
 
     def _end_lines(self):
         """End the lines still running after the last day (term ended), with
@@ -2332,7 +2476,7 @@ class SubscriptionSubscription(models.Model):
                 and sub.date_end < today
                 and not sub.next_invoice_date
             ):
-                sub.state = "closed"
+                sub._as_engine().state = "closed"
 
     # ------------------------------------------------------------------
     # Changes (public API: each method can be called over the external API)
@@ -2342,12 +2486,108 @@ class SubscriptionSubscription(models.Model):
         """Request a change; return a summary (JSON-friendly)."""
         self.ensure_one()
         self.check_access("write")
+        values = self._clean_change_values(operation, values)
         if not simulate:
             self._lock_for_billing()
         change, effect = self.env["subscription.change"]._request(
             self, {"operation": operation, **values}, simulate=simulate
         )
         return self._change_summary(change, effect)
+
+    def _clean_change_values(self, operation, values):
+        """The values of a change request (from the API, the wizard or the
+        portal) checked for their type and range: a ``UserError`` that names
+        the value otherwise, never a raw ``ValueError`` or ``OverflowError``."""
+        if operation not in dict(OPERATIONS):
+            raise UserError(
+                self.env._(
+                    "Unknown change %(operation)r: use one of %(operations)s.",
+                    operation=operation,
+                    operations=", ".join(dict(OPERATIONS)),
+                )
+            )
+        cleaned = dict(values)
+        for name, value in values.items():
+            if value is None or value is False:
+                continue
+            if name in ("date", "resume_date"):
+                cleaned[name] = self._clean_change_date(name, value)
+            elif name in ("quantity", "price_unit"):
+                cleaned[name] = self._clean_change_number(name, value)
+            elif name in ("line_id", "plan_line_id", "new_plan_id", "close_reason_id"):
+                if isinstance(value, models.BaseModel) and len(value) == 1:
+                    cleaned[name] = value.id
+                elif not isinstance(value, int) or isinstance(value, bool):
+                    raise UserError(
+                        self.env._(
+                            "%(name)s must be the id of a record (a whole number), "
+                            "not %(value)r.",
+                            name=name,
+                            value=value,
+                        )
+                    )
+            elif name == "policy" and value not in dict(CHANGE_POLICIES):
+                raise UserError(
+                    self.env._(
+                        "Unknown policy %(policy)r: use %(policies)s.",
+                        policy=value,
+                        policies=" or ".join(dict(CHANGE_POLICIES)),
+                    )
+                )
+            elif name == "bill_during_pause" and not isinstance(value, bool):
+                raise UserError(self.env._("bill_during_pause must be true or false."))
+        return cleaned
+
+    def _clean_change_date(self, name, value):
+        try:
+            day = fields.Date.to_date(value)
+        except (TypeError, ValueError):
+            day = None
+        if isinstance(value, datetime) or not day:
+            raise UserError(
+                self.env._(
+                    "%(name)s: %(value)r is not a date (write it as YYYY-MM-DD, "
+                    "for instance 2026-02-28).",
+                    name=name,
+                    value=value,
+                )
+            )
+        if not CHANGE_DATE_MIN <= day <= CHANGE_DATE_MAX:
+            raise UserError(
+                self.env._(
+                    "%(name)s: %(date)s is outside the dates billing handles "
+                    "(%(min)s to %(max)s).",
+                    name=name,
+                    date=day,
+                    min=CHANGE_DATE_MIN,
+                    max=CHANGE_DATE_MAX,
+                )
+            )
+        return day
+
+    def _clean_change_number(self, name, value):
+        number = None
+        if not isinstance(value, bool) and isinstance(value, int | float | str):
+            try:
+                number = float(value)
+            except (ValueError, OverflowError):
+                number = None
+        if number is None or not math.isfinite(number):
+            raise UserError(
+                self.env._(
+                    "%(name)s: %(value)r is not a number.", name=name, value=value
+                )
+            )
+        if not 0 <= number <= MAX_LINE_VALUE:
+            raise UserError(
+                self.env._(
+                    "%(name)s must be between 0 and %(max)s (got %(value)s).",
+                    name=name,
+                    max=formatLang(self.env, MAX_LINE_VALUE, digits=0),
+                    value=value,
+                )
+            )
+        return number
 
     def _change_summary(self, change, effect):
         return {
@@ -2470,13 +2710,13 @@ class SubscriptionSubscription(models.Model):
         self.ensure_one()
         op = change.operation
         if op == "pause":
-            self.state = "paused"
+            self._as_engine().state = "paused"
             if change.resume_date:
                 self.env["subscription.change"]._request(
                     self, {"operation": "resume", "date": change.resume_date}
                 )
         elif op == "resume":
-            self.state = "active"
+            self._as_engine().state = "active"
         elif op == "reactivate":
             pending = self._pending_cancellation()
             if pending:
@@ -2493,13 +2733,13 @@ class SubscriptionSubscription(models.Model):
                     limit=1,
                 )
                 self._undo_cancellation(cancellation)
-            self.state = "active"
+            self._as_engine().state = "active"
 
     def _schedule_cancellation(self, change):
         """Set the last day of service as soon as a cancellation is asked."""
         self.ensure_one()
         last_day = change.effective_date - ONE_DAY
-        self.with_context(subscription_change=True).write(
+        self._as_engine().write(
             {"date_end": last_day, "close_reason_id": change.close_reason_id.id}
         )
         later = self.change_ids.filtered(
@@ -2510,7 +2750,7 @@ class SubscriptionSubscription(models.Model):
 
     def _undo_cancellation(self, change):
         self.ensure_one()
-        self.with_context(subscription_change=True).write(
+        self._as_engine().write(
             {"date_end": change.previous_date_end, "close_reason_id": False}
         )
         self._update_next_invoice_date()
@@ -2716,7 +2956,7 @@ class SubscriptionSubscription(models.Model):
     def _activate_after_trial(self):
         """The trial is over: billing starts, the history counts a new MRR."""
         for sub in self:
-            sub.state = "active"
+            sub._as_engine().state = "active"
             start = sub._billing_start()
             sub._write_history("new", start, sub._mrr_on(start))
 
@@ -2724,7 +2964,7 @@ class SubscriptionSubscription(models.Model):
         """Unconfirmed trials close at their end, with nothing billed."""
         reason = self.env.ref("subscription_billing.close_reason_trial_not_converted")
         for sub in self:
-            sub.with_context(subscription_change=True).write(
+            sub._as_engine().write(
                 {
                     "date_end": sub.trial_end_date,
                     "close_reason_id": reason.id,

@@ -6,8 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import formatLang
 
-from ..models.subscription_change import OPERATIONS
-from ..models.subscription_plan import CHANGE_POLICIES
+from ..const import CHANGE_POLICIES, OPERATIONS
 from ..models.subscription_subscription import html_table
 
 INPUT_FIELDS = (

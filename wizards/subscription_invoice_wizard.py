@@ -26,7 +26,9 @@ class SubscriptionInvoiceWizard(models.TransientModel):
                 )
             )
         subscriptions = self.env["subscription.subscription"]
-        moves = subscriptions._generate_due_invoices(self.date)
+        moves = subscriptions._generate_due_invoices(
+            self.date, company_ids=self.env.companies.ids
+        )
         if not moves:
             return {
                 "type": "ir.actions.client",

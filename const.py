@@ -1,0 +1,45 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Constants shared by the models, controllers and wizards."""
+
+
+class _ChangeEngineKey:
+    """The context value that marks writes made by the change engine.
+
+    Started subscriptions change their plan, dates and lines only through a
+    change (prorated, kept in the history), and their state and billing dates
+    only through the engine. The engine marks its own writes with this object
+    under the context key ``subscription_change``: a request (JSON-RPC,
+    JSON-2, a form) can send any context key, but only strings, numbers,
+    lists and dicts, never this object, so no context from outside bypasses
+    the engine.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<subscription change engine>"
+
+    def __reduce__(self):
+        # Copies (deepcopy, pickle) are the same key.
+        return "CHANGE_ENGINE"
+
+
+CHANGE_ENGINE = _ChangeEngineKey()
+
+# The change operations and policies a request may name.
+OPERATIONS = [
+    ("change_plan", "Change of plan"),
+    ("change_quantity", "Change of quantity"),
+    ("add_option", "Option added"),
+    ("remove_option", "Option removed"),
+    ("change_price", "Change of price"),
+    ("pause", "Pause"),
+    ("resume", "Resume"),
+    ("cancel", "Cancellation"),
+    ("reactivate", "Reactivation"),
+]
+CHANGE_POLICIES = [
+    ("immediate", "Immediately, prorated"),
+    ("end_of_period", "At the end of the period"),
+]
