@@ -753,6 +753,7 @@ class SubscriptionSubscription(models.Model):
 
     def action_invoice_now(self):
         """Invoice every period due today (catching up missed ones)."""
+        self.check_access("write")
         self._lock_for_billing()
         today = fields.Date.context_today(self)
         self.env["subscription.change"]._apply_due(today, subscriptions=self)

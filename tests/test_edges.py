@@ -180,6 +180,57 @@ class TestRights(SubscriptionCommon):
         self.assertFalse(sub.change_ids)
         self.assertEqual(line.quantity, 1.0)
 
+    def test_read_only_users_call_no_public_method_that_changes(self):
+        """An accountant (Invoicing rights, read-only on subscriptions) and a
+        portal customer call each public method that changes a subscription,
+        as the external API lets them: each is refused, nothing changes."""
+        accountant = new_test_user(
+            self.env, login="edges_accountant", groups="account.group_account_invoice"
+        )
+        option = self.env["subscription.plan.line"].create(
+            {
+                "plan_id": self.plan_monthly.id,
+                "product_id": self.product_seat.id,
+                "price_unit": 5.0,
+                "is_optional": True,
+            }
+        )
+        sub = self._started()
+        with freeze_time("2026-03-01"):
+            draft = self._create_subscription()
+        before = (sub.state, sub.line_ids.quantity, len(sub.invoice_ids))
+        line = sub.line_ids
+        calls = {
+            "action_start": lambda s: draft.with_user(s.env.user).action_start(),
+            "action_invoice_now": lambda s: s.action_invoice_now(),
+            "action_generate_due_invoices": lambda s: s.action_generate_due_invoices(),
+            "change_quantity": lambda s: s.change_quantity(line.id, 4),
+            "change_price": lambda s: s.change_price(line.id, 4),
+            "change_plan": lambda s: s.change_plan(self.plan_monthly.copy().id),
+            "add_option": lambda s: s.add_option(option.id),
+            "pause": lambda s: s.pause(),
+            "cancel": lambda s: s.cancel(),
+            "reactivate": lambda s: s.reactivate(),
+            "write": lambda s: s.write({"user_id": accountant.id}),
+            "unlink": lambda s: s.unlink(),
+        }
+        customer_user = new_test_user(
+            self.env,
+            login="edges_customer",
+            groups="base.group_portal",
+            partner_id=self.customer.id,
+        )
+        with freeze_time("2026-03-10"):
+            for user in (accountant, customer_user):
+                for name, call in calls.items():
+                    with self.assertRaises(AccessError, msg=(user.login, name)):
+                        call(sub.with_user(user))
+        sub.invalidate_recordset()
+        self.assertEqual(
+            (sub.state, sub.line_ids.quantity, len(sub.invoice_ids)), before
+        )
+        self.assertEqual(draft.state, "draft")
+
     def test_invoice_button_of_one_company_bills_only_that_company(self):
         company_b = self.setup_other_company(name="Company B")["company"]
         self.env.user.company_ids |= company_b
