@@ -362,7 +362,10 @@ class SubscriptionUsage(models.Model):
         retries get the same answer), ``duplicate`` (the key is taken by a
         different event, or repeated in the batch) or ``refused`` with a
         ``code`` and a ``message``. Accepted events are written together,
-        in this transaction: all of them or, on error, none.
+        in this transaction: all of them or, on error, none. Any value of an
+        event is answered this way, never by an error of the batch (limits
+        and codes: README, "Usage ingestion"); the batch itself must be a
+        list of at most ``MAX_BATCH`` events.
         """
         self.check_access("create")
         if not isinstance(events, list):

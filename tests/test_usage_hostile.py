@@ -16,9 +16,16 @@ verbatim (numbers that Python's ``json`` cannot write).
 """
 
 import json
+from decimal import Decimal
+
+from freezegun import freeze_time
 
 from odoo import Command, fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.exceptions import ValidationError
+from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .test_usage import UsageCommon
 
 URL = "/subscription_billing/usage"
 JSON2 = "/json/2/subscription.usage/ingest"
@@ -262,6 +269,20 @@ BODIES = [
     ("body_11mb", b'{"events": [], "x": "' + b"x" * 11_000_000 + b'"}', 413, "body_too_large"),
 ]  # fmt: skip
 
+# Whole bodies over JSON-2 (subscription.usage/ingest): one clean JSON error.
+JSON2_BODIES = [
+    ("json2_deep_lists", b"[" * 100_000 + b"]" * 100_000, 400, "json_too_deep"),
+    (
+        "json2_deep_event",
+        b'{"events": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}",
+        400,
+        "json_too_deep",
+    ),
+    ("json2_5000_digits", b'{"events": [{"quantity": ' + HUGE_INT.encode() + b"}]}", 400, "invalid_json"),
+    ("json2_not_json", b"{not json", 400, "invalid_json"),
+    ("json2_11mb", b'{"events": [], "x": "' + b"x" * 11_000_000 + b'"}', 413, "body_too_large"),
+]  # fmt: skip
+
 
 def dumps(value):
     """JSON of ``value``, with the ``Raw`` parts written verbatim."""
@@ -444,3 +465,241 @@ class TestUsageHostile(HttpCase):
             ) or self._count() != before:
                 mismatches.append((name, status, code, response.status_code, error))
         self.assertEqual(mismatches, [])
+
+    def test_hostile_bodies_over_json2(self):
+        mismatches = []
+        for name, body, status, code in JSON2_BODIES:
+            before = self._count()
+            response = self._post(JSON2, body)
+            try:
+                error = response.json().get("code")
+            except (ValueError, AttributeError):
+                error = None
+            if (
+                (response.status_code, error) != (status, code)
+                or "Traceback" in response.text
+                or self._count() != before
+            ):
+                mismatches.append((name, status, code, response.status_code, error))
+        self.assertEqual(mismatches, [])
+
+    def test_quantities_are_stored_exactly(self):
+        body = {
+            "events": [
+                {**self._good("exact-1"), "quantity": Raw("123456789.123456")},
+                {**self._good("exact-2"), "quantity": Raw("2.675")},
+                {**self._good("exact-3"), "quantity": Raw("1E+9")},
+            ]
+        }
+        answers = self._post(URL, dumps(body)).json()["results"]
+        self.assertEqual([a["status"] for a in answers], ["accepted"] * 3)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT quantity::text FROM subscription_usage WHERE id = ANY(%s) "
+            "ORDER BY id",
+            [[a["id"] for a in answers]],
+        )
+        self.assertEqual(
+            [Decimal(q) for (q,) in self.env.cr.fetchall()],
+            [Decimal("123456789.123456"), Decimal("2.675"), Decimal("1000000000")],
+        )
+        # A retry of the same exact events is the same answer.
+        self.assertEqual(self._post(URL, dumps(body)).json()["results"], answers)
+
+    def test_json2_create_and_write_are_checked(self):
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {self.key}",
+        }
+        metric = self.env["subscription.metric"].search([("code", "=", "api_calls")])
+        vals = {
+            "subscription_id": self.sub.id,
+            "metric_id": metric.id,
+            "timestamp": f"{fields.Date.today()} 00:00:00",
+            "idempotency_key": "json2-create",
+        }
+        before = self._count()
+        for bad in (
+            {"quantity": 1e308},
+            {"quantity": 1e-7},
+            {"properties": {"a": NUL}},
+            {"properties": {"a": "v" * 1001}},
+            {"properties_text": "{not json"},
+            {"idempotency_key": "k" + NUL},
+            {"timestamp": "0001-01-01T00:00:00+05:00"},
+            {"subscription_id": [self.sub.id]},
+        ):
+            with self.subTest(bad=shown_keys(bad)), mute_logger("odoo.http"):
+                response = self.url_open(
+                    "/json/2/subscription.usage/create",
+                    data=json.dumps({"vals_list": [{**vals, **bad}]}),
+                    headers=headers,
+                )
+                self.assertEqual(response.status_code, 422, response.text[:300])
+                self.assertIn("ValidationError", response.json()["name"])
+        self.assertEqual(self._count(), before)
+        response = self.url_open(
+            "/json/2/subscription.usage/create",
+            data=json.dumps({"vals_list": [vals]}),
+            headers=headers,
+        )
+        self.assertEqual(response.status_code, 200, response.text[:300])
+        [usage_id] = response.json()
+        with mute_logger("odoo.http"):
+            response = self.url_open(
+                "/json/2/subscription.usage/write",
+                data=json.dumps({"ids": [usage_id], "vals": {"quantity": 1e29}}),
+                headers=headers,
+            )
+        self.assertEqual(response.status_code, 422, response.text[:300])
+        usage = self.env["subscription.usage"].browse(usage_id)
+        self.assertEqual(usage.quantity, 1.0)
+
+
+def shown_keys(values):
+    return ", ".join(sorted(values))
+
+
+@tagged("post_install", "-at_install")
+class TestUsageHostileOrm(UsageCommon):
+    """create() and write() outside ingestion, and CSV imports."""
+
+    def setUp(self):
+        super().setUp()
+        self.sub = self._start()
+        self.Usage = self.env["subscription.usage"].with_user(self.billing_user)
+        self.vals = {
+            "subscription_id": self.sub.id,
+            "metric_id": self.metric_api.id,
+            "timestamp": "2026-03-05 10:00:00",
+            "quantity": 1,
+            "idempotency_key": "orm",
+        }
+
+    @freeze_time("2026-03-10")
+    def test_create_refuses_hostile_values(self):
+        cases = [
+            ({"quantity": 1e29}, "larger than the metric"),
+            ({"quantity": 1e308}, "larger than the metric"),
+            ({"quantity": 10**400}, "larger than the metric"),
+            ({"quantity": Decimal("1e400")}, "larger than the metric"),
+            ({"quantity": 0.1234567}, "more decimals"),
+            ({"quantity": float("inf")}, "not a number"),
+            ({"quantity": float("nan")}, "not a number"),
+            ({"quantity": "1_000"}, "not a number"),
+            ({"properties": {"a": NUL}}, "cannot be stored"),
+            ({"properties": {"a": float("nan")}}, "kept exactly"),
+            ({"properties": {"a": "v" * 1001}}, "at most 1000 characters"),
+            ({"properties": nested(6)}, "at most 5 levels"),
+            ({"properties": [1]}, "must be a JSON object"),
+            ({"properties_text": "{bad"}, "not valid JSON"),
+            ({"properties_text": "[" * 100_000}, "not valid JSON"),
+            ({"properties_text": '{"a": 1e400}'}, "kept exactly"),
+            ({"idempotency_key": "k" + NUL}, "control characters"),
+            ({"idempotency_key": 42}, "control characters"),
+            ({"idempotency_key": "k" * 256}, "at most 255"),
+            ({"timestamp": "0001-01-01T00:00:00+05:00"}, "not an ISO 8601"),
+            ({"timestamp": "2026-02-30 00:00:00"}, "not an ISO 8601"),
+            ({"subscription_id": "SUB"}, "no valid Subscription"),
+            ({"metric_id": 2**40}, "no valid Metric"),
+        ]
+        for values, message in cases:
+            with (
+                self.subTest(values=shown_keys(values)),
+                self.assertRaisesRegex(ValidationError, message),
+            ):
+                self.Usage.create({**self.vals, **values})
+        self.assertFalse(self.sub.usage_ids)
+        usage = self.Usage.create(
+            {**self.vals, "quantity": "2.5", "properties_text": '{"a": 0.1, "b": 7}'}
+        )
+        self.assertEqual(usage.quantity, 2.5)
+        self.assertEqual(usage.properties, {"a": 0.1, "b": 7})
+
+    @freeze_time("2026-03-10")
+    def test_create_leaves_the_callers_values_alone(self):
+        vals = {**self.vals, "properties_text": "{bad"}
+        with self.assertRaisesRegex(ValidationError, "not valid JSON"):
+            self.Usage.create(vals)
+        self.assertEqual(vals, {**self.vals, "properties_text": "{bad"})
+        with self.assertRaisesRegex(ValidationError, "not valid JSON"):
+            self.Usage.create(vals)  # a retry with the same values: the same error
+        self.assertFalse(self.sub.usage_ids)
+
+    @freeze_time("2026-03-10")
+    def test_csv_import_with_a_bad_row_writes_nothing(self):
+        names = [
+            "subscription_id",
+            "metric_id",
+            "timestamp",
+            "quantity",
+            "idempotency_key",
+            "properties_text",
+        ]
+        good = [self.sub.name, "api_calls", "2026-03-04 10:00:00", "5", "csv-1", ""]
+        for bad, message in (
+            (["2026-03-04 11:00:00", "5", "csv-2", '{"user": '], "not valid JSON"),
+            (["2026-03-04 11:00:00", "5", "csv-2", '"u1"'], "JSON object"),
+            (["2026-03-04 11:00:00", "5", "csv-2", '{"a": "\\u0000"}'], "stored"),
+            (["2026-03-04 11:00:00", "1e308", "csv-2", ""], "larger than"),
+            (["2026-03-04 11:00:00", "inf", "csv-2", ""], "not a number"),
+            (["2026-03-04 11:00:00", "0.1234567", "csv-2", ""], "decimals"),
+        ):
+            with self.subTest(bad=bad):
+                result = self.Usage.load(
+                    names, [good, [self.sub.name, "api_calls", *bad]]
+                )
+                self.assertFalse(result["ids"], "nothing of the file is written")
+                errors = [m for m in result["messages"] if m["type"] == "error"]
+                self.assertTrue(errors)
+                self.assertIn(message, errors[-1]["message"])
+                self.assertEqual(errors[-1]["record"], 1, "the bad row is named")
+        self.sub.invalidate_recordset()
+        self.assertFalse(self.sub.usage_ids)
+
+    @freeze_time("2026-03-10")
+    def test_write_is_checked(self):
+        usage = self.Usage.create(dict(self.vals))
+        for values, message in (
+            ({"quantity": 1e308}, "larger than"),
+            ({"quantity": -1}, "negative"),
+            ({"quantity": 0.1234567}, "decimals"),
+            ({"properties": {"a": NUL}}, "cannot be stored"),
+            ({"properties_text": "[1]"}, "JSON object"),
+            ({"properties_text": "{bad"}, "not valid JSON"),
+            ({"idempotency_key": "k" + NUL}, "control characters"),
+            ({"timestamp": "9999-12-31T23:59:59-05:00"}, "not an ISO 8601"),
+        ):
+            with (
+                self.subTest(values=shown_keys(values)),
+                self.assertRaisesRegex(ValidationError, message),
+            ):
+                usage.write(values)
+        self.assertEqual(usage.quantity, 1.0)
+        self.assertFalse(usage.properties)
+        usage.write({"quantity": 4.25, "properties_text": '{"user": "u1"}'})
+        self.assertEqual(usage.quantity, 4.25)
+        self.assertEqual(usage.properties, {"user": "u1"})
+
+    def test_metric_bounds_are_configured_in_the_form(self):
+        with Form(self.env["subscription.metric"]) as form:
+            form.name = "Storage"
+            form.code = "storage_gb"
+            self.assertEqual(form.quantity_decimals, 6)
+            self.assertEqual(form.max_quantity, 1e9)
+            form.quantity_decimals = 3
+            form.max_quantity = 1e12
+        metric = form.record
+        self.assertEqual(metric._quantity_bounds(), (Decimal("1e12"), 3))
+        for values in (
+            {"quantity_decimals": 7},
+            {"quantity_decimals": -1},
+            {"quantity_decimals": 3, "max_quantity": 1e13},
+            {"quantity_decimals": 0, "max_quantity": 1e16},
+            {"max_quantity": 0},
+        ):
+            with (
+                self.subTest(values=values),
+                self.assertRaisesRegex(ValidationError, "significant digits"),
+            ):
+                metric.write(values)
