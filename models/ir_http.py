@@ -24,7 +24,7 @@ class IrHttp(models.AbstractModel):
         traceback. The same reading is tried here first, for the usage model
         only (the ingestion API), with the endpoint's size limit.
         """
-        super()._pre_dispatch(rule, args)
+        result = super()._pre_dispatch(rule, args)
         if (
             request.dispatcher.routing_type == "json2"
             and args.get("__model__") == "subscription.usage"
@@ -44,6 +44,7 @@ class IrHttp(models.AbstractModel):
                         status=error[0],
                     )
                 )
+        return result
 
     @classmethod
     def _subscription_usage_body_error(cls, httprequest):

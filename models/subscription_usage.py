@@ -623,22 +623,22 @@ class SubscriptionUsage(models.Model):
                 ),
             )
         if value not in (None, ""):
-            if isinstance(value, int) and not isinstance(value, bool):
-                if value > MAX_ID:
-                    value = None
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and value <= MAX_ID
+            ):
                 sub = subs["by_id"].get(value)
             elif self._valid_text(value, MAX_REFERENCE_LENGTH):
                 sub = subs["by_name"].get(value)
             else:
-                value = None
-            if value is None:
                 raise UsageRefused(
                     "invalid_subscription",
                     self.env._(
                         "The subscription must be given by its reference (text of "
                         "at most %(max)s characters) or its id (got %(value)s).",
                         max=MAX_REFERENCE_LENGTH,
-                        value=shown(event["subscription"]),
+                        value=shown(value),
                     ),
                 )
             if not sub:
