@@ -696,14 +696,17 @@ class SubscriptionUsage(models.Model):
         Text in ISO 8601 (UTC when without offset) or a datetime; a date and
         time that exists in UTC (not before year 1, not after year 9999).
         """
-        refused = UsageRefused(
-            "invalid_timestamp",
-            self.env._(
-                "The timestamp %(value)s is not an ISO 8601 date and time "
-                "(e.g. 2026-03-14T09:30:00Z).",
-                value=shown(value),
-            ),
-        )
+
+        def refused():  # built only when refused: translating costs
+            return UsageRefused(
+                "invalid_timestamp",
+                self.env._(
+                    "The timestamp %(value)s is not an ISO 8601 date and time "
+                    "(e.g. 2026-03-14T09:30:00Z).",
+                    value=shown(value),
+                ),
+            )
+
         if isinstance(value, datetime):
             moment = value
         elif isinstance(value, date):
@@ -711,15 +714,15 @@ class SubscriptionUsage(models.Model):
         elif isinstance(value, str) and value.strip():
             text = value.strip()
             if len(text) > MAX_TIMESTAMP_LENGTH or not text.isascii():
-                raise refused
+                raise refused()
             if BAD_IDENTIFIER_CHARS.search(text):
-                raise refused
+                raise refused()
             try:
                 moment = datetime.fromisoformat(
                     text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
                 )
             except ValueError:
-                raise refused from None
+                raise refused() from None
         else:
             raise UsageRefused(
                 "invalid_timestamp",
@@ -733,7 +736,7 @@ class SubscriptionUsage(models.Model):
                 moment = moment.astimezone(UTC).replace(tzinfo=None)
             except (OverflowError, ValueError):
                 # 0001-01-01T00:00:00+05:00 is before year 1 in UTC.
-                raise refused from None
+                raise refused() from None
         return moment.replace(microsecond=0)
 
     def _check_event(self, vals, context):
@@ -843,18 +846,19 @@ class SubscriptionUsage(models.Model):
 
     def _check_bounds(self, number, metric, prop=None):
         """``number`` if ``metric`` takes it (sign, magnitude, decimals)."""
-        what = (
-            self.env._("The property %(property)r", property=prop)
-            if prop
-            else self.env._("The quantity")
-        )
+
+        def what():  # built only when refused: translating costs
+            if prop:
+                return self.env._("The property %(property)r", property=prop)
+            return self.env._("The quantity")
+
         if number < 0 and metric.aggregation != aggregation.WEIGHTED_SUM:
             raise UsageRefused(
                 "negative_quantity",
                 self.env._(
                     "%(what)s %(value)s is negative: usage of %(metric)s cannot "
                     "be taken back (only time-weighted metrics take decreases).",
-                    what=what,
+                    what=what(),
                     value=shown(number),
                     metric=metric.code,
                 ),
@@ -866,7 +870,7 @@ class SubscriptionUsage(models.Model):
                 self.env._(
                     "%(what)s %(value)s is larger than the metric %(metric)s takes "
                     "in one event (at most %(max)s).",
-                    what=what,
+                    what=what(),
                     value=shown(number),
                     metric=metric.code,
                     max=limit,
@@ -878,7 +882,7 @@ class SubscriptionUsage(models.Model):
                 self.env._(
                     "%(what)s %(value)s has more decimals than the metric "
                     "%(metric)s keeps (%(decimals)s).",
-                    what=what,
+                    what=what(),
                     value=shown(number),
                     metric=metric.code,
                     decimals=decimals,
@@ -913,14 +917,36 @@ class SubscriptionUsage(models.Model):
                     count=len(properties),
                 ),
             )
+        bound, exact = self._check_property_tree(properties)
+        cleaned = self._exact_properties(properties) if exact else properties
+        if bound > MAX_PROPERTIES_SIZE:
+            text = json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False)
+            if len(text.encode()) > MAX_PROPERTIES_SIZE:
+                raise self._properties_too_large()
+        return cleaned
+
+    def _check_property_tree(self, properties):
+        """Check every node of ``properties`` (without recursion); answer an
+        upper bound of their size as compact JSON (6 bytes a character, as
+        ``\\uXXXX``, with quotes and separators: the JSON is written out only
+        when this bound is over the limit) and whether numbers read as
+        Decimal are to be converted."""
         stack = [(properties, 1)]
         nodes = 0
+        bound = 0
+        exact = False  # whether numbers read as Decimal are to be converted
         while stack:
             value, depth = stack.pop()
             nodes += 1
             if nodes > MAX_PROPERTIES_SIZE:
                 raise self._properties_too_large()
-            if isinstance(value, dict | list):
+            if isinstance(value, str):
+                if len(value) > MAX_PROPERTY_VALUE_LENGTH or BAD_PROPERTY_CHARS.search(
+                    value
+                ):
+                    self._check_property_text(value, MAX_PROPERTY_VALUE_LENGTH)
+                bound += 6 * len(value) + 3
+            elif isinstance(value, dict | list):
                 if depth > MAX_PROPERTIES_DEPTH:
                     raise UsageRefused(
                         "properties_too_deep",
@@ -929,21 +955,26 @@ class SubscriptionUsage(models.Model):
                             max=MAX_PROPERTIES_DEPTH,
                         ),
                     )
+                bound += 3
                 if isinstance(value, dict):
                     for name in value:
-                        self._check_property_text(name, MAX_PROPERTY_KEY_LENGTH)
+                        if (
+                            not isinstance(name, str)
+                            or len(name) > MAX_PROPERTY_KEY_LENGTH
+                            or BAD_PROPERTY_CHARS.search(name)
+                        ):
+                            self._check_property_text(name, MAX_PROPERTY_KEY_LENGTH)
+                        bound += 6 * len(name) + 4
                     stack.extend((item, depth + 1) for item in value.values())
                 else:
                     stack.extend((item, depth + 1) for item in value)
-            elif isinstance(value, str):
-                self._check_property_text(value, MAX_PROPERTY_VALUE_LENGTH)
-            elif not (isinstance(value, bool) or value is None):
+            elif isinstance(value, bool) or value is None:
+                bound += 6
+            else:
                 self._property_number(value)
-        cleaned = self._exact_properties(properties)
-        text = json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False)
-        if len(text.encode()) > MAX_PROPERTIES_SIZE:
-            raise self._properties_too_large()
-        return cleaned
+                exact = exact or isinstance(value, Decimal)
+                bound += 40
+        return bound, exact
 
     def _properties_too_large(self):
         return UsageRefused(
@@ -977,33 +1008,36 @@ class SubscriptionUsage(models.Model):
 
     def _property_number(self, value):
         """A number of the properties as stored: an exact int or float."""
-        refused = UsageRefused(
-            "invalid_properties",
-            self.env._(
-                "The property value %(value)s is not a number that can be kept "
-                "exactly: send a finite number of at most 15 significant digits, "
-                "an integer of at most 30 digits, or text.",
-                value=shown(value),
-            ),
-        )
+
+        def refused():  # built only when refused: translating costs
+            return UsageRefused(
+                "invalid_properties",
+                self.env._(
+                    "The property value %(value)s is not a number that can be kept "
+                    "exactly: send a finite number of at most 15 significant "
+                    "digits, an integer of at most 30 digits, or text.",
+                    value=shown(value),
+                ),
+            )
+
         if isinstance(value, int):
             if value.bit_length() > MAX_PROPERTY_INT_BITS:
-                raise refused
+                raise refused()
             return value
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise refused
+                raise refused()
             return value
         if not isinstance(value, Decimal) or not value.is_finite():
-            raise refused
+            raise refused()
         __, digits, exponent = value.as_tuple()
         if exponent >= 0:  # an integer: exact as an int
             if len(digits) + exponent > 30:
-                raise refused
+                raise refused()
             return int(value)
         number = float(value)
         if not math.isfinite(number) or Decimal(repr(number)) != value:
-            raise refused
+            raise refused()
         return number
 
     def _exact_properties(self, value):

@@ -483,6 +483,41 @@ class TestUsageHostile(HttpCase):
                 mismatches.append((name, status, code, response.status_code, error))
         self.assertEqual(mismatches, [])
 
+    def test_events_at_the_limits_are_accepted(self):
+        today = fields.Date.today()
+        at_limits = [
+            {"idempotency_key": "k" * 255},
+            {"quantity": 1_000_000_000},
+            {"quantity": Raw("999999999.999999")},
+            {"quantity": "0.000001"},
+            {"metric": "units", "quantity": 1000},
+            {"metric": "seats", "quantity": -1_000_000_000},
+            {"metric": "amount", "properties": {"amount": "999999999.5"}},
+            {"timestamp": f"{today}T01:00:00+01:00"},
+            {"properties": {f"p{n}": n for n in range(50)}},
+            {"properties": {"k" * 100: "v" * 1000}},
+            {"properties": nested(5)},
+            {"properties": {f"p{n}": "v" * 1000 for n in range(8)}},
+            {"properties": {"a": Raw("9" * 30), "b": 0.1, "c": Raw("1E+3")}},
+            {"properties": {"text": "line\nbreak, é, 日本"}},
+        ]
+        body = {
+            "events": [
+                {**self._good(f"limit-{index}"), **change}
+                for index, change in enumerate(at_limits)
+            ]
+        }
+        before = self._count()
+        response = self._post(URL, dumps(body))
+        answers = response.json()["results"]
+        self.assertEqual(
+            [a.get("code", a["status"]) for a in answers],
+            ["accepted"] * len(at_limits),
+        )
+        self.assertEqual(self._count() - before, len(at_limits))
+        usage = self.env["subscription.usage"].browse(answers[12]["id"])
+        self.assertEqual(usage.properties, {"a": int("9" * 30), "b": 0.1, "c": 1000})
+
     def test_quantities_are_stored_exactly(self):
         body = {
             "events": [
