@@ -5,9 +5,9 @@ import re
 
 from odoo import http
 from odoo.exceptions import AccessDenied, AccessError, UserError, ValidationError
-from odoo.http import request
+from odoo.http import Response, request
 
-from ..models.subscription_usage import MAX_BATCH
+from ..models.subscription_usage import MAX_BATCH, MAX_BODY_SIZE, loads_exact
 
 BEARER = re.compile(r"^bearer\s+(.+)$", re.IGNORECASE)
 
@@ -16,10 +16,12 @@ class UsageController(http.Controller):
     """Usage ingestion over HTTP: ``POST /subscription_billing/usage``.
 
     Authenticated with an Odoo API key (``Authorization: Bearer <key>``); the
-    body is ``{"events": [...]}`` (at most 1,000). The answer lists each
-    event's outcome in order (see ``subscription.usage.ingest``). Errors are
-    JSON too: ``{"error": {"code": ..., "message": ...}}``; with an error,
-    nothing of the batch is written.
+    body is ``{"events": [...]}`` (at most 1,000 events, 10 MiB). The answer
+    lists each event's outcome in order (see ``subscription.usage.ingest``):
+    a bad event is refused alone, with a code. A body that cannot be read as
+    a batch gets one JSON error, ``{"error": {"code": ..., "message": ...}}``,
+    and nothing of it is written. Numbers are read exactly (never through a
+    float).
     """
 
     @http.route(
@@ -40,14 +42,15 @@ class UsageController(http.Controller):
                 "Send an Odoo API key in the header 'Authorization: Bearer <key>'.",
             )
         request.update_env(user=uid)
-        try:
-            payload = json.loads(request.httprequest.get_data() or b"null")
-        except ValueError as error:
-            return self._error(400, "invalid_json", f"The body is not JSON: {error}.")
+        payload = self._read_body()
+        if isinstance(payload, Response):
+            return payload
         events = payload.get("events") if isinstance(payload, dict) else None
-        if not isinstance(events, list):
+        if not isinstance(events, list) or set(payload) != {"events"}:
             return self._error(
-                400, "invalid_body", 'Send {"events": [...]}: a list of usage events.'
+                400,
+                "invalid_body",
+                'Send {"events": [...]}: a list of usage events, nothing else.',
             )
         if len(events) > MAX_BATCH:
             return self._error(
@@ -67,6 +70,30 @@ class UsageController(http.Controller):
         for answer in answers:
             counts[answer["status"]] = counts.get(answer["status"], 0) + 1
         return self._json(200, {"results": answers, "counts": counts})
+
+    def _read_body(self):
+        """The body as JSON, numbers exact, or an error response."""
+        httprequest = request.httprequest
+        too_large = self._error(
+            413,
+            "body_too_large",
+            f"A request body holds at most {MAX_BODY_SIZE} bytes: split the batch.",
+        )
+        if (httprequest.content_length or 0) > MAX_BODY_SIZE:
+            return too_large
+        data = httprequest.get_data()
+        if len(data) > MAX_BODY_SIZE:
+            return too_large
+        try:
+            return loads_exact(data or b"null")
+        except RecursionError:
+            return self._error(
+                400, "json_too_deep", "The body nests too deeply to be read."
+            )
+        except ValueError as error:
+            return self._error(
+                400, "invalid_json", f"The body is not JSON: {str(error)[:200]}."
+            )
 
     def _authenticate(self):
         header = request.httprequest.headers.get("Authorization") or ""

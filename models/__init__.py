@@ -23,3 +23,4 @@ from . import account_move
 from . import account_move_line
 from . import res_partner
 from . import payment_transaction
+from . import ir_http

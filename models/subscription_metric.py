@@ -1,6 +1,7 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import re
+from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -10,6 +11,10 @@ from ..core import aggregation
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]+$")
 PROPERTY_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
+# An event's value keeps at most 15 significant digits (exact as a float, as
+# Odoo reads NUMERIC columns) and 6 decimals (the precision it is stored with).
+MAX_DIGITS = 15
+MAX_DECIMALS = 6
 # Aggregations that read a value (the quantity, or the property ``field_name``).
 VALUE_AGGREGATIONS = (
     aggregation.SUM,
@@ -62,6 +67,22 @@ class SubscriptionMetric(models.Model):
         help="Only events whose property has one of the filter values count."
     )
     filter_values = fields.Char(help="Comma-separated values of the filter property.")
+    quantity_decimals = fields.Integer(
+        string="Decimals",
+        default=6,
+        required=True,
+        help="Decimals an event's value may have (0 to 6); an event with more "
+        "is refused (too_many_decimals).",
+    )
+    max_quantity = fields.Float(
+        string="Maximum per Event",
+        digits=(16, 0),
+        default=1e9,
+        required=True,
+        help="Largest value of one event, in absolute value; an event above is "
+        "refused (quantity_too_large). With the decimals, at most 15 significant "
+        "digits: up to 10^(15 - decimals).",
+    )
     usage_count = fields.Integer(compute="_compute_usage_count")
 
     _code_company_unique = models.Constraint(
@@ -117,6 +138,27 @@ class SubscriptionMetric(models.Model):
                     )
                 )
 
+    @api.constrains("quantity_decimals", "max_quantity")
+    def _check_quantity_bounds(self):
+        for metric in self:
+            decimals = metric.quantity_decimals
+            if not 0 <= decimals <= MAX_DECIMALS or not (
+                0 < metric.max_quantity <= 10 ** (MAX_DIGITS - decimals)
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Metric %(metric)s: events keep 0 to %(decimals)s decimals "
+                        "and at most %(digits)s significant digits, so the maximum "
+                        "per event must be above 0 and at most %(max)s with "
+                        "%(count)s decimals.",
+                        metric=metric.display_name,
+                        decimals=MAX_DECIMALS,
+                        digits=MAX_DIGITS,
+                        max=f"{10 ** (MAX_DIGITS - min(max(decimals, 0), 6)):,}",
+                        count=decimals,
+                    )
+                )
+
     def write(self, vals):
         frozen = {
             "code",
@@ -155,6 +197,11 @@ class SubscriptionMetric(models.Model):
         action["domain"] = [("metric_id", "=", self.id)]
         action["context"] = {"default_metric_id": self.id}
         return action
+
+    def _quantity_bounds(self):
+        """Largest absolute value of one event (exact) and its decimals."""
+        self.ensure_one()
+        return Decimal(repr(self.max_quantity)), self.quantity_decimals
 
     # ------------------------------------------------------------------
     # SQL building blocks

@@ -1,7 +1,9 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import json
-from datetime import UTC, datetime, timedelta
+import math
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from odoo import api, fields, models
@@ -11,8 +13,42 @@ from odoo.tools import SQL
 from ..core import aggregation
 from .subscription_line_mixin import clean_decimal
 
+# Limits of ingestion (README, "Usage ingestion"): an event over a limit is
+# refused with a code, the rest of its batch is kept.
 MAX_BATCH = 1000
+# Request body of POST /subscription_billing/usage, in bytes (413 above).
+MAX_BODY_SIZE = 10 * 1024 * 1024
 MAX_KEY_LENGTH = 255
+# Metric code, subscription reference, customer reference.
+MAX_REFERENCE_LENGTH = 255
+MAX_TIMESTAMP_LENGTH = 64
+MAX_PROPERTIES = 50
+MAX_PROPERTY_KEY_LENGTH = 100
+MAX_PROPERTY_VALUE_LENGTH = 1000
+# The properties object is level 1: {"a": {"b": 1}} has 2 levels.
+MAX_PROPERTIES_DEPTH = 5
+# Bytes of the properties written as compact JSON (UTF-8).
+MAX_PROPERTIES_SIZE = 8192
+# Integers in properties are kept exactly up to this many bits (about 30 digits).
+MAX_PROPERTY_INT_BITS = 100
+# Quantities: bounds per metric (subscription.metric, max_quantity and
+# quantity_decimals).
+EVENT_FIELDS = (
+    "idempotency_key",
+    "subscription",
+    "customer",
+    "metric",
+    "timestamp",
+    "quantity",
+    "properties",
+)
+# A number written as text: ASCII digits only, no spaces, no "_", no "nan".
+NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+# Characters refused in identifiers: control characters and lone surrogates
+# (which PostgreSQL cannot store); in properties: NUL and lone surrogates.
+BAD_IDENTIFIER_CHARS = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+BAD_PROPERTY_CHARS = re.compile("[\x00\ud800-\udfff]")
+MAX_ID = 2**31 - 1
 # Clocks of clients differ a little: a timestamp this far ahead is accepted.
 CLOCK_SKEW = timedelta(minutes=5)
 ACCEPTED = "accepted"
@@ -30,6 +66,69 @@ CHECKED_SUB_FIELDS = [
     "next_invoice_date",
     "plan_id",
 ]
+
+
+def _parse_int(text):
+    # Long integers stay Decimal: Python refuses to read more than 4,300 digits.
+    return int(text) if len(text) <= 20 else Decimal(text)
+
+
+def loads_exact(data):
+    """JSON ``data`` with its numbers exact: decimals and long integers as
+    :class:`~decimal.Decimal` (``NaN`` and ``Infinity`` too), never a float
+    that rounds. Raises ``ValueError`` (not JSON) or ``RecursionError`` (nested
+    too deeply to read)."""
+    return json.loads(
+        data, parse_float=Decimal, parse_int=_parse_int, parse_constant=Decimal
+    )
+
+
+def to_number(value):
+    """``value`` as an exact finite :class:`~decimal.Decimal`, or ``None``.
+
+    Numbers, and text written as a plain number (ASCII digits, optional sign,
+    point and exponent); not booleans, ``NaN`` or infinities.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        if isinstance(value, int | Decimal):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            number = Decimal(repr(value))
+        elif isinstance(value, str) and NUMBER_TEXT.fullmatch(value):
+            number = Decimal(value)
+        else:
+            return None
+    except (InvalidOperation, ValueError, OverflowError):
+        return None
+    return number if number.is_finite() else None
+
+
+def decimal_places(number):
+    """Decimals of ``number`` without its trailing zeros (exact, any size)."""
+    __, digits, exponent = number.as_tuple()
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if zeros == len(digits):
+        return 0
+    return max(0, -(exponent + zeros))
+
+
+def shown(value, limit=40):
+    """A short, safe picture of a hostile value for a message."""
+    if isinstance(value, str):
+        return repr(value[:limit] + "…" if len(value) > limit else value)
+    if isinstance(value, dict):
+        return "{…}"
+    if isinstance(value, list | tuple):
+        return "[…]"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    try:
+        text = str(value)
+    except ValueError:  # an integer of thousands of digits
+        text = "9…"
+    return text[:limit] + "…" if len(text) > limit else text
 
 
 class UsageRefused(ValueError):
@@ -127,29 +226,51 @@ class SubscriptionUsage(models.Model):
             usage.properties = self._parse_properties(usage.properties_text)
 
     def _parse_properties(self, text):
+        """Properties written as JSON text (imports, the form), numbers exact."""
         text = (text or "").strip()
         try:
-            properties = json.loads(text) if text else False
-        except ValueError as error:
+            properties = loads_exact(text) if text else False
+        except (ValueError, RecursionError) as error:
             raise ValidationError(
                 self.env._(
-                    "The properties %(text)r are not valid JSON (%(error)s): write "
+                    "The properties %(text)s are not valid JSON (%(error)s): write "
                     'them as an object, e.g. {"user": "u1"}.',
-                    text=text,
-                    error=error,
+                    text=shown(text),
+                    error=shown(str(error), 80)[1:-1],
                 )
             ) from None
         if properties and not isinstance(properties, dict):
             raise ValidationError(
                 self.env._(
-                    "The properties must be a JSON object, not %(text)r.", text=text
+                    "The properties must be a JSON object, not %(text)s.",
+                    text=shown(text),
                 )
             )
         return properties
 
     @api.model_create_multi
     def create(self, vals_list):
-        """ORM, external API and CSV import: every event is checked first."""
+        """ORM, external API and CSV import: every event is checked first.
+
+        The caller's values are left as they are: an import that retries row
+        by row after an error gets the same error again.
+        """
+        vals_list = [dict(vals) for vals in vals_list]
+        for vals in vals_list:
+            for name in ("subscription_id", "metric_id"):
+                value = vals.get(name)
+                if value and (
+                    not isinstance(value, int)
+                    or isinstance(value, bool)
+                    or not 0 < value <= MAX_ID
+                ):
+                    raise ValidationError(
+                        self.env._(
+                            "The event names no valid %(field)s (got %(value)s).",
+                            field=self._fields[name].string,
+                            value=shown(value),
+                        )
+                    )
         subs = self.env["subscription.subscription"].browse(
             {
                 vals["subscription_id"]
@@ -168,14 +289,49 @@ class SubscriptionUsage(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if set(vals) & {*PAYLOAD_FIELDS, "idempotency_key", "properties_text"}:
-            if self.filtered("charge_id"):
-                raise ValidationError(
-                    self.env._(
-                        "Usage events already rated on an invoice cannot change; "
-                        "record a correcting event instead."
-                    )
+        """Checked as at creation: the idempotency key, the timestamp, the
+        quantity and the properties (bounds of the event's metric)."""
+        if not set(vals) & {*PAYLOAD_FIELDS, "idempotency_key", "properties_text"}:
+            return super().write(vals)
+        if self.filtered("charge_id"):
+            raise ValidationError(
+                self.env._(
+                    "Usage events already rated on an invoice cannot change; "
+                    "record a correcting event instead."
                 )
+            )
+        vals = dict(vals)
+        if "properties_text" in vals:
+            vals["properties"] = self._parse_properties(vals.pop("properties_text"))
+        checked = {}
+        try:
+            if "idempotency_key" in vals:
+                vals["idempotency_key"] = self._check_key(vals["idempotency_key"])
+            if "timestamp" in vals:
+                vals["timestamp"] = self._parse_timestamp(vals["timestamp"])
+            metric_id = vals.get("metric_id")
+            if metric_id is not None and (
+                not isinstance(metric_id, int) or isinstance(metric_id, bool)
+            ):
+                raise UsageRefused(
+                    "invalid_metric", self.env._("The event names no metric.")
+                )
+            for usage in self:
+                checked = {
+                    "quantity": vals.get("quantity", usage.quantity),
+                    "properties": vals.get("properties", usage.properties),
+                }
+                metric = (
+                    self.env["subscription.metric"].browse(metric_id)
+                    if metric_id
+                    else usage.metric_id
+                )
+                self._check_quantity(checked, metric)
+        except UsageRefused as refusal:
+            raise ValidationError(str(refusal)) from None
+        for name in ("quantity", "properties"):
+            if name in vals and checked:
+                vals[name] = checked[name]
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -206,7 +362,10 @@ class SubscriptionUsage(models.Model):
         retries get the same answer), ``duplicate`` (the key is taken by a
         different event, or repeated in the batch) or ``refused`` with a
         ``code`` and a ``message``. Accepted events are written together,
-        in this transaction: all of them or, on error, none.
+        in this transaction: all of them or, on error, none. Any value of an
+        event is answered this way, never by an error of the batch (limits
+        and codes: README, "Usage ingestion"); the batch itself must be a
+        list of at most ``MAX_BATCH`` events.
         """
         self.check_access("create")
         if not isinstance(events, list):
@@ -227,7 +386,8 @@ class SubscriptionUsage(models.Model):
         seen = {}
         for event in events:
             key = event.get("idempotency_key") if isinstance(event, dict) else None
-            answer = {"idempotency_key": key}
+            # Echoed only when it is a key: never a hostile value back.
+            answer = {"idempotency_key": key if self._valid_text(key) else None}
             answers.append(answer)
             try:
                 vals = self._event_vals(event, subs, metrics)
@@ -274,8 +434,22 @@ class SubscriptionUsage(models.Model):
         return answers
 
     @api.model
+    def _valid_text(self, value, limit=MAX_KEY_LENGTH):
+        """Whether ``value`` is text that may name something: not empty, at most
+        ``limit`` characters, without control characters or lone surrogates."""
+        return (
+            isinstance(value, str)
+            and 0 < len(value) <= limit
+            and not BAD_IDENTIFIER_CHARS.search(value)
+        )
+
+    @api.model
     def _resolve_subscriptions(self, events):
-        """Subscriptions named by the events, by id, reference or customer ref."""
+        """Subscriptions named by the events, by id, reference or customer ref.
+
+        Values that cannot name a subscription are left out here and refused
+        per event by :meth:`_event_subscription`.
+        """
         Sub = self.env["subscription.subscription"]
         names, ids, refs = set(), set(), set()
         for event in events:
@@ -283,10 +457,11 @@ class SubscriptionUsage(models.Model):
                 continue
             value = event.get("subscription")
             if isinstance(value, int) and not isinstance(value, bool):
-                ids.add(value)
-            elif isinstance(value, str) and value:
+                if 0 < value <= MAX_ID:
+                    ids.add(value)
+            elif self._valid_text(value, MAX_REFERENCE_LENGTH):
                 names.add(value)
-            elif isinstance(event.get("customer"), str):
+            elif self._valid_text(event.get("customer"), MAX_REFERENCE_LENGTH):
                 refs.add(event["customer"])
         domain = [("id", "in", list(ids))] if ids else [("id", "=", False)]
         if names:
@@ -316,7 +491,8 @@ class SubscriptionUsage(models.Model):
         codes = {
             event.get("metric")
             for event in events
-            if isinstance(event, dict) and isinstance(event.get("metric"), str)
+            if isinstance(event, dict)
+            and self._valid_text(event.get("metric"), MAX_REFERENCE_LENGTH)
         }
         metrics = self.env["subscription.metric"].search([("code", "in", list(codes))])
         by_code = {}
@@ -360,17 +536,29 @@ class SubscriptionUsage(models.Model):
             raise UsageRefused(
                 "invalid_event", self.env._("An event must be a JSON object.")
             )
-        key = event.get("idempotency_key")
-        if not isinstance(key, str) or not key.strip():
+        unknown = [name for name in event if name not in EVENT_FIELDS]
+        if unknown:
             raise UsageRefused(
-                "missing_idempotency_key",
+                "unknown_field",
                 self.env._(
-                    "The event has no idempotency_key: give each event a unique "
-                    "key, so that a retry cannot count it twice."
+                    "Unknown field %(field)s: an event has only %(fields)s.",
+                    field=shown(unknown[0]),
+                    fields=", ".join(EVENT_FIELDS),
                 ),
             )
+        key = self._check_key(event.get("idempotency_key"))
         sub = self._event_subscription(event, subs)
         code = event.get("metric")
+        if code not in (None, "") and not self._valid_text(code, MAX_REFERENCE_LENGTH):
+            raise UsageRefused(
+                "invalid_metric",
+                self.env._(
+                    "The metric must be given by its code, as text of at most "
+                    "%(max)s characters (got %(value)s).",
+                    max=MAX_REFERENCE_LENGTH,
+                    value=shown(code),
+                ),
+            )
         company = sub.company_id
         choice = (code, company.id)  # codes are strings: no clash with the codes
         if choice not in metrics:
@@ -384,45 +572,84 @@ class SubscriptionUsage(models.Model):
             raise UsageRefused(
                 "unknown_metric",
                 self.env._(
-                    "Unknown metric %(metric)r: use the code of a billable metric.",
-                    metric=code,
+                    "Unknown metric %(metric)s: use the code of a billable metric.",
+                    metric=shown(code),
                 ),
             )
         metric = candidates[0]
-        properties = event.get("properties") or {}
-        if not isinstance(properties, dict):
-            raise UsageRefused(
-                "invalid_properties",
-                self.env._("The properties must be a JSON object."),
-            )
         return {
             "company_id": company.id,
             "subscription_id": sub.id,
             "metric_id": metric.id,
             "timestamp": self._parse_timestamp(event.get("timestamp")),
             "quantity": event.get("quantity", 1),
-            "properties": properties or False,
-            "idempotency_key": key.strip(),
+            "properties": event.get("properties"),
+            "idempotency_key": key,
         }
+
+    def _check_key(self, key):
+        """The idempotency key, stripped, or :class:`UsageRefused`."""
+        if key is None or key is False or (isinstance(key, str) and not key.strip()):
+            raise UsageRefused(
+                "missing_idempotency_key",
+                self.env._(
+                    "The event has no idempotency_key: give each event a unique "
+                    "key, so that a retry cannot count it twice."
+                ),
+            )
+        if not self._valid_text(key, MAX_KEY_LENGTH):
+            raise UsageRefused(
+                "invalid_idempotency_key",
+                self.env._(
+                    "The idempotency key must be text of at most %(max)s "
+                    "characters, without control characters (got %(value)s).",
+                    max=MAX_KEY_LENGTH,
+                    value=shown(key),
+                ),
+            )
+        return key.strip()
 
     def _event_subscription(self, event, subs):
         value = event.get("subscription")
-        if value not in (None, "", False):
-            sub = (
-                subs["by_id"].get(value)
-                if isinstance(value, int) and not isinstance(value, bool)
-                else subs["by_name"].get(value)
+        ref = event.get("customer")
+        if ref not in (None, "") and not self._valid_text(ref, MAX_REFERENCE_LENGTH):
+            raise UsageRefused(
+                "invalid_customer",
+                self.env._(
+                    "The customer must be given by their reference, as text of at "
+                    "most %(max)s characters (got %(value)s).",
+                    max=MAX_REFERENCE_LENGTH,
+                    value=shown(ref),
+                ),
             )
+        if value not in (None, ""):
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and value <= MAX_ID
+            ):
+                sub = subs["by_id"].get(value)
+            elif self._valid_text(value, MAX_REFERENCE_LENGTH):
+                sub = subs["by_name"].get(value)
+            else:
+                raise UsageRefused(
+                    "invalid_subscription",
+                    self.env._(
+                        "The subscription must be given by its reference (text of "
+                        "at most %(max)s characters) or its id (got %(value)s).",
+                        max=MAX_REFERENCE_LENGTH,
+                        value=shown(value),
+                    ),
+                )
             if not sub:
                 raise UsageRefused(
                     "unknown_subscription",
                     self.env._(
-                        "Unknown subscription %(sub)r: use its reference or id.",
-                        sub=value,
+                        "Unknown subscription %(sub)s: use its reference or id.",
+                        sub=shown(value),
                     ),
                 )
             return sub
-        ref = event.get("customer")
         if not ref:
             raise UsageRefused(
                 "unknown_subscription",
@@ -436,8 +663,8 @@ class SubscriptionUsage(models.Model):
             raise UsageRefused(
                 "unknown_subscription",
                 self.env._(
-                    "No running subscription for the customer reference %(ref)r.",
-                    ref=ref,
+                    "No running subscription for the customer reference %(ref)s.",
+                    ref=shown(ref),
                 ),
             )
         if len(found) > 1:
@@ -454,9 +681,9 @@ class SubscriptionUsage(models.Model):
                 raise UsageRefused(
                     "ambiguous_customer",
                     self.env._(
-                        "The customer %(ref)r has several subscriptions (%(subs)s): "
+                        "The customer %(ref)s has several subscriptions (%(subs)s): "
                         "name the subscription.",
-                        ref=ref,
+                        ref=shown(ref),
                         subs=", ".join(found.mapped("name")),
                     ),
                 )
@@ -464,23 +691,38 @@ class SubscriptionUsage(models.Model):
         return found
 
     def _parse_timestamp(self, value):
+        """A naive UTC datetime, or :class:`UsageRefused`.
+
+        Text in ISO 8601 (UTC when without offset) or a datetime; a date and
+        time that exists in UTC (not before year 1, not after year 9999).
+        """
+
+        def refused():  # built only when refused: translating costs
+            return UsageRefused(
+                "invalid_timestamp",
+                self.env._(
+                    "The timestamp %(value)s is not an ISO 8601 date and time "
+                    "(e.g. 2026-03-14T09:30:00Z).",
+                    value=shown(value),
+                ),
+            )
+
         if isinstance(value, datetime):
             moment = value
+        elif isinstance(value, date):
+            moment = datetime.combine(value, time.min)
         elif isinstance(value, str) and value.strip():
             text = value.strip()
+            if len(text) > MAX_TIMESTAMP_LENGTH or not text.isascii():
+                raise refused()
+            if BAD_IDENTIFIER_CHARS.search(text):
+                raise refused()
             try:
                 moment = datetime.fromisoformat(
                     text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
                 )
             except ValueError:
-                raise UsageRefused(
-                    "invalid_timestamp",
-                    self.env._(
-                        "The timestamp %(value)r is not an ISO 8601 date and time "
-                        "(e.g. 2026-03-14T09:30:00Z).",
-                        value=value,
-                    ),
-                ) from None
+                raise refused() from None
         else:
             raise UsageRefused(
                 "invalid_timestamp",
@@ -490,7 +732,11 @@ class SubscriptionUsage(models.Model):
                 ),
             )
         if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
+            try:
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
+            except (OverflowError, ValueError):
+                # 0001-01-01T00:00:00+05:00 is before year 1 in UTC.
+                raise refused() from None
         return moment.replace(microsecond=0)
 
     def _check_event(self, vals, context):
@@ -508,23 +754,10 @@ class SubscriptionUsage(models.Model):
             raise UsageRefused(
                 "unknown_metric", self.env._("The event names no metric.")
             )
-        key = vals.get("idempotency_key")
-        if not key or not str(key).strip():
-            raise UsageRefused(
-                "missing_idempotency_key",
-                self.env._("The event has no idempotency key."),
-            )
-        if len(key) > MAX_KEY_LENGTH:
-            raise UsageRefused(
-                "invalid_idempotency_key",
-                self.env._(
-                    "The idempotency key is longer than %(max)s characters.",
-                    max=MAX_KEY_LENGTH,
-                ),
-            )
+        vals["idempotency_key"] = self._check_key(vals.get("idempotency_key"))
         moment = vals.get("timestamp") or fields.Datetime.now()
-        if isinstance(moment, str):
-            moment = self._parse_timestamp(moment)
+        if not isinstance(moment, datetime):
+            moment = vals["timestamp"] = self._parse_timestamp(moment)
         now = context.get("now") or fields.Datetime.now()
         if moment > now + CLOCK_SKEW:
             raise UsageRefused(
@@ -564,81 +797,259 @@ class SubscriptionUsage(models.Model):
             )
 
     def _check_quantity(self, vals, metric):
+        """Check the quantity and the properties of ``vals`` for ``metric``;
+        leave them in ``vals`` as they are stored (the quantity exact)."""
         quantity = vals.get("quantity", 1)
-        try:
-            if isinstance(quantity, bool) or quantity is None:
-                raise InvalidOperation
-            number = Decimal(
-                repr(quantity) if isinstance(quantity, float) else str(quantity)
-            )
-            if not number.is_finite():
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
+        number = to_number(quantity)
+        if number is None:
             raise UsageRefused(
                 "invalid_quantity",
-                self.env._("The quantity %(value)r is not a number.", value=quantity),
-            ) from None
+                self.env._(
+                    "The quantity %(value)s is not a number.", value=shown(quantity)
+                ),
+            )
+        vals["quantity"] = self._check_bounds(number, metric)
+        properties = vals["properties"] = self._clean_properties(vals.get("properties"))
+        if not metric.field_name:
+            return
+        if metric.field_name not in (properties or {}):
+            raise UsageRefused(
+                "missing_property",
+                self.env._(
+                    "The metric %(metric)s needs the property %(property)r, "
+                    "which this event lacks.",
+                    metric=metric.code,
+                    property=metric.field_name,
+                ),
+            )
+        if metric.aggregation in (
+            aggregation.SUM,
+            aggregation.MAX,
+            aggregation.LATEST,
+            aggregation.WEIGHTED_SUM,
+        ):
+            # Read in SQL as (properties ->> field)::numeric: a plain number.
+            value = properties[metric.field_name]
+            number = to_number(value)
+            if number is None:
+                raise UsageRefused(
+                    "invalid_property",
+                    self.env._(
+                        "The property %(property)r must be a number for the "
+                        "metric %(metric)s (got %(value)s).",
+                        property=metric.field_name,
+                        metric=metric.code,
+                        value=shown(value),
+                    ),
+                )
+            self._check_bounds(number, metric, metric.field_name)
+
+    def _check_bounds(self, number, metric, prop=None):
+        """``number`` if ``metric`` takes it (sign, magnitude, decimals)."""
+
+        def what():  # built only when refused: translating costs
+            if prop:
+                return self.env._("The property %(property)r", property=prop)
+            return self.env._("The quantity")
+
         if number < 0 and metric.aggregation != aggregation.WEIGHTED_SUM:
             raise UsageRefused(
                 "negative_quantity",
                 self.env._(
-                    "The quantity %(value)s is negative: usage of %(metric)s cannot "
+                    "%(what)s %(value)s is negative: usage of %(metric)s cannot "
                     "be taken back (only time-weighted metrics take decreases).",
-                    value=number,
+                    what=what(),
+                    value=shown(number),
                     metric=metric.code,
                 ),
             )
-        vals["quantity"] = float(number)
-        properties = vals.get("properties") or {}
+        limit, decimals = metric._quantity_bounds()
+        if abs(number) > limit:
+            raise UsageRefused(
+                "quantity_too_large",
+                self.env._(
+                    "%(what)s %(value)s is larger than the metric %(metric)s takes "
+                    "in one event (at most %(max)s).",
+                    what=what(),
+                    value=shown(number),
+                    metric=metric.code,
+                    max=limit,
+                ),
+            )
+        if decimal_places(number) > decimals:
+            raise UsageRefused(
+                "too_many_decimals",
+                self.env._(
+                    "%(what)s %(value)s has more decimals than the metric "
+                    "%(metric)s keeps (%(decimals)s).",
+                    what=what(),
+                    value=shown(number),
+                    metric=metric.code,
+                    decimals=decimals,
+                ),
+            )
+        return number
+
+    def _clean_properties(self, properties):
+        """The properties as stored (``False`` for none), or :class:`UsageRefused`.
+
+        A JSON object within the limits: at most ``MAX_PROPERTIES`` keys and
+        ``MAX_PROPERTIES_DEPTH`` levels, keys of ``MAX_PROPERTY_KEY_LENGTH``
+        and texts of ``MAX_PROPERTY_VALUE_LENGTH`` characters, without NUL or
+        lone surrogates, finite numbers kept exactly, ``MAX_PROPERTIES_SIZE``
+        bytes in all. Read without recursion: any nesting is safe to check.
+        """
+        if properties is None or properties is False:
+            return False
         if not isinstance(properties, dict):
             raise UsageRefused(
                 "invalid_properties",
                 self.env._("The properties must be a JSON object."),
             )
-        if metric.field_name:
-            if metric.field_name not in properties:
-                raise UsageRefused(
-                    "missing_property",
-                    self.env._(
-                        "The metric %(metric)s needs the property %(property)r, "
-                        "which this event lacks.",
-                        metric=metric.code,
-                        property=metric.field_name,
-                    ),
-                )
-            if metric.aggregation in (
-                aggregation.SUM,
-                aggregation.MAX,
-                aggregation.LATEST,
-                aggregation.WEIGHTED_SUM,
-            ):
-                value = properties[metric.field_name]
-                try:
-                    if isinstance(value, bool) or value is None:
-                        raise InvalidOperation
-                    number = Decimal(str(value))
-                    if not number.is_finite():
-                        raise InvalidOperation
-                except (InvalidOperation, ValueError):
+        if not properties:
+            return False
+        if len(properties) > MAX_PROPERTIES:
+            raise UsageRefused(
+                "too_many_properties",
+                self.env._(
+                    "An event has at most %(max)s properties (got %(count)s).",
+                    max=MAX_PROPERTIES,
+                    count=len(properties),
+                ),
+            )
+        bound, exact = self._check_property_tree(properties)
+        cleaned = self._exact_properties(properties) if exact else properties
+        if bound > MAX_PROPERTIES_SIZE:
+            text = json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False)
+            if len(text.encode()) > MAX_PROPERTIES_SIZE:
+                raise self._properties_too_large()
+        return cleaned
+
+    def _check_property_tree(self, properties):
+        """Check every node of ``properties`` (without recursion); answer an
+        upper bound of their size as compact JSON (6 bytes a character, as
+        ``\\uXXXX``, with quotes and separators: the JSON is written out only
+        when this bound is over the limit) and whether numbers read as
+        Decimal are to be converted."""
+        stack = [(properties, 1)]
+        nodes = 0
+        bound = 0
+        exact = False  # whether numbers read as Decimal are to be converted
+        while stack:
+            value, depth = stack.pop()
+            nodes += 1
+            if nodes > MAX_PROPERTIES_SIZE:
+                raise self._properties_too_large()
+            if isinstance(value, str):
+                if len(value) > MAX_PROPERTY_VALUE_LENGTH or BAD_PROPERTY_CHARS.search(
+                    value
+                ):
+                    self._check_property_text(value, MAX_PROPERTY_VALUE_LENGTH)
+                bound += 6 * len(value) + 3
+            elif isinstance(value, dict | list):
+                if depth > MAX_PROPERTIES_DEPTH:
                     raise UsageRefused(
-                        "invalid_property",
+                        "properties_too_deep",
                         self.env._(
-                            "The property %(property)r must be a number for the "
-                            "metric %(metric)s (got %(value)r).",
-                            property=metric.field_name,
-                            metric=metric.code,
-                            value=value,
-                        ),
-                    ) from None
-                if number < 0 and metric.aggregation != aggregation.WEIGHTED_SUM:
-                    raise UsageRefused(
-                        "negative_quantity",
-                        self.env._(
-                            "The property %(property)r is negative (%(value)s).",
-                            property=metric.field_name,
-                            value=number,
+                            "The properties nest at most %(max)s levels deep.",
+                            max=MAX_PROPERTIES_DEPTH,
                         ),
                     )
+                bound += 3
+                if isinstance(value, dict):
+                    for name in value:
+                        if (
+                            not isinstance(name, str)
+                            or len(name) > MAX_PROPERTY_KEY_LENGTH
+                            or BAD_PROPERTY_CHARS.search(name)
+                        ):
+                            self._check_property_text(name, MAX_PROPERTY_KEY_LENGTH)
+                        bound += 6 * len(name) + 4
+                    stack.extend((item, depth + 1) for item in value.values())
+                else:
+                    stack.extend((item, depth + 1) for item in value)
+            elif isinstance(value, bool) or value is None:
+                bound += 6
+            else:
+                self._property_number(value)
+                exact = exact or isinstance(value, Decimal)
+                bound += 40
+        return bound, exact
+
+    def _properties_too_large(self):
+        return UsageRefused(
+            "properties_too_large",
+            self.env._(
+                "The properties of an event take at most %(max)s bytes as JSON.",
+                max=MAX_PROPERTIES_SIZE,
+            ),
+        )
+
+    def _check_property_text(self, text, limit):
+        if not isinstance(text, str) or BAD_PROPERTY_CHARS.search(text):
+            raise UsageRefused(
+                "invalid_properties",
+                self.env._(
+                    "The property %(value)s holds a character that cannot be "
+                    "stored (NUL or a lone surrogate).",
+                    value=shown(text),
+                ),
+            )
+        if len(text) > limit:
+            raise UsageRefused(
+                "property_too_long",
+                self.env._(
+                    "A property name or text is at most %(max)s characters (got "
+                    "%(count)s).",
+                    max=limit,
+                    count=len(text),
+                ),
+            )
+
+    def _property_number(self, value):
+        """A number of the properties as stored: an exact int or float."""
+
+        def refused():  # built only when refused: translating costs
+            return UsageRefused(
+                "invalid_properties",
+                self.env._(
+                    "The property value %(value)s is not a number that can be kept "
+                    "exactly: send a finite number of at most 15 significant "
+                    "digits, an integer of at most 30 digits, or text.",
+                    value=shown(value),
+                ),
+            )
+
+        if isinstance(value, int):
+            if value.bit_length() > MAX_PROPERTY_INT_BITS:
+                raise refused()
+            return value
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise refused()
+            return value
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise refused()
+        __, digits, exponent = value.as_tuple()
+        if exponent >= 0:  # an integer: exact as an int
+            if len(digits) + exponent > 30:
+                raise refused()
+            return int(value)
+        number = float(value)
+        if not math.isfinite(number) or Decimal(repr(number)) != value:
+            raise refused()
+        return number
+
+    def _exact_properties(self, value):
+        """``value`` with its numbers as :meth:`_property_number` keeps them
+        (called once the nesting is known to be shallow)."""
+        if isinstance(value, dict):
+            return {name: self._exact_properties(item) for name, item in value.items()}
+        if isinstance(value, list):
+            return [self._exact_properties(item) for item in value]
+        if isinstance(value, str | bool) or value is None:
+            return value
+        return self._property_number(value)
 
     def _check_life(self, sub, moment):
         if sub.state == "draft":
@@ -687,9 +1098,14 @@ class SubscriptionUsage(models.Model):
             vals["subscription_id"],
             vals["metric_id"],
             fields.Datetime.to_datetime(vals["timestamp"]),
-            Decimal(repr(float(vals.get("quantity", 1)))).normalize(),
+            self._exact_quantity(vals.get("quantity", 1)),
             json.dumps(properties, sort_keys=True),
         )
+
+    @api.model
+    def _exact_quantity(self, quantity):
+        number = to_number(quantity)
+        return number.normalize() if number is not None else None
 
     @api.model
     def _insert_events(self, rows):
@@ -744,7 +1160,7 @@ class SubscriptionUsage(models.Model):
             SQL(
                 """
                 SELECT u.company_id, u.idempotency_key, u.id, u.subscription_id,
-                       u.metric_id, u.timestamp, u.quantity, u.properties
+                       u.metric_id, u.timestamp, u.quantity::text, u.properties
                   FROM subscription_usage u
                   JOIN UNNEST(%s::int[], %s::varchar[]) AS v(c, k)
                     ON u.company_id = v.c AND u.idempotency_key = v.k

@@ -13,3 +13,4 @@ from . import test_usage
 from . import test_usage_http
 from . import test_usage_concurrency
 from . import test_edges
+from . import test_usage_hostile
