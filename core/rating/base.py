@@ -7,6 +7,13 @@ Conventions:
 * Every figure is a :class:`~decimal.Decimal`.  Inputs may be ``Decimal``,
   ``int``, ``str`` or ``float`` (read through ``repr``, so ``0.1`` is
   ``Decimal("0.1")``); ``bool``, NaN and infinities are refused.
+  :func:`to_decimal` is the one conversion: code that reads numbers from
+  elsewhere (the database hands ``NUMERIC`` columns back as ``float``) goes
+  through it, never through ``Decimal(float)``.
+* Bounds: the engine rates at most :data:`MAX_UNITS` units and refuses a
+  charge whose amount reaches :data:`MAX_AMOUNT` (an invoice line keeps its
+  amount as a float, exact to the cent only below that), so it never returns
+  an infinite, NaN or unstorable amount.
 * Amounts are never rounded here: :attr:`RatingResult.amount` and every
   :class:`TierDetail` keep full precision; the invoice line rounds once, with
   the currency (:meth:`RatingResult.rounded`).
@@ -17,13 +24,18 @@ Conventions:
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 
 from ..periods import quantize
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
+# Largest quantity rated, and the amount a charge must stay below.
+MAX_UNITS = Decimal(10) ** 15
+MAX_AMOUNT = Decimal(10) ** 13
+# Enough digits to show any number the engine accepts, to the last decimal.
+_FORMAT_CONTEXT = Context(prec=80)
 
 # Kinds of TierDetail, which decide how explain() renders it.
 TIER = "tier"  # units × unit price (+ flat fee)
@@ -41,8 +53,13 @@ class RatingError(ValueError):
 # ---------------------------------------------------------------- numbers
 
 
-def to_decimal(value, what):
-    """``value`` as a finite Decimal; ``what`` names it in the error message."""
+def to_decimal(value, what="value"):
+    """``value`` as a finite Decimal, exactly; ``what`` names it in errors.
+
+    A ``float`` is read through ``repr`` (the shortest text that gives it
+    back: ``2.675`` is ``Decimal("2.675")``, not ``2.67499999...``); a ``str``
+    (e.g. a ``NUMERIC`` cast to text in SQL) is read as written.
+    """
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, bool) or value is None:
@@ -285,9 +302,18 @@ def _explain_detail(detail):
     return text
 
 
-def fmt_units(number):
-    """``1,000``, ``2.5``, ``0.0001``: thousands separators, no trailing zeros."""
-    number = Decimal(number)
+def fmt_units(number, decimals=None):
+    """``1,000``, ``2.5``, ``0.0001``: thousands separators, no trailing zeros.
+
+    ``decimals``: the precision of the quantity (a metric's decimals): the
+    number is shown rounded half up to that many decimals, trailing zeros
+    included (``2.50`` with 2 decimals, ``3`` with none).
+    """
+    number = to_decimal(number, "quantity")
+    if decimals is not None:
+        with localcontext(_FORMAT_CONTEXT):
+            shown = number.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+        return f"{shown:,f}"
     if number == number.to_integral_value():
         return f"{int(number):,}"
     return f"{number.normalize():,f}"
@@ -295,7 +321,7 @@ def fmt_units(number):
 
 def fmt_money(number):
     """``10.00``, ``0.10``, ``0.0008``, ``1,250.50``: at least 2 decimals."""
-    number = Decimal(number).normalize()
+    number = to_decimal(number, "amount").normalize()
     if number.as_tuple().exponent > -2:
         number = number.quantize(_CENT)
     return f"{number:,f}"
