@@ -7,9 +7,12 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..core import aggregation
+from ..core.rating.base import fmt_units, to_decimal
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]+$")
 PROPERTY_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
+# A number written as text that PostgreSQL reads as NUMERIC (bounded exponent).
+NUMBER_TEXT = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,4})?\s*$"
 # Aggregations that read a value (the quantity, or the property ``field_name``).
 VALUE_AGGREGATIONS = (
     aggregation.SUM,
@@ -62,11 +65,22 @@ class SubscriptionMetric(models.Model):
         help="Only events whose property has one of the filter values count."
     )
     filter_values = fields.Char(help="Comma-separated values of the filter property.")
+    decimals = fields.Integer(
+        default=0,
+        help="Decimals of the metric's quantities (0 to 6): invoice lines and the "
+        "portal show its usage with this many decimals, trailing zeros included "
+        "(2.50 with 2). An average (time-weighted sum) is rounded to them; a "
+        "quantity that has more decimals is shown exactly.",
+    )
     usage_count = fields.Integer(compute="_compute_usage_count")
 
     _code_company_unique = models.Constraint(
         "UNIQUE NULLS NOT DISTINCT (code, company_id)",
         "A metric with this code already exists in this company.",
+    )
+    _decimals_range = models.Constraint(
+        "CHECK(decimals >= 0 AND decimals <= 6)",
+        "A metric has 0 to 6 decimals (usage quantities keep 6).",
     )
 
     def _compute_usage_count(self):
@@ -156,6 +170,22 @@ class SubscriptionMetric(models.Model):
         action["context"] = {"default_metric_id": self.id}
         return action
 
+    def _format_quantity(self, quantity):
+        """``quantity`` (a Decimal) as text with the metric's precision.
+
+        ``1,500`` (0 decimals), ``2.50`` (2 decimals): exact, never a float's
+        digits. An average is rounded to the metric's decimals; any other
+        quantity with more decimals than the metric's is shown exactly.
+        """
+        self.ensure_one()
+        quantity = to_decimal(quantity, "quantity")
+        decimals = max(self.decimals or 0, 0)
+        shown = fmt_units(quantity, decimals)
+        exact = to_decimal(shown.replace(",", "")) == quantity
+        if exact or self.aggregation == aggregation.WEIGHTED_SUM:
+            return shown
+        return fmt_units(quantity)
+
     # ------------------------------------------------------------------
     # SQL building blocks
     # ------------------------------------------------------------------
@@ -165,12 +195,29 @@ class SubscriptionMetric(models.Model):
         return [v.strip() for v in (self.filter_values or "").split(",") if v.strip()]
 
     def _sql_value(self, alias="u"):
-        """SQL expression of an event's value for this metric."""
+        """SQL expression of an event's value for this metric.
+
+        A property that is not a number (stored past ingestion's checks) is
+        ``NaN``, which the billing refuses for that subscription alone, instead
+        of a cast error that would stop the whole query; a missing one is NULL
+        (skipped, as SQL aggregates do).
+        """
         self.ensure_one()
         if not self.field_name:
             return SQL.identifier(alias, "quantity")
+        properties = SQL.identifier(alias, "properties")
         return SQL(
-            "(%s ->> %s)::numeric", SQL.identifier(alias, "properties"), self.field_name
+            """(CASE WHEN jsonb_typeof(%(p)s -> %(f)s) = 'number'
+                     THEN (%(p)s ->> %(f)s)::numeric
+                     WHEN jsonb_typeof(%(p)s -> %(f)s) = 'string'
+                      AND (%(p)s ->> %(f)s) ~ %(number)s
+                     THEN (%(p)s ->> %(f)s)::numeric
+                     WHEN jsonb_typeof(%(p)s -> %(f)s) IS DISTINCT FROM 'null'
+                      AND %(p)s ? %(f)s
+                     THEN 'NaN'::numeric END)""",
+            p=properties,
+            f=self.field_name,
+            number=NUMBER_TEXT,
         )
 
     def _sql_filter(self, alias="u"):

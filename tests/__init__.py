@@ -12,3 +12,4 @@ from . import test_changes
 from . import test_usage
 from . import test_usage_http
 from . import test_usage_concurrency
+from . import test_usage_money
