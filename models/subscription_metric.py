@@ -65,22 +65,18 @@ class SubscriptionMetric(models.Model):
         help="Only events whose property has one of the filter values count."
     )
     filter_values = fields.Char(help="Comma-separated values of the filter property.")
-    decimals = fields.Integer(
-        default=0,
-        help="Decimals of the metric's quantities (0 to 6): invoice lines and the "
-        "portal show its usage with this many decimals, trailing zeros included "
-        "(2.50 with 2). An average (time-weighted sum) is rounded to them; a "
-        "quantity that has more decimals is shown exactly.",
+    quantity_decimals = fields.Integer(
+        string="Decimals",
+        default=6,
+        required=True,
+        help="Decimals an event's value may have (0 to 6); an event with more "
+        "is refused (too_many_decimals).",
     )
     usage_count = fields.Integer(compute="_compute_usage_count")
 
     _code_company_unique = models.Constraint(
         "UNIQUE NULLS NOT DISTINCT (code, company_id)",
         "A metric with this code already exists in this company.",
-    )
-    _decimals_range = models.Constraint(
-        "CHECK(decimals >= 0 AND decimals <= 6)",
-        "A metric has 0 to 6 decimals (usage quantities keep 6).",
     )
 
     def _compute_usage_count(self):
@@ -173,14 +169,14 @@ class SubscriptionMetric(models.Model):
     def _format_quantity(self, quantity):
         """``quantity`` (a Decimal) as text with the metric's precision.
 
-        ``1,500`` (0 decimals), ``2.50`` (2 decimals): exact, never a float's
-        digits. An average is rounded to the metric's decimals; any other
-        quantity with more decimals than the metric's is shown exactly.
+        ``1,500``, ``2.675``: exact, never a float's digits, no useless zeros.
+        An average (time-weighted sum) is rounded to the metric's decimals;
+        any other quantity is exact at that precision, or shown in full if it
+        is not (an event stored before the metric's decimals were set).
         """
         self.ensure_one()
         quantity = to_decimal(quantity, "quantity")
-        decimals = max(self.decimals or 0, 0)
-        shown = fmt_units(quantity, decimals)
+        shown = fmt_units(quantity, max(self.quantity_decimals or 0, 0))
         exact = to_decimal(shown.replace(",", "")) == quantity
         if exact or self.aggregation == aggregation.WEIGHTED_SUM:
             return shown

@@ -1548,7 +1548,10 @@ class SubscriptionSubscription(models.Model):
         quantity = measured["quantity"]
         metric = line.metric_id
         uom = metric.uom_id.name or ""
-        explanation = result.explain()
+        # An average shows the metric's decimals, not the division's digits.
+        explanation = result.explain(
+            metric.quantity_decimals if metric.aggregation == "weighted_sum" else None
+        )
         amount = result.amount
         period_label = f"{start} → {end}"
         if late:

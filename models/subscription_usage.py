@@ -40,15 +40,6 @@ class UsageRefused(ValueError):
         self.code = code
 
 
-def _numeric(text):
-    """A ``NUMERIC`` read as text (``::text`` in SQL) as the exact Decimal.
-
-    ``None`` (SQL NULL) stays ``None``; ``Infinity`` and ``NaN`` come back as
-    such, for :meth:`SubscriptionUsage._unrateable` to refuse.
-    """
-    return None if text is None else Decimal(text)
-
-
 class SubscriptionUsage(models.Model):
     """One usage event, recorded once whatever the retries.
 
@@ -844,11 +835,15 @@ class SubscriptionUsage(models.Model):
             for index, count, quantity, amounts in rows:
                 # SQL aggregates skip NULL values (events without the
                 # property): so do the transactions, which add up to the sum.
-                quantity = _numeric(quantity) or Decimal(0)
+                quantity = self._numeric(quantity) or Decimal(0)
                 transactions = (
                     None
                     if amounts is None or not items[index][4]
-                    else [_numeric(amount) for amount in amounts if amount is not None]
+                    else [
+                        self._numeric(amount)
+                        for amount in amounts
+                        if amount is not None
+                    ]
                 )
                 error = self._unrateable(metric, [quantity, *(transactions or ())])
                 results[index] = {
@@ -916,10 +911,13 @@ class SubscriptionUsage(models.Model):
         events = {index: [] for index in spans}
         for index, moment, value in rows:
             if moment is None:
-                initial[index] = _numeric(value) or Decimal(0)
+                initial[index] = self._numeric(value) or Decimal(0)
             else:
                 events[index].append(
-                    {"timestamp": moment, "quantity": _numeric(value) or Decimal(0)}
+                    {
+                        "timestamp": moment,
+                        "quantity": self._numeric(value) or Decimal(0),
+                    }
                 )
         for index, item in group:
             since, until = spans[index]
@@ -948,6 +946,15 @@ class SubscriptionUsage(models.Model):
                 "transactions": len(events[index]) if item[4] else None,
                 "error": error,
             }
+
+    @staticmethod
+    def _numeric(text):
+        """A ``NUMERIC`` read as text (``::text`` in SQL) as the exact Decimal.
+
+        ``None`` (SQL NULL) stays ``None``; ``Infinity`` and ``NaN`` come back
+        as such, for :meth:`_unrateable` to refuse.
+        """
+        return None if text is None else Decimal(text)
 
     @api.model
     def _unrateable(self, metric, values):

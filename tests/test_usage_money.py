@@ -32,14 +32,19 @@ class TestExactUsageMoney(UsageCommon):
         super().setUpClass()
         Metric = cls.env["subscription.metric"]
         cls.metric_kwh = Metric.create(
-            {"name": "Energy", "code": "kwh", "aggregation": "sum", "decimals": 3}
+            {
+                "name": "Energy",
+                "code": "kwh",
+                "aggregation": "sum",
+                "quantity_decimals": 3,
+            }
         )
         cls.metric_payments = Metric.create(
             {
                 "name": "Payments",
                 "code": "payments",
                 "aggregation": "sum",
-                "decimals": 2,
+                "quantity_decimals": 2,
             }
         )
 
@@ -162,7 +167,6 @@ class TestExactUsageMoney(UsageCommon):
     # ------------------------------------------------------------------
 
     def test_labels_and_portal_figures_use_the_metric_precision(self):
-        self.metric_payments.decimals = 2
         plan = self._plan(
             self.metric_payments,
             charge_model="standard",
@@ -171,30 +175,57 @@ class TestExactUsageMoney(UsageCommon):
         )
         sub = self._start(plan)
         self._bill("2026-03-01")
-        self._send_quantities(sub, self.metric_payments, [2.5, 1.1])
+        self._send_quantities(sub, self.metric_payments, [2.5, 1.15])
         with freeze_time("2026-03-31"):
             preview = sub.preview_next_invoice()
-        usage = preview["usage"][0]
         self.assertEqual(
-            usage["display"],
+            preview["usage"][0]["display"],
             {
-                "quantity": "3.60",
-                "included": "1.50",
-                "carried_in": "0.00",
-                "used": "1.50",
-                "billed": "2.10",
+                "quantity": "3.65",
+                "included": "1.5",
+                "carried_in": "0",
+                "used": "1.5",
+                "billed": "2.15",
             },
         )
         self._bill("2026-04-01")
         line = self._usage_line_of(self._invoices(sub)[-1])
-        self.assertIn("2026-03-31: 3.60 — 1.5 included + 2.1 × 2.00", line.name)
-        self.assertEqual(line.price_unit, 4.2)
-        self.assertEqual(sub.usage_charge_ids._display()["billed"], "2.10")
-        # A metric without decimals shows whole numbers; a quantity with more
-        # decimals than its metric's is shown exactly, never rounded away.
-        self.metric_payments.decimals = 0
+        self.assertIn("2026-03-31: 3.65 — 1.5 included + 2.15 × 2.00", line.name)
+        self.assertEqual(line.price_unit, 4.3)
+        self.assertEqual(sub.usage_charge_ids._display()["billed"], "2.15")
+        # Stored before the metric had fewer decimals: shown in full.
+        self.metric_payments.quantity_decimals = 1
+        self.assertEqual(sub.usage_charge_ids._display()["quantity"], "3.65")
         self.assertEqual(self.metric_payments._format_quantity(D("3.000")), "3")
-        self.assertEqual(sub.usage_charge_ids._display()["included"], "1.5")
+
+    def test_average_shown_with_the_metric_decimals(self):
+        seats = self.env["subscription.metric"].create(
+            {
+                "name": "Seats",
+                "code": "seats_avg",
+                "aggregation": "weighted_sum",
+                "quantity_decimals": 2,
+            }
+        )
+        plan = self._plan(seats, charge_model="standard", usage_unit_price=3)
+        sub = self._start(plan, start="2026-04-01")
+        self._bill("2026-04-01")
+        with freeze_time("2026-04-29"):
+            self._send(
+                sub,
+                [
+                    ("a1", "2026-04-01T00:00:00Z", 1),
+                    ("a2", "2026-04-21T00:00:00Z", 1),
+                ],
+                metric="seats_avg",
+            )
+        self._bill("2026-05-01")
+        # 1 seat for 30 days, 1 more for the last 10: 40 / 30 = 1.3333...
+        line = self._usage_line_of(self._invoices(sub)[-1])
+        self.assertIn("2026-04-30: 1.33 — 1.33 × 3.00", line.name)
+        self.assertEqual(line.subscription_usage_details["quantity"][:6], "1.3333")
+        self.assertEqual(line.price_unit, 4.0, "1.3333... × 3.00")
+        self.assertEqual(sub.usage_charge_ids._display()["quantity"], "1.33")
 
     # ------------------------------------------------------------------
     # Stored figures that cannot be rated stop their subscription only
@@ -305,12 +336,13 @@ class TestExactUsageMoney(UsageCommon):
                     sub,
                     [
                         (f"b{sub.id}-1", "2026-03-10T00:00:00Z", 1, {"bytes": 5}),
-                        (f"b{sub.id}-2", "2026-03-11T00:00:00Z", 1, {"bytes": "2.5"}),
+                        (f"b{sub.id}-2", "2026-03-11T00:00:00Z", 1, {"bytes": 2}),
                     ],
                     metric="bytes",
                 )
         self._insert_event(bad, metric, "1", '{"bytes": "lots"}')
         self._insert_event(good, metric, "1", '{"other": 1}')
+        self._insert_event(good, metric, "1", '{"bytes": " 0.5 "}')
         with mute_logger(BILLING_LOGGER):
             self._bill("2026-04-01")
         # Numbers given as text count; an event without the property does not.
@@ -339,7 +371,7 @@ class TestExactUsageMoney(UsageCommon):
                 "name": "Random",
                 "code": f"random_{next(_KEYS)}",
                 "aggregation": "sum",
-                "decimals": decimals,
+                "quantity_decimals": decimals,
             }
         )
         if model == "standard":

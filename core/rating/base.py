@@ -270,16 +270,17 @@ class RatingResult:
         """The amount rounded to the currency's quantum (e.g. ``"0.01"``)."""
         return quantize(self.amount, quantum)
 
-    def explain(self):
+    def explain(self, decimals=None):
         """The computation as text, e.g. ``1,000 × 0.10 + 9,000 × 0.05``.
 
         Units get thousands separators and no useless zeros; prices and money
         keep at least 2 decimals (``0.10``, ``0.0008``, ``10.00``).
+        ``decimals``: show units rounded to that many decimals (an average).
         """
         terms = []
         if self.included_units_used:
-            terms.append(f"{fmt_units(self.included_units_used)} included")
-        terms += [_explain_detail(detail) for detail in self.details]
+            terms.append(f"{fmt_units(self.included_units_used, decimals)} included")
+        terms += [_explain_detail(detail, decimals) for detail in self.details]
         text = " + ".join(terms) or "0"
         if self.minimum_adjustment:
             text += f" + {fmt_money(self.minimum_adjustment)} (minimum)"
@@ -288,11 +289,13 @@ class RatingResult:
         return text.replace("+ -", "- ")
 
 
-def _explain_detail(detail):
+def _explain_detail(detail, decimals=None):
     if detail.kind in (MINIMUM, MAXIMUM):
         return f"{fmt_money(detail.amount)} ({detail.note})"
     if detail.kind == RATE:
         text = f"{fmt_money(detail.units)} × {fmt_units(detail.unit_price * HUNDRED)}%"
+    elif detail.kind == TIER:
+        text = f"{fmt_units(detail.units, decimals)} × {fmt_money(detail.unit_price)}"
     else:
         text = f"{fmt_units(detail.units)} × {fmt_money(detail.unit_price)}"
     if detail.flat_fee:
@@ -306,17 +309,16 @@ def fmt_units(number, decimals=None):
     """``1,000``, ``2.5``, ``0.0001``: thousands separators, no trailing zeros.
 
     ``decimals``: the precision of the quantity (a metric's decimals): the
-    number is shown rounded half up to that many decimals, trailing zeros
-    included (``2.50`` with 2 decimals, ``3`` with none).
+    number is rounded half up to at most that many decimals (``2.33`` for an
+    average of 2.3333 with 2 decimals).
     """
     number = to_decimal(number, "quantity")
-    if decimals is not None:
-        with localcontext(_FORMAT_CONTEXT):
-            shown = number.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
-        return f"{shown:,f}"
-    if number == number.to_integral_value():
-        return f"{int(number):,}"
-    return f"{number.normalize():,f}"
+    with localcontext(_FORMAT_CONTEXT):
+        if decimals is not None:
+            number = number.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+        if number == number.to_integral_value():
+            return f"{int(number):,}"
+        return f"{number.normalize():,f}"
 
 
 def fmt_money(number):
