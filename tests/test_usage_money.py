@@ -7,6 +7,7 @@ The database hands ``NUMERIC`` columns back as floats; what the invoice bills
 must be what the engine gives on the exact decimals that were sent.
 """
 
+import re
 from decimal import Decimal as D
 from itertools import count
 
@@ -14,8 +15,9 @@ from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..core import rating
@@ -400,3 +402,96 @@ class TestExactUsageMoney(UsageCommon):
         self.assertEqual(D(details["amount"]), expected.amount)
         self.assertIn(f": {metric._format_quantity(total)} —", invoice_line.name)
         self.assertIn(expected.explain(), invoice_line.name)
+
+
+@tagged("post_install", "-at_install")
+class TestUsagePortalFigures(HttpCase):
+    """The portal's meter and past usage show the exact figures."""
+
+    def test_portal_meter_and_past_usage_show_exact_figures(self):
+        income = self.env.company.income_account_id or self.env[
+            "account.account"
+        ].search([("account_type", "=", "income")], limit=1)
+        product = self.env["product.product"].create(
+            {
+                "name": "Metered energy",
+                "type": "service",
+                "lst_price": 0.0,
+                "property_account_income_id": income.id,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        metric = self.env["subscription.metric"].create(
+            {"name": "Energy", "code": "kwh_portal", "quantity_decimals": 3}
+        )
+        plan = self.env["subscription.plan"].create(
+            {
+                "name": "Energy plan",
+                "invoice_policy": "post",
+                "line_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "name": "Energy",
+                            "line_type": "usage",
+                            "metric_id": metric.id,
+                            "charge_model": "standard",
+                            "usage_unit_price": 1.0,
+                            "included_units": 1.5,
+                        }
+                    )
+                ],
+            }
+        )
+        partner = self.env["res.partner"].create(
+            {"name": "Watt SA", "email": "watt@example.com"}
+        )
+        new_test_user(
+            self.env, login="watt", groups="base.group_portal", partner_id=partner.id
+        )
+        Usage = self.env["subscription.usage"]
+        with freeze_time("2026-03-01"):
+            sub = self.env["subscription.subscription"].create(
+                {
+                    "partner_id": partner.id,
+                    "plan_id": plan.id,
+                    "date_start": "2026-03-01",
+                }
+            )
+            sub.action_start()
+        with freeze_time("2026-03-31"):
+            Usage.ingest(
+                [
+                    {
+                        "idempotency_key": f"w{index}",
+                        "subscription": sub.name,
+                        "metric": "kwh_portal",
+                        "timestamp": f"2026-03-1{index}T00:00:00Z",
+                        "quantity": quantity,
+                    }
+                    for index, quantity in enumerate([2.675, 0.1])
+                ]
+            )
+        with freeze_time("2026-04-01"):
+            self.env["subscription.subscription"]._generate_due_invoices("2026-04-01")
+        self.assertEqual(sub.usage_charge_ids.amount, 1.28, "2.775 - 1.5 included")
+        with freeze_time("2026-04-20"):
+            Usage.ingest(
+                [
+                    {
+                        "idempotency_key": "w-april",
+                        "subscription": sub.name,
+                        "metric": "kwh_portal",
+                        "timestamp": "2026-04-10T00:00:00Z",
+                        "quantity": 0.125,
+                    }
+                ]
+            )
+            self.authenticate("watt", "watt")
+            page = self.url_open(f"/my/subscriptions/{sub.id}").text
+        meter = re.search(r"o_portal_usage_meter.*?</small>", page, re.S).group(0)
+        self.assertIn("0.125 used", meter)
+        self.assertIn("of 1.5 included", meter)
+        past = re.search(r"o_portal_past_usage.*?</table>", page, re.S).group(0)
+        cells = re.findall(r'<td class="text-end">([^<]*)</td>', past)
+        self.assertEqual(cells[:4], ["2.775", "1.5", "0", "1.275"])
