@@ -1581,9 +1581,12 @@ class SubscriptionSubscription(models.Model):
         rounded = periods.quantize(amount, quantum)
         # The invoice line holds a float: refuse what it cannot hold exactly.
         if exact_decimal(float(rounded)) != rounded:
-            raise rating.RatingError(
-                f"The amount {amount:.2E} cannot be invoiced exactly: check the "
-                f"usage and the prices."
+            raise ValidationError(
+                self.env._(
+                    "The amount %(amount)s cannot be invoiced exactly: check the "
+                    "usage and the prices.",
+                    amount=fmt_money(rounded),
+                )
             )
         details = {
             "metric": line.metric_id.code,

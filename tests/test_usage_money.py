@@ -352,6 +352,43 @@ class TestExactUsageMoney(UsageCommon):
         self.assertIn("not a finite number (NaN)", bad.billing_error)
         self.assertEqual(len(self._invoices(bad)), 1)
 
+    def test_amount_an_invoice_line_cannot_hold_exactly_fails_alone(self):
+        # 9,999,999,999,999.999 in a currency of 3 decimals is below the
+        # engine's bound but has 16 digits: the invoice line's float would
+        # read 9,999,999,999,999.998.
+        kwd = self.setup_other_currency("KWD", rounding=0.001)
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "KWD", "currency_id": kwd.id}
+        )
+        plan = self._create_usage_plan(
+            "KWD plan",
+            lines=[
+                self._usage_line(
+                    self.metric_kwh,
+                    tier_ids=[],
+                    charge_model="standard",
+                    usage_unit_price=1,
+                )
+            ],
+            currency_id=kwd.id,
+        )
+        good = self._start(plan, pricelist_id=pricelist.id)
+        bad = self._start(plan, pricelist_id=pricelist.id)
+        self.assertEqual(bad.currency_id, kwd)
+        self._bill("2026-03-01")
+        self._send_quantities(good, self.metric_kwh, [1.234])
+        self._insert_event(bad, self.metric_kwh, "9999999999999.999")
+        with mute_logger(BILLING_LOGGER):
+            self._bill("2026-04-01")
+        self.assertEqual(
+            self._usage_line_of(self._invoices(good)[-1]).price_unit, 1.234
+        )
+        self.assertIn(
+            "The amount 9,999,999,999,999.999 cannot be invoiced exactly",
+            bad.billing_error,
+        )
+        self.assertEqual(len(self._invoices(bad)), 1)
+
     # ------------------------------------------------------------------
     # Property: the invoice bills the engine's result on the exact decimals
     # ------------------------------------------------------------------
