@@ -9,7 +9,7 @@ and returns the billable quantity as a ``Decimal``. An event is a mapping with
 the reference definitions, and the time-weighted sum lives only here.
 """
 
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 
 COUNT = "count"
 SUM = "sum"
@@ -18,6 +18,8 @@ UNIQUE_COUNT = "unique_count"
 LATEST = "latest"
 WEIGHTED_SUM = "weighted_sum"
 AGGREGATIONS = (COUNT, SUM, MAX, UNIQUE_COUNT, LATEST, WEIGHTED_SUM)
+# The area of a time-weighted sum (level × seconds) is added up exactly.
+_CONTEXT = Context(prec=60)
 
 
 class AggregationError(ValueError):
@@ -101,16 +103,18 @@ def weighted_sum(events, start, end, field=None, initial=0):
     level = _number(initial, "The initial level")
     area = Decimal(0)
     cursor = start
-    for event in sorted(events, key=lambda event: event["timestamp"]):
-        moment = event["timestamp"]
-        if not start <= moment < end:
-            raise AggregationError(
-                f"The event of {moment} is outside the period {start} to {end}."
-            )
-        area += level * Decimal((moment - cursor).total_seconds())
-        level += _value(event, field)
-        cursor = moment
-    area += level * Decimal((end - cursor).total_seconds())
+    with localcontext(_CONTEXT):
+        for event in sorted(events, key=lambda event: event["timestamp"]):
+            moment = event["timestamp"]
+            if not start <= moment < end:
+                raise AggregationError(
+                    f"The event of {moment} is outside the period {start} to {end}."
+                )
+            area += level * Decimal((moment - cursor).total_seconds())
+            level += _value(event, field)
+            cursor = moment
+        area += level * Decimal((end - cursor).total_seconds())
+    # The average itself keeps the usual 28 significant digits.
     return area / duration
 
 

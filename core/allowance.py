@@ -148,5 +148,6 @@ def dump(buckets):
 def load(data):
     """Buckets from :func:`dump`'s output."""
     return tuple(
-        Bucket(origin, Decimal(units), int(age)) for origin, units, age in data or ()
+        Bucket(origin, _decimal(units, "Carried units"), int(age))
+        for origin, units, age in data or ()
     )

@@ -21,7 +21,7 @@ on May 11 to 40.00: 21 of May's 31 days remain; credit ``-13.55``, charge
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .periods import DAY, MONTH, ONE_DAY, WEEK, YEAR, Period, prorate, quantize
+from .periods import DAY, MONTH, ONE_DAY, WEEK, YEAR, Period, exact, prorate, quantize
 
 IMMEDIATE = "immediate"
 END_OF_PERIOD = "end_of_period"
@@ -128,7 +128,7 @@ def check_transition(state, operation):
 def line_amount(quantity, price, discount, quantum):
     """``quantity × price`` less ``discount`` %, rounded once as on an invoice line."""
     return quantize(
-        Decimal(quantity) * Decimal(price) * (1 - Decimal(discount) / 100), quantum
+        exact(quantity) * exact(price) * (1 - exact(discount) / 100), quantum
     )
 
 
@@ -185,8 +185,8 @@ def prorate_change(old_amount, new_amount, billed_period, change_date, quantum):
     The days from ``change_date`` to the period's end are credited at the old
     amount and charged at the new one, each rounded with the telescoping rule.
     """
-    old_amount = Decimal(old_amount)
-    new_amount = Decimal(new_amount)
+    old_amount = exact(old_amount)
+    new_amount = exact(new_amount)
     if change_date < billed_period.start:
         raise ChangeError(
             f"The change date {change_date} is before the billed period "
@@ -245,13 +245,13 @@ def monthly_amount(amount, interval, unit, quantum):
     if unit not in _MONTHS_PER_UNIT or not interval or interval < 0:
         raise ChangeError(f"Cannot normalise a price per {interval} {unit!r}.")
     months = _MONTHS_PER_UNIT[unit] * Decimal(interval)
-    return quantize(Decimal(amount) / months, quantum)
+    return quantize(exact(amount) / months, quantum)
 
 
 def indexed_price(price, percent, quantum):
     """``price`` raised (or lowered) by ``percent`` %, rounded to ``quantum``."""
-    price = Decimal(price)
-    return quantize(price + price * Decimal(percent) / Decimal(100), quantum)
+    price = exact(price)
+    return quantize(price + price * exact(percent) / Decimal(100), quantum)
 
 
 def end_of_period_after(schedule, day, earliest_end=None):

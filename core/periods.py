@@ -250,10 +250,16 @@ class Schedule:
         return next(self.periods(since, clip)).due_date(timing)
 
 
+def exact(number):
+    """``number`` as a Decimal; a float through its ``repr`` (``0.1`` is
+    ``Decimal("0.1")``), never ``Decimal(float)`` and its binary digits."""
+    return Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
+
+
 def quantize(amount, quantum):
     """Round a Decimal to the currency's quantum (e.g. 0.01), half up."""
-    quantum = Decimal(quantum)
-    return (Decimal(amount) / quantum).quantize(
+    quantum = exact(quantum)
+    return (exact(amount) / quantum).quantize(
         Decimal(1), rounding=ROUND_HALF_UP
     ) * quantum
 
@@ -264,7 +270,7 @@ def prorate(price, period, quantum):
     The rounded amount telescopes (module docstring), so the parts of any
     full period add up to exactly the rounded full price.
     """
-    price = Decimal(price)
+    price = exact(price)
     if not period.is_partial:
         return quantize(price, quantum), price
     total = Decimal(period.full_days)

@@ -12,6 +12,7 @@ from ..core import changes as core
 from ..core import periods
 from ..core.periods import ONE_DAY
 from ..core.rating.base import fmt_money, fmt_units
+from .subscription_line_mixin import exact_decimal
 from .subscription_subscription import INVOICE_CREATE_CONTEXT
 
 # Changes on one line may share a day with changes on other lines; the
@@ -497,8 +498,8 @@ class SubscriptionChange(models.Model):
                 "%(label)s: %(line)s %(old)s → %(new)s",
                 label=label,
                 line=self.line_id.name,
-                old=fmt_units(Decimal(repr(self.line_id.quantity))),
-                new=fmt_units(Decimal(repr(self.quantity))),
+                old=fmt_units(exact_decimal(self.line_id.quantity)),
+                new=fmt_units(exact_decimal(self.quantity)),
             )
         if op == "change_price" and self.is_indexation:
             return self.env._(
@@ -510,14 +511,14 @@ class SubscriptionChange(models.Model):
                 "%(label)s: %(line)s %(old)s → %(new)s",
                 label=label,
                 line=self.line_id.name,
-                old=fmt_money(Decimal(repr(self.line_id.price_unit))),
-                new=fmt_money(Decimal(repr(self.price_unit))),
+                old=fmt_money(exact_decimal(self.line_id.price_unit)),
+                new=fmt_money(exact_decimal(self.price_unit)),
             )
         if op == "add_option":
             return self.env._(
                 "%(label)s: %(quantity)s × %(option)s",
                 label=label,
-                quantity=fmt_units(Decimal(repr(self.quantity))),
+                quantity=fmt_units(exact_decimal(self.quantity)),
                 option=self.plan_line_id.name,
             )
         if op == "remove_option":
@@ -677,7 +678,7 @@ class SubscriptionChange(models.Model):
         if not line.seats_metric_id or self.quantity >= line.quantity:
             return
         in_use = line._seats_in_use(self.effective_date)
-        if in_use is not None and Decimal(repr(self.quantity)) < in_use:
+        if in_use is not None and exact_decimal(self.quantity) < in_use:
             raise UserError(
                 self.env._(
                     "%(line)s: %(used)s seats are in use (%(metric)s); the quantity "
@@ -685,7 +686,7 @@ class SubscriptionChange(models.Model):
                     line=line.name,
                     used=fmt_units(in_use),
                     metric=line.seats_metric_id.code,
-                    quantity=fmt_units(Decimal(repr(self.quantity))),
+                    quantity=fmt_units(exact_decimal(self.quantity)),
                 )
             )
 
@@ -925,8 +926,8 @@ class SubscriptionChange(models.Model):
             label = self.env._(
                 "%(line)s: %(old)s → %(new)s",
                 line=ended.name,
-                old=fmt_units(Decimal(repr(ended.quantity))),
-                new=fmt_units(Decimal(repr(created[0]["quantity"]))),
+                old=fmt_units(exact_decimal(ended.quantity)),
+                new=fmt_units(exact_decimal(created[0]["quantity"])),
             )
             for part in old_parts:
                 lines.append(
@@ -1097,7 +1098,7 @@ class SubscriptionChange(models.Model):
         them for the next invoice, per the plan."""
         self.ensure_one()
         sub = self.subscription_id
-        net = Decimal(repr(self.amount_net))
+        net = exact_decimal(self.amount_net)
         if net >= 0 and policy == "next":
             return
         journal = sub.plan_id._get_sale_journal()
@@ -1130,7 +1131,7 @@ class SubscriptionChange(models.Model):
             "product_id": line["product_id"],
             "name": line["name"],
             "quantity": line["quantity"],
-            "price_unit": float(Decimal(line["price_unit"]) * sign),
+            "price_unit": float(exact_decimal(line["price_unit"]) * sign),
             "discount": line.get("discount", 0.0),
             "subscription_id": self.subscription_id.id,
         }

@@ -173,6 +173,8 @@ class SubscriptionLine(models.Model):
         result = self.env["subscription.usage"]._aggregate(
             [(sub, self.seats_metric_id, start, day, False)]
         )[0]
+        if result["error"]:
+            raise ValidationError(result["error"])
         return result["quantity"]
 
     def _end_after(self, last_day):

@@ -1,13 +1,14 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import math
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..core import rating
+from ..core.rating.base import to_decimal
 from ..tools import check_number_values
 
 CHARGE_MODEL_SELECTION = [
@@ -61,15 +62,15 @@ def pricing_from_values(model, values, tiers):
     """
     model = model or "standard"
     if model == "standard":
-        return model, {"unit_price": _d(values["usage_unit_price"])}
+        return model, {"unit_price": exact_decimal(values["usage_unit_price"])}
     if model == "package":
         return model, {
-            "package_size": _d(values["package_size"]),
-            "package_price": _d(values["package_price"]),
-            "free_units": _d(values["free_units"]),
+            "package_size": exact_decimal(values["package_size"]),
+            "package_price": exact_decimal(values["package_price"]),
+            "free_units": exact_decimal(values["free_units"]),
         }
     if model == "percentage":
-        properties = {"rate": _d(values["rate_percent"])}
+        properties = {"rate": exact_decimal(values["rate_percent"])}
         optional = (
             ("fixed_fee", "fixed_fee"),
             ("free_amount", "free_amount"),
@@ -78,7 +79,7 @@ def pricing_from_values(model, values, tiers):
         )
         for field, key in optional:
             if values[field]:
-                properties[key] = _d(values[field])
+                properties[key] = exact_decimal(values[field])
         if values["free_transactions"]:
             properties["free_transactions"] = int(values["free_transactions"])
         return model, properties
@@ -88,28 +89,44 @@ def pricing_from_values(model, values, tiers):
     return model, {
         "tiers": [
             {
-                "from": _d(tier[0]),
-                "to": None if number == last and not tier[1] else _d(tier[1]),
-                price_key: _d(tier[price_index]),
-                "flat_fee": _d(tier[4]),
+                "from": exact_decimal(tier[0]),
+                "to": None
+                if number == last and not tier[1]
+                else exact_decimal(tier[1]),
+                price_key: exact_decimal(tier[price_index]),
+                "flat_fee": exact_decimal(tier[4]),
             }
             for number, tier in enumerate(tiers, 1)
         ]
     }
 
 
-def _d(value):
-    """A float read from the database as the Decimal it was written as."""
-    if isinstance(value, Decimal):
-        return clean_decimal(value)
-    return clean_decimal(Decimal(repr(float(value or 0.0))))
+def exact_decimal(value):
+    """A number read from the database as the Decimal it was written as.
+
+    The one conversion of ORM values for the engine: a float (what Odoo
+    hands back for ``NUMERIC`` columns) through its ``repr``, never
+    ``Decimal(float)``; ``Decimal`` (from SQL as text) as is.
+    """
+    return clean_decimal(to_decimal(value or 0))
+
+
+def _numeric(text):
+    """A ``NUMERIC`` read as text in SQL as its Decimal (``None``: 0)."""
+    return Decimal(0) if text is None else Decimal(text)
 
 
 def clean_decimal(number):
-    """``1000.000`` as ``1000``, ``0.050`` as ``0.05``: no meaningless zeros."""
+    """``1000.000`` as ``1000``, ``0.050`` as ``0.05``: no meaningless zeros.
+
+    Exact at any size (``1E+29`` stays 10**29); infinities and NaN are
+    returned as they are, for the engine to refuse.
+    """
+    if not number.is_finite():
+        return number
     if number == number.to_integral_value():
-        return number.quantize(Decimal(1))
-    return number.normalize()
+        return Decimal(int(number))
+    return number.normalize(Context(prec=len(number.as_tuple().digits)))
 
 
 class SubscriptionLineMixin(models.AbstractModel):
@@ -308,9 +325,11 @@ class SubscriptionLineMixin(models.AbstractModel):
             units,
             None,
             transactions=transactions if model == "percentage" else None,
-            included_units=_d(self.included_units) if included is None else included,
-            min_amount=_d(self.min_amount) if self.min_amount else None,
-            max_amount=_d(self.max_amount) if self.max_amount else None,
+            included_units=exact_decimal(self.included_units)
+            if included is None
+            else included,
+            min_amount=exact_decimal(self.min_amount) if self.min_amount else None,
+            max_amount=exact_decimal(self.max_amount) if self.max_amount else None,
             prepared=prepared,
         )
 
@@ -324,11 +343,12 @@ class SubscriptionLineMixin(models.AbstractModel):
             return {}
         self.flush_recordset()
         self.env["subscription.pricing.tier"].flush_model()
+        # As text: the exact decimals of the NUMERIC columns, not floats.
         columns = SQL(", ").join(
-            SQL.identifier("l", name) for name in PRICE_VALUE_FIELDS
+            SQL("%s::text", SQL.identifier("l", name)) for name in PRICE_VALUE_FIELDS
         )
         tier_columns = SQL(", ").join(
-            SQL.identifier("t", name) for name in TIER_VALUE_FIELDS
+            SQL("%s::text", SQL.identifier("t", name)) for name in TIER_VALUE_FIELDS
         )
         rows = self.env.execute_query(
             SQL(
@@ -355,7 +375,9 @@ class SubscriptionLineMixin(models.AbstractModel):
         prepared = {}
         result = {}
         for line_id, model, *values, tiers in rows:
-            key = (model, tuple(values), tuple(tuple(tier) for tier in tiers))
+            values = tuple(_numeric(value) for value in values)
+            tiers = tuple(tuple(_numeric(value) for value in tier) for tier in tiers)
+            key = (model, values, tiers)
             if key not in prepared:
                 model_name, properties = pricing_from_values(
                     model, dict(zip(PRICE_VALUE_FIELDS, values, strict=True)), key[2]
@@ -391,10 +413,21 @@ class SubscriptionLineMixin(models.AbstractModel):
                         line=name,
                     )
                 )
+            # The terms alone: rating 0 units would refuse terms that need
+            # what only billing has (the transactions of a percentage charge).
             try:
                 model, properties = line._get_pricing()
-                rating.validate(model, properties)
-                line._rate_usage(0)
+                rating.validate_terms(
+                    model,
+                    properties,
+                    included_units=exact_decimal(line.included_units),
+                    min_amount=exact_decimal(line.min_amount)
+                    if line.min_amount
+                    else None,
+                    max_amount=exact_decimal(line.max_amount)
+                    if line.max_amount
+                    else None,
+                )
             except rating.RatingError as error:
                 raise ValidationError(
                     self.env._("Usage line %(line)s: %(error)s", line=name, error=error)

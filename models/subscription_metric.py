@@ -8,6 +8,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..core import aggregation
+from ..core.rating.base import fmt_units, to_decimal
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]+$")
 PROPERTY_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -15,6 +16,8 @@ PROPERTY_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
 # Odoo reads NUMERIC columns) and 6 decimals (the precision it is stored with).
 MAX_DIGITS = 15
 MAX_DECIMALS = 6
+# A number written as text that PostgreSQL reads as NUMERIC (bounded exponent).
+NUMBER_TEXT = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,4})?\s*$"
 # Aggregations that read a value (the quantity, or the property ``field_name``).
 VALUE_AGGREGATIONS = (
     aggregation.SUM,
@@ -202,6 +205,21 @@ class SubscriptionMetric(models.Model):
         """Largest absolute value of one event (exact) and its decimals."""
         self.ensure_one()
         return Decimal(repr(self.max_quantity)), self.quantity_decimals
+    def _format_quantity(self, quantity):
+        """``quantity`` (a Decimal) as text with the metric's precision.
+
+        ``1,500``, ``2.675``: exact, never a float's digits, no useless zeros.
+        An average (time-weighted sum) is rounded to the metric's decimals;
+        any other quantity is exact at that precision, or shown in full if it
+        is not (an event stored before the metric's decimals were set).
+        """
+        self.ensure_one()
+        quantity = to_decimal(quantity, "quantity")
+        shown = fmt_units(quantity, max(self.quantity_decimals or 0, 0))
+        exact = to_decimal(shown.replace(",", "")) == quantity
+        if exact or self.aggregation == aggregation.WEIGHTED_SUM:
+            return shown
+        return fmt_units(quantity)
 
     # ------------------------------------------------------------------
     # SQL building blocks
@@ -212,12 +230,29 @@ class SubscriptionMetric(models.Model):
         return [v.strip() for v in (self.filter_values or "").split(",") if v.strip()]
 
     def _sql_value(self, alias="u"):
-        """SQL expression of an event's value for this metric."""
+        """SQL expression of an event's value for this metric.
+
+        A property that is not a number (stored past ingestion's checks) is
+        ``NaN``, which the billing refuses for that subscription alone, instead
+        of a cast error that would stop the whole query; a missing one is NULL
+        (skipped, as SQL aggregates do).
+        """
         self.ensure_one()
         if not self.field_name:
             return SQL.identifier(alias, "quantity")
+        properties = SQL.identifier(alias, "properties")
         return SQL(
-            "(%s ->> %s)::numeric", SQL.identifier(alias, "properties"), self.field_name
+            """(CASE WHEN jsonb_typeof(%(p)s -> %(f)s) = 'number'
+                     THEN (%(p)s ->> %(f)s)::numeric
+                     WHEN jsonb_typeof(%(p)s -> %(f)s) = 'string'
+                      AND (%(p)s ->> %(f)s) ~ %(number)s
+                     THEN (%(p)s ->> %(f)s)::numeric
+                     WHEN jsonb_typeof(%(p)s -> %(f)s) IS DISTINCT FROM 'null'
+                      AND %(p)s ? %(f)s
+                     THEN 'NaN'::numeric END)""",
+            p=properties,
+            f=self.field_name,
+            number=NUMBER_TEXT,
         )
 
     def _sql_filter(self, alias="u"):

@@ -1,7 +1,6 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
-from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
@@ -9,6 +8,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..core.periods import quantize
+from ..core.rating.base import to_decimal
 from .subscription_mrr_movement_mixin import MOVEMENTS
 
 
@@ -142,11 +142,11 @@ class SubscriptionMrrSnapshot(models.Model):
                 )
                 SELECT s.id, s.currency_id, p.commercial_partner_id,
                        cp.country_id, s.plan_id, s.user_id,
-                       COALESCE(e.mrr, 0), COALESCE(pr.mrr, 0),
-                       COALESCE(m.new, 0), COALESCE(m.expansion, 0),
-                       COALESCE(m.contraction, 0), COALESCE(m.churn, 0),
-                       COALESCE(m.reactivation, 0), COALESCE(r.rate, 1),
-                       COALESCE(u.amount, 0), COALESCE(e.paused, FALSE),
+                       COALESCE(e.mrr, 0)::text, COALESCE(pr.mrr, 0)::text,
+                       COALESCE(m.new, 0)::text, COALESCE(m.expansion, 0)::text,
+                       COALESCE(m.contraction, 0)::text, COALESCE(m.churn, 0)::text,
+                       COALESCE(m.reactivation, 0)::text, COALESCE(r.rate, 1)::text,
+                       COALESCE(u.amount, 0)::text, COALESCE(e.paused, FALSE),
                        COALESCE(pr.active, FALSE)
                   FROM subscription_subscription s
                   JOIN res_partner p ON p.id = s.partner_id
@@ -176,17 +176,16 @@ class SubscriptionMrrSnapshot(models.Model):
 
         def convert(amount, rate):
             """Exact conversion, rounded once to the company currency."""
-            return quantize(Decimal(amount) * rate, quantum)
+            return quantize(amount * rate, quantum)
 
         vals_list = []
         for row in rows:
-            (sub_id, sub_currency, partner, country, plan, user, mrr_sub, start) = row[
-                :8
-            ]
-            rate, usage, paused, was_active = Decimal(row[13]), *row[14:17]
-            converted = [convert(amount, rate) for amount in row[8:13]]
+            # The NUMERIC figures come as text: their exact decimals.
+            (sub_id, sub_currency, partner, country, plan, user) = row[:6]
+            mrr_sub, start, *moves, rate, usage = map(to_decimal, row[6:15])
+            paused, was_active = row[15:17]
+            converted = [convert(amount, rate) for amount in moves]
             mrr = convert(mrr_sub, rate)
-            start = Decimal(start)
             vals_list.append(
                 {
                     "month": month,

@@ -17,8 +17,8 @@ from ..const import CHANGE_ENGINE, CHANGE_POLICIES, OPERATIONS
 from ..core import allowance, periods, rating
 from ..core import changes as core_changes
 from ..core.periods import ARREARS, ONE_DAY
-from ..core.rating.base import fmt_money, fmt_units
-from .subscription_line_mixin import MAX_LINE_VALUE, clean_decimal
+from ..core.rating.base import fmt_money
+from .subscription_line_mixin import MAX_LINE_VALUE, clean_decimal, exact_decimal
 
 _logger = logging.getLogger(__name__)
 
@@ -1378,6 +1378,8 @@ class SubscriptionSubscription(models.Model):
             if sub in failed:
                 continue
             try:
+                if quantities[index]["error"]:
+                    raise ValidationError(quantities[index]["error"])
                 if late:
                     charge = sub._rate_late_usage(
                         line, start, end, quantities[index], history
@@ -1390,7 +1392,13 @@ class SubscriptionSubscription(models.Model):
                 rating.RatingError,
                 allowance.AllowanceError,
                 ValidationError,
+                ArithmeticError,
             ) as error:
+                if isinstance(error, ArithmeticError):
+                    error = self.env._(
+                        "its figures are too large to compute (%(error)s).",
+                        error=type(error).__name__,
+                    )
                 if not isolate:
                     raise ValidationError(
                         self.env._(
@@ -1553,7 +1561,7 @@ class SubscriptionSubscription(models.Model):
         self.ensure_one()
         quantity = measured["quantity"]
         buckets = carried.get(line.id, ())
-        included = clean_decimal(Decimal(repr(line.included_units or 0.0)))
+        included = exact_decimal(line.included_units)
         carried_in = sum((bucket.units for bucket in buckets), Decimal(0))
         result = line._rate_usage(
             quantity,
@@ -1567,7 +1575,7 @@ class SubscriptionSubscription(models.Model):
             buckets,
             origin=str(start),
             carry_over=line.carry_over,
-            cap=Decimal(repr(line.carry_over_cap)) if line.carry_over_cap else None,
+            cap=exact_decimal(line.carry_over_cap) if line.carry_over_cap else None,
             expiry=line.carry_over_expiry or None,
         )
         # The allowance used is all the engine took off: nothing more is billed.
@@ -1593,17 +1601,20 @@ class SubscriptionSubscription(models.Model):
         first = before.sorted("id")[0].details or {}
         granted = first.get("allowance") or {}
         available = clean_decimal(
-            Decimal(granted.get("included", "0"))
-            + Decimal(granted.get("carried_in", "0"))
+            exact_decimal(granted.get("included", "0"))
+            + exact_decimal(granted.get("carried_in", "0"))
         )
         result = line._rate_usage(
             measured["quantity"], measured["transactions"], included=available
         )
         billed_before = sum(
-            (Decimal((charge.details or {}).get("amount", "0")) for charge in before),
+            (
+                exact_decimal((charge.details or {}).get("amount", "0"))
+                for charge in before
+            ),
             Decimal(0),
         )
-        previous_quantity = Decimal(
+        previous_quantity = exact_decimal(
             (before.sorted("id")[-1].details or {}).get("quantity", "0")
         )
         charge = self._usage_charge(
@@ -1621,8 +1632,12 @@ class SubscriptionSubscription(models.Model):
         """Charge values (stored) and invoice line values of a rated usage."""
         quantum = repr(self.currency_id.rounding)
         quantity = measured["quantity"]
-        uom = line.metric_id.uom_id.name or ""
-        explanation = result.explain()
+        metric = line.metric_id
+        uom = metric.uom_id.name or ""
+        # An average shows the metric's decimals, not the division's digits.
+        explanation = result.explain(
+            metric.quantity_decimals if metric.aggregation == "weighted_sum" else None
+        )
         amount = result.amount
         period_label = f"{start} → {end}"
         if late:
@@ -1637,8 +1652,8 @@ class SubscriptionSubscription(models.Model):
                 "%(before)s — %(explain)s",
                 line=line.name,
                 period=period_label,
-                quantity=f"{fmt_units(quantity)} {uom}".strip(),
-                before=fmt_units(late["quantity_before"]),
+                quantity=f"{metric._format_quantity(quantity)} {uom}".strip(),
+                before=metric._format_quantity(late["quantity_before"]),
                 explain=explanation,
             )
         else:
@@ -1646,10 +1661,19 @@ class SubscriptionSubscription(models.Model):
                 "%(line)s — %(period)s: %(quantity)s — %(explain)s",
                 line=line.name,
                 period=period_label,
-                quantity=f"{fmt_units(quantity)} {uom}".strip(),
+                quantity=f"{metric._format_quantity(quantity)} {uom}".strip(),
                 explain=explanation,
             )
         rounded = periods.quantize(amount, quantum)
+        # The invoice line holds a float: refuse what it cannot hold exactly.
+        if exact_decimal(float(rounded)) != rounded:
+            raise ValidationError(
+                self.env._(
+                    "The amount %(amount)s cannot be invoiced exactly: check the "
+                    "usage and the prices.",
+                    amount=fmt_money(rounded),
+                )
+            )
         details = {
             "metric": line.metric_id.code,
             "period": [str(start), str(end)],
@@ -1735,7 +1759,7 @@ class SubscriptionSubscription(models.Model):
     def _prepare_true_up_line_vals(self, period, charges):
         """True-up line when the usage of ``period`` costs less than the minimum."""
         self.ensure_one()
-        minimum = Decimal(repr(self.plan_id.minimum_spend or 0.0))
+        minimum = exact_decimal(self.plan_id.minimum_spend)
         if not minimum:
             return None
         spent = sum(
@@ -2081,6 +2105,10 @@ class SubscriptionSubscription(models.Model):
                     "metric": charge["line"].metric_id.code,
                     "description": charge["line"].name,
                     "amount": float(charge["rounded"]),
+                    # Exact figures with the metric's precision, for display.
+                    "display": self.env["subscription.usage.charge"]._display_figures(
+                        charge["line"].metric_id, charge["charge_vals"]["details"]
+                    ),
                     **{
                         key: charge["charge_vals"].get(key, 0.0)
                         for key in (

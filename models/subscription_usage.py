@@ -1217,9 +1217,10 @@ class SubscriptionUsage(models.Model):
                 self._aggregate_weighted(metric, group, results)
                 continue
             want_values = any(item[4] for __, item in group)
+            # NUMERIC read as text: the exact decimals, not a float's digits.
             values = (
                 SQL(
-                    "ARRAY_AGG(%s ORDER BY u.timestamp, u.id)",
+                    "ARRAY_AGG((%s)::text ORDER BY u.timestamp, u.id)",
                     metric._sql_value(),
                 )
                 if want_values and metric.aggregation == aggregation.SUM
@@ -1228,7 +1229,7 @@ class SubscriptionUsage(models.Model):
             rows = self.env.execute_query(
                 SQL(
                     """
-                    SELECT v.k, COUNT(*), %(aggregate)s, %(values)s
+                    SELECT v.k, COUNT(*), (%(aggregate)s)::text, %(values)s
                       FROM UNNEST(%(k)s::int[], %(s)s::int[], %(a)s::timestamp[],
                                   %(b)s::timestamp[]) AS v(k, sub, since, until)
                       JOIN subscription_usage u
@@ -1248,12 +1249,24 @@ class SubscriptionUsage(models.Model):
                 )
             )
             for index, count, quantity, amounts in rows:
-                results[index] = {
-                    "quantity": clean_decimal(Decimal(quantity or 0)),
-                    "count": count,
-                    "transactions": None
+                # SQL aggregates skip NULL values (events without the
+                # property): so do the transactions, which add up to the sum.
+                quantity = self._numeric(quantity) or Decimal(0)
+                transactions = (
+                    None
                     if amounts is None or not items[index][4]
-                    else [Decimal(amount) for amount in amounts],
+                    else [
+                        self._numeric(amount)
+                        for amount in amounts
+                        if amount is not None
+                    ]
+                )
+                error = self._unrateable(metric, [quantity, *(transactions or ())])
+                results[index] = {
+                    "quantity": Decimal(0) if error else clean_decimal(quantity),
+                    "count": count,
+                    "transactions": None if error else transactions,
+                    "error": error,
                 }
             for index, item in group:
                 if results[index] is None:
@@ -1263,6 +1276,7 @@ class SubscriptionUsage(models.Model):
                         "transactions": []
                         if item[4] and metric.aggregation == aggregation.SUM
                         else None,
+                        "error": False,
                     }
                 elif results[index]["transactions"] is None and item[4]:
                     results[index]["transactions"] = results[index]["count"]
@@ -1273,7 +1287,8 @@ class SubscriptionUsage(models.Model):
         """Time-weighted sums, one query for the batch.
 
         Per item, the level at the period's start (the sum of all earlier
-        changes, added up in SQL) then each change within the period.
+        changes, added up in SQL) then each change within the period, read
+        as text (exact).
         """
         spans = {
             index: (
@@ -1295,10 +1310,10 @@ class SubscriptionUsage(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT v.k, NULL::timestamp, SUM(%(value)s) FROM %(items)s
+                SELECT v.k, NULL::timestamp, SUM(%(value)s)::text FROM %(items)s
                  WHERE u.timestamp < v.since AND %(filter)s GROUP BY v.k
                 UNION ALL
-                SELECT v.k, u.timestamp, %(value)s FROM %(items)s
+                SELECT v.k, u.timestamp, (%(value)s)::text FROM %(items)s
                  WHERE u.timestamp >= v.since AND u.timestamp < v.until
                    AND %(filter)s
                 ORDER BY 1, 2 NULLS FIRST
@@ -1312,17 +1327,63 @@ class SubscriptionUsage(models.Model):
         events = {index: [] for index in spans}
         for index, moment, value in rows:
             if moment is None:
-                initial[index] = Decimal(value or 0)
+                initial[index] = self._numeric(value) or Decimal(0)
             else:
-                events[index].append({"timestamp": moment, "quantity": Decimal(value)})
+                events[index].append(
+                    {
+                        "timestamp": moment,
+                        "quantity": self._numeric(value) or Decimal(0),
+                    }
+                )
         for index, item in group:
             since, until = spans[index]
-            results[index] = {
-                "quantity": clean_decimal(
-                    aggregation.weighted_sum(
-                        events[index], since, until, initial=initial.get(index, 0)
+            level = initial.get(index, Decimal(0))
+            error = self._unrateable(
+                metric, [level, *(event["quantity"] for event in events[index])]
+            )
+            quantity = Decimal(0)
+            if not error:
+                try:
+                    quantity = clean_decimal(
+                        aggregation.weighted_sum(
+                            events[index], since, until, initial=level
+                        )
                     )
-                ),
+                except (ArithmeticError, aggregation.AggregationError) as exc:
+                    error = self.env._(
+                        "The usage of %(metric)s cannot be averaged over the "
+                        "period: %(error)s",
+                        metric=metric.code,
+                        error=exc,
+                    )
+            results[index] = {
+                "quantity": quantity,
                 "count": len(events[index]),
                 "transactions": len(events[index]) if item[4] else None,
+                "error": error,
             }
+
+    @staticmethod
+    def _numeric(text):
+        """A ``NUMERIC`` read as text (``::text`` in SQL) as the exact Decimal.
+
+        ``None`` (SQL NULL) stays ``None``; ``Infinity`` and ``NaN`` come back
+        as such, for :meth:`_unrateable` to refuse.
+        """
+        return None if text is None else Decimal(text)
+
+    @api.model
+    def _unrateable(self, metric, values):
+        """Why these aggregated ``values`` of ``metric`` cannot be rated, or
+        ``False``: an event stored with an infinite or missing value (written
+        past ingestion's checks) stops its own subscription, not the run."""
+        for value in values:
+            if not value.is_finite():
+                return self.env._(
+                    "The usage of %(metric)s in this period is not a finite number "
+                    "(%(value)s): an event holds an infinite or invalid value. "
+                    "Correct or delete that event, then bill again.",
+                    metric=metric.code,
+                    value=value,
+                )
+        return False

@@ -1,6 +1,8 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .subscription_line_mixin import exact_decimal
 
 
 class SubscriptionUsageCharge(models.Model):
@@ -69,3 +71,34 @@ class SubscriptionUsageCharge(models.Model):
         "UNIQUE(period_id, subscription_line_id, usage_start)",
         "This usage is already rated on this invoice.",
     )
+
+    # ------------------------------------------------------------------
+    # Display: exact figures (from ``details``) with the metric's precision
+    # ------------------------------------------------------------------
+
+    def _display(self):
+        """:meth:`_display_figures` of this charge."""
+        self.ensure_one()
+        return self._display_figures(self.metric_id, self.details or {})
+
+    @api.model
+    def _display_figures(self, metric, details):
+        """``{figure: text}`` of a charge's ``details`` (decimal strings),
+        each with ``metric``'s precision (``quantity``, ``included``,
+        ``carried_in``, ``used``, ``billed``)."""
+        allowance = details.get("allowance") or {}
+        quantity = details.get("quantity") or "0"
+        used = details.get("included_units_used") or "0"
+        values = {
+            "quantity": quantity,
+            "included": allowance.get("included", "0"),
+            "carried_in": allowance.get("carried_in", "0"),
+            "used": allowance.get("used", used),
+            "billed": allowance.get(
+                "billed", str(exact_decimal(quantity) - exact_decimal(used))
+            ),
+        }
+        return {
+            name: metric._format_quantity(exact_decimal(value))
+            for name, value in values.items()
+        }

@@ -14,3 +14,4 @@ from . import test_usage_http
 from . import test_usage_concurrency
 from . import test_edges
 from . import test_usage_hostile
+from . import test_usage_money

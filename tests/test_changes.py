@@ -174,6 +174,11 @@ def test_monthly_amount_normalises_each_unit():
 def test_indexed_price():
     assert ch.indexed_price("20", "5", "0.01") == D("21.00")
     assert ch.indexed_price("19.99", "2.5", "0.01") == D("20.49")
+    # A percentage read from the database (a float) counts as typed: 15.00
+    # + 3.3% is 15.495, 15.50 (Decimal(3.3) is 3.2999... and gave 15.49).
+    assert ch.indexed_price("15.00", 3.3, "0.01") == D("15.50")
+    assert ch.line_amount(3.3, 15.0, 0.0, "0.01") == D("49.50")
+    assert ch.line_amount(1, 10.005, 0.0, "0.01") == D("10.01")
 
 
 def test_end_of_period_respects_the_notice():

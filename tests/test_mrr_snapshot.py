@@ -87,6 +87,31 @@ class TestMrrSnapshot(SubscriptionCommon):
             sorted(foreign_rows.mapped("mrr_subscription_currency")), [0.0, 40.0, 40.0]
         )
 
+    def test_conversion_reads_the_exact_amounts(self):
+        # 10.01 foreign at 1/2 is 5.005, rounded half up to 5.01. Read as the
+        # float 10.00999..., it gave 5.00.
+        plan = self._create_plan(
+            "Foreign 10.01", price=10.01, currency_id=self.foreign.id
+        )
+        with freeze_time("2026-01-15"):
+            pricelist = self.env["product.pricelist"].create(
+                {"name": "Foreign", "currency_id": self.foreign.id}
+            )
+            sub = self._create_subscription(
+                plan=plan, start="2026-01-15", pricelist_id=pricelist.id
+            )
+            sub.action_start()
+        self.Snapshot._take(date(2026, 1, 1), self.env.company)
+        row = self.Snapshot.search([("subscription_id", "=", sub.id)])
+        self.assertEqual(row.mrr_subscription_currency, 10.01)
+        self.assertEqual((row.new_amount, row.mrr, row.arr), (5.01, 5.01, 60.12))
+        self.assertEqual(row.fx_amount, 0)
+        dashboard = self.env["subscription.kpi.dashboard"].create(
+            {"date_from": "2026-01-01", "date_to": "2026-01-31"}
+        )
+        self.assertEqual(dashboard.line_ids.check, 0)
+        self.assertEqual(dashboard.line_ids.arr, 60.12)
+
 
 @tagged("post_install", "-at_install")
 class TestAnalyticsAcceptance(SubscriptionCommon):

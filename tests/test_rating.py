@@ -741,3 +741,149 @@ def test_percentage_never_exceeds_the_maximum_per_transaction(
     # A count gives the same as the list when it is enough.
     counted = rating.rate("percentage", amount, plain, transactions=len(payments))
     assert counted.amount == plain_result.amount
+
+
+# ---------------------------------------------------------------- issue 13
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {"rate": D("1.2"), "fixed_fee": D("0.10")},
+        {"rate": D("1.2"), "fixed_fee": D("0.10"), "free_transactions": 3},
+        {"rate": D("1.2"), "fixed_fee": D("0.10"), "free_amount": D(100)},
+        {"rate": D("1.2"), "per_transaction_min_amount": D("0.50")},
+        {"rate": D("1.2"), "per_transaction_max_amount": D(5)},
+    ],
+)
+def test_validate_terms_without_transactions(properties):
+    # Rating 0 units without transactions refuses these terms ...
+    with pytest.raises(rating.RatingError, match="transaction"):
+        rating.rate("percentage", 0, properties)
+    # ... which are valid: the check of a line does not rate them.
+    rating.validate_terms(
+        "percentage", properties, included_units=10, min_amount=1, max_amount=50
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"properties": {"rate": 101}}, "'rate' is a percentage"),
+        ({"included_units": -1}, "included_units must not be negative"),
+        ({"min_amount": 10, "max_amount": 5}, "min_amount (10) is greater than"),
+        ({"max_amount": float("inf")}, "max_amount must be a finite number"),
+    ],
+)
+def test_validate_terms_errors(kwargs, message):
+    kwargs = {"properties": {"rate": 1, "fixed_fee": 1}, **kwargs}
+    with pytest.raises(rating.RatingError) as error:
+        rating.validate_terms("percentage", **kwargs)
+    assert message in str(error.value)
+
+
+def test_percentage_fee_per_transaction_after_free_transactions():
+    # 1.2% + 0.10 per transaction, the first 3 free: the 4th, of 50.00,
+    # costs 0.60 + 0.10 = 0.70.
+    properties = {"rate": D("1.2"), "fixed_fee": D("0.10"), "free_transactions": 3}
+    payments = [D("10.00"), D("20.00"), D("30.00"), D("50.00")]
+    result = rating.rate("percentage", D("110.00"), properties, transactions=payments)
+    assert result.amount == D("0.70")
+    assert result.explain() == "50.00 × 1.2% + 1 × 0.10 (per transaction)"
+
+
+def test_exact_transactions_add_up():
+    # Read exactly, 10.10 + 20.20 + 0.10 + 0.20 is 30.60: no "add up to
+    # 30.5999..." refusal, and 1.2% of it is 0.3672.
+    payments = ["10.10", "20.20", "0.10", "0.20"]
+    amounts = [base.to_decimal(p) for p in payments]
+    total = sum(amounts, D(0))
+    assert total == D("30.60")
+    result = rating.rate("percentage", total, {"rate": "1.2"}, transactions=amounts)
+    assert result.amount == D("0.3672")
+    # The float digits of the same amounts do not add up: what the engine
+    # refused when quantities were read through Decimal(float).
+    noisy = [D(float(p)) for p in payments]
+    with pytest.raises(rating.RatingError, match="add up to"):
+        rating.rate("percentage", total, {"rate": "1.2"}, transactions=noisy)
+
+
+def test_to_decimal_reads_floats_and_text_exactly():
+    assert base.to_decimal(2.675) == D("2.675")
+    assert base.to_decimal("2.675") == D("2.675")
+    assert base.to_decimal("1E+29") == 10**29
+    result = rating.rate("standard", base.to_decimal(2.675), {"unit_price": "1.00"})
+    assert result.rounded("0.01") == D("2.68")
+    # Decimal(float) gives 2.67499999999999982236431605997495353221893310546875.
+    assert rating.rate("standard", D(2.675), {"unit_price": 1}).rounded("0.01") == D(
+        "2.67"
+    )
+    for bad in ("Infinity", "-Infinity", "NaN", float("inf"), float("nan")):
+        with pytest.raises(rating.RatingError, match="finite number"):
+            base.to_decimal(bad, "units")
+
+
+@pytest.mark.parametrize(
+    "units, properties, message",
+    [
+        ("1E+29", {"unit_price": 1}, "1.00E+29 units is more than the engine rates"),
+        ("1E+308", {"unit_price": 0}, "1.00E+308 units is more than the engine"),
+        ("1" * 400, {"unit_price": 1}, "units is more than the engine rates"),
+        ("Infinity", {"unit_price": 1}, "units must be a finite number"),
+        ("NaN", {"unit_price": 1}, "units must be a finite number"),
+        (10**14, {"unit_price": 1}, "more than an invoice line can hold"),
+        (1, {"unit_price": "1E+999999"}, "more than an invoice line can hold"),
+        (10, {"unit_price": "1E+999999"}, "cannot be computed (Overflow)"),
+    ],
+)
+def test_engine_refuses_figures_it_cannot_price(units, properties, message):
+    with pytest.raises(rating.RatingError) as error:
+        rating.rate("standard", units, properties)
+    assert message in str(error.value)
+    # The message stays short, whatever the size of the number.
+    assert len(str(error.value)) < 300
+
+
+def test_engine_bounds_are_inclusive_below():
+    # Just below the bounds, the engine rates as usual.
+    below = base.MAX_AMOUNT - D("0.01")
+    assert rating.rate("standard", below, {"unit_price": 1}).amount == below
+    assert rating.rate("standard", base.MAX_UNITS, {"unit_price": 0}).amount == 0
+
+
+@pytest.mark.parametrize(
+    "number, decimals, text",
+    [
+        (D("2.50"), 2, "2.5"),
+        (D("1500.000"), 0, "1,500"),
+        (D("2.675"), 3, "2.675"),
+        (D("2.675"), 6, "2.675"),
+        (D("2.675"), 2, "2.68"),
+        (2.675, 2, "2.68"),
+        (D("1E+3"), 1, "1,000"),
+        (D("0.000001"), 6, "0.000001"),
+        (D("7") / D("3"), 6, "2.333333"),
+    ],
+)
+def test_fmt_units_with_decimals(number, decimals, text):
+    assert base.fmt_units(number, decimals) == text
+
+
+@PROPERTIES
+@given(
+    quantities=st.lists(
+        st.decimals(min_value=0, max_value=10**6, places=3), min_size=1, max_size=20
+    )
+)
+def test_float_round_trip_of_stored_quantities_is_exact(quantities):
+    # What the database hands back (a float) reads back as the decimal stored.
+    for quantity in quantities:
+        assert base.to_decimal(float(quantity)) == quantity
+    total = sum(quantities, D(0))
+    result = rating.rate(
+        "percentage",
+        total,
+        {"rate": "1.2"},
+        transactions=[base.to_decimal(float(q)) for q in quantities],
+    )
+    assert result.amount == total * D("0.012")

@@ -6,6 +6,8 @@ from odoo import Command, api, fields, models
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
+from ..core.periods import quantize
+from ..core.rating.base import to_decimal
 from ..models.subscription_mrr_movement_mixin import MOVEMENT_FIELDS
 
 
@@ -170,9 +172,9 @@ class SubscriptionKpiDashboard(models.TransientModel):
                     "starting_mrr": start,
                     **dict(zip(MOVEMENT_FIELDS, moves, strict=True)),
                     "mrr": mrr,
-                    "arr": currency.round(mrr * 12),
+                    "arr": exact_sum(currency, [mrr] * 12),
                     "usage_amount": usage,
-                    "check": currency.round(start + sum(moves) - mrr),
+                    "check": exact_sum(currency, [start, *moves], minus=mrr),
                     "active_subscriptions": active.get(month, 0),
                     "active_customers": active_customers,
                     "customers_start": customers_start,
@@ -348,6 +350,14 @@ class SubscriptionKpiDashboard(models.TransientModel):
                 ["amount_failed:sum", "amount_recovered:sum"],
             )
         }
+
+
+def exact_sum(currency, amounts, minus=0.0):
+    """``sum(amounts) - minus`` in Decimal (sums of NUMERIC columns come back
+    as floats: read exactly), rounded once to ``currency``."""
+    total = sum((to_decimal(a or 0) for a in amounts), to_decimal(0))
+    total -= to_decimal(minus or 0)
+    return float(quantize(total, repr(currency.rounding)))
 
 
 def percent(part, whole):

@@ -8,7 +8,11 @@ Entry points:
   :class:`RatingResult` (unrounded amount, unit amount, details per tier,
   allowance used, period minimum and maximum adjustments, ``explain()``);
 * :func:`validate` checks a model's properties, raising :class:`RatingError`
-  with a message that says what to fix.
+  with a message that says what to fix;
+* :func:`validate_terms` checks a whole line's terms (properties, allowance,
+  period minimum and maximum) without rating anything: the check of a line
+  that is saved, whatever its model needs at rating time (e.g. the
+  transactions of a percentage charge with a fee per transaction).
 
 Charge models, one module each, registered in :data:`CHARGE_MODELS` by
 :func:`~.base.register`: ``standard``, ``graduated``, ``volume``,
@@ -26,10 +30,13 @@ from decimal import Context, localcontext
 
 from .base import (
     CHARGE_MODELS,
+    MAX_AMOUNT,
+    MAX_UNITS,
     ZERO,
     RatingError,
     RatingResult,
     TierDetail,
+    fmt_units,
     non_negative,
     optional_non_negative,
     register,
@@ -62,6 +69,30 @@ def get_model(model):
 def validate(model, properties):
     """Check ``properties`` for ``model``; raise :class:`RatingError` if wrong."""
     get_model(model).parse(properties)
+
+
+def validate_terms(
+    model, properties, *, included_units=0, min_amount=None, max_amount=None
+):
+    """Check a line's terms without rating: raise :class:`RatingError` if wrong.
+
+    The same checks as :func:`rate` makes before pricing, for any charge
+    model and whatever it will need at rating time.
+    """
+    get_model(model).parse(properties)
+    _bounds(included_units, min_amount, max_amount)
+
+
+def _bounds(included_units, min_amount, max_amount):
+    """``(included, minimum, maximum)``, checked."""
+    included = non_negative(included_units, "included_units")
+    minimum = optional_non_negative(min_amount, "min_amount")
+    maximum = optional_non_negative(max_amount, "max_amount")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise RatingError(
+            f"min_amount ({minimum}) is greater than max_amount ({maximum})."
+        )
+    return included, minimum, maximum
 
 
 def prepare(model, properties):
@@ -99,35 +130,58 @@ def rate(
     """
     charge_model, parsed = prepared or prepare(model, properties)
     units = non_negative(units, "units")
-    included = non_negative(included_units, "included_units")
-    minimum = optional_non_negative(min_amount, "min_amount")
-    maximum = optional_non_negative(max_amount, "max_amount")
-    if minimum is not None and maximum is not None and minimum > maximum:
+    if units > MAX_UNITS:
         raise RatingError(
-            f"min_amount ({minimum}) is greater than max_amount ({maximum})."
+            f"{_size(units)} units is more than the engine rates (at most "
+            f"{fmt_units(MAX_UNITS)}): check the usage of the period."
         )
+    included, minimum, maximum = _bounds(included_units, min_amount, max_amount)
     used = min(units, included)
-    with localcontext(_CONTEXT):
-        transactions = _transactions(charge_model, units, transactions, used)
-        details = tuple(charge_model.price(units - used, parsed, transactions))
-        subtotal = sum((detail.amount for detail in details), ZERO)
-        raise_by = ZERO
-        if minimum is not None and subtotal < minimum:
-            raise_by = minimum - subtotal
-        cap_by = ZERO
-        if maximum is not None and subtotal > maximum:
-            cap_by = maximum - subtotal
-        amount = subtotal + raise_by + cap_by
+    try:
+        with localcontext(_CONTEXT):
+            transactions = _transactions(charge_model, units, transactions, used)
+            details = tuple(charge_model.price(units - used, parsed, transactions))
+            subtotal = sum((detail.amount for detail in details), ZERO)
+            raise_by = ZERO
+            if minimum is not None and subtotal < minimum:
+                raise_by = minimum - subtotal
+            cap_by = ZERO
+            if maximum is not None and subtotal > maximum:
+                cap_by = maximum - subtotal
+            amount = subtotal + raise_by + cap_by
+        unit_amount = amount / units if units else None
+    except ArithmeticError as error:
+        # Overflow and the like: the figures are beyond any real charge.
+        raise RatingError(
+            f"The charge of {fmt_units(units)} units cannot be computed "
+            f"({type(error).__name__}): its prices or quantities are too large."
+        ) from None
+    figures = (subtotal, amount, *(detail.amount for detail in details))
+    if not all(figure.is_finite() for figure in figures):
+        raise RatingError(
+            f"The charge of {fmt_units(units)} units is not a finite amount."
+        )
+    if abs(amount) >= MAX_AMOUNT:
+        raise RatingError(
+            f"The charge of {fmt_units(units)} units comes to {_size(amount)}, "
+            f"more than an invoice line can hold (less than {fmt_units(MAX_AMOUNT)}): "
+            f"check the usage and the prices."
+        )
     return RatingResult(
         model=model,
         units=units,
         amount=amount,
-        unit_amount=amount / units if units else None,
+        unit_amount=unit_amount,
         details=details,
         included_units_used=used,
         minimum_adjustment=raise_by,
         maximum_adjustment=cap_by,
     )
+
+
+def _size(number):
+    """A number for a message: in full up to 18 digits, else ``1.00E+29``."""
+    return fmt_units(number) if abs(number) < 10**18 else f"{number:.2E}"
 
 
 def _transactions(charge_model, units, transactions, used):
@@ -175,4 +229,5 @@ __all__ = [
     "rate",
     "register",
     "validate",
+    "validate_terms",
 ]

@@ -7,6 +7,13 @@ Conventions:
 * Every figure is a :class:`~decimal.Decimal`.  Inputs may be ``Decimal``,
   ``int``, ``str`` or ``float`` (read through ``repr``, so ``0.1`` is
   ``Decimal("0.1")``); ``bool``, NaN and infinities are refused.
+  :func:`to_decimal` is the one conversion: code that reads numbers from
+  elsewhere (the database hands ``NUMERIC`` columns back as ``float``) goes
+  through it, never through ``Decimal(float)``.
+* Bounds: the engine rates at most :data:`MAX_UNITS` units and refuses a
+  charge whose amount reaches :data:`MAX_AMOUNT` (an invoice line keeps its
+  amount as a float, exact to the cent only below that), so it never returns
+  an infinite, NaN or unstorable amount.
 * Amounts are never rounded here: :attr:`RatingResult.amount` and every
   :class:`TierDetail` keep full precision; the invoice line rounds once, with
   the currency (:meth:`RatingResult.rounded`).
@@ -17,13 +24,18 @@ Conventions:
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 
 from ..periods import quantize
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
+# Largest quantity rated, and the amount a charge must stay below.
+MAX_UNITS = Decimal(10) ** 15
+MAX_AMOUNT = Decimal(10) ** 13
+# Enough digits to show any number the engine accepts, to the last decimal.
+_FORMAT_CONTEXT = Context(prec=80)
 
 # Kinds of TierDetail, which decide how explain() renders it.
 TIER = "tier"  # units × unit price (+ flat fee)
@@ -41,8 +53,13 @@ class RatingError(ValueError):
 # ---------------------------------------------------------------- numbers
 
 
-def to_decimal(value, what):
-    """``value`` as a finite Decimal; ``what`` names it in the error message."""
+def to_decimal(value, what="value"):
+    """``value`` as a finite Decimal, exactly; ``what`` names it in errors.
+
+    A ``float`` is read through ``repr`` (the shortest text that gives it
+    back: ``2.675`` is ``Decimal("2.675")``, not ``2.67499999...``); a ``str``
+    (e.g. a ``NUMERIC`` cast to text in SQL) is read as written.
+    """
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, bool) or value is None:
@@ -253,16 +270,17 @@ class RatingResult:
         """The amount rounded to the currency's quantum (e.g. ``"0.01"``)."""
         return quantize(self.amount, quantum)
 
-    def explain(self):
+    def explain(self, decimals=None):
         """The computation as text, e.g. ``1,000 × 0.10 + 9,000 × 0.05``.
 
         Units get thousands separators and no useless zeros; prices and money
         keep at least 2 decimals (``0.10``, ``0.0008``, ``10.00``).
+        ``decimals``: show units rounded to that many decimals (an average).
         """
         terms = []
         if self.included_units_used:
-            terms.append(f"{fmt_units(self.included_units_used)} included")
-        terms += [_explain_detail(detail) for detail in self.details]
+            terms.append(f"{fmt_units(self.included_units_used, decimals)} included")
+        terms += [_explain_detail(detail, decimals) for detail in self.details]
         text = " + ".join(terms) or "0"
         if self.minimum_adjustment:
             text += f" + {fmt_money(self.minimum_adjustment)} (minimum)"
@@ -271,11 +289,13 @@ class RatingResult:
         return text.replace("+ -", "- ")
 
 
-def _explain_detail(detail):
+def _explain_detail(detail, decimals=None):
     if detail.kind in (MINIMUM, MAXIMUM):
         return f"{fmt_money(detail.amount)} ({detail.note})"
     if detail.kind == RATE:
         text = f"{fmt_money(detail.units)} × {fmt_units(detail.unit_price * HUNDRED)}%"
+    elif detail.kind == TIER:
+        text = f"{fmt_units(detail.units, decimals)} × {fmt_money(detail.unit_price)}"
     else:
         text = f"{fmt_units(detail.units)} × {fmt_money(detail.unit_price)}"
     if detail.flat_fee:
@@ -285,17 +305,25 @@ def _explain_detail(detail):
     return text
 
 
-def fmt_units(number):
-    """``1,000``, ``2.5``, ``0.0001``: thousands separators, no trailing zeros."""
-    number = Decimal(number)
-    if number == number.to_integral_value():
-        return f"{int(number):,}"
-    return f"{number.normalize():,f}"
+def fmt_units(number, decimals=None):
+    """``1,000``, ``2.5``, ``0.0001``: thousands separators, no trailing zeros.
+
+    ``decimals``: the precision of the quantity (a metric's decimals): the
+    number is rounded half up to at most that many decimals (``2.33`` for an
+    average of 2.3333 with 2 decimals).
+    """
+    number = to_decimal(number, "quantity")
+    with localcontext(_FORMAT_CONTEXT):
+        if decimals is not None:
+            number = number.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+        if number == number.to_integral_value():
+            return f"{int(number):,}"
+        return f"{number.normalize():,f}"
 
 
 def fmt_money(number):
     """``10.00``, ``0.10``, ``0.0008``, ``1,250.50``: at least 2 decimals."""
-    number = Decimal(number).normalize()
+    number = to_decimal(number, "amount").normalize()
     if number.as_tuple().exponent > -2:
         number = number.quantize(_CENT)
     return f"{number:,f}"
