@@ -205,6 +205,7 @@ class SubscriptionMetric(models.Model):
         """Largest absolute value of one event (exact) and its decimals."""
         self.ensure_one()
         return Decimal(repr(self.max_quantity)), self.quantity_decimals
+
     def _format_quantity(self, quantity):
         """``quantity`` (a Decimal) as text with the metric's precision.
 
