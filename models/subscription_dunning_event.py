@@ -1,6 +1,7 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -410,11 +411,12 @@ class SubscriptionDunningEvent(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _send_notices(self, commit=False):
+    def _send_notices(self, commit=False, batch_size=100):
         """Send the notices to send (failure, suspension, closing): one
         message per customer and kind, listing all its invoices concerned,
-        a customer at a time (claimed whole by one worker). A suspension of
-        a follow-up closed in the same run is not told: only the closing."""
+        a batch of customers at a time, each claimed whole by one worker. A
+        suspension of a follow-up closed in the same run is not told: only
+        the closing."""
         Dunning = self.env["subscription.dunning"]
         skipped = []
         while True:
@@ -427,7 +429,7 @@ class SubscriptionDunningEvent(models.Model):
                          WHERE result = 'to_send' AND partner_id != ALL(%(skip)s)
                     ), mine AS (
                         SELECT partner_id FROM customers
-                         WHERE %(lock)s LIMIT 1
+                         WHERE %(lock)s LIMIT %(limit)s
                     )
                     SELECT id FROM subscription_dunning_event
                      WHERE result = 'to_send'
@@ -436,23 +438,22 @@ class SubscriptionDunningEvent(models.Model):
                     """,
                     skip=skipped or [0],
                     lock=Dunning._customer_lock_sql("partner_id"),
+                    limit=batch_size,
                 ),
                 commit,
             )
             if not rows:
                 break
             notices = self.sudo().browse([row[0] for row in rows])
-            skipped.append(notices.partner_id[:1].id)
-            try:
-                with self.env.cr.savepoint():
-                    notices._send_customer_notices()
-            except Exception as error:  # noqa: BLE001
-                _logger.info("Notices of %s failed: %s", notices.partner_id.name, error)
-                notices.dunning_id._record_error(error)
-            Dunning._commit(commit, len(notices))
+            skipped += notices.partner_id.ids
+            notices._send_customer_notices()
+            if Dunning._commit(commit, len(notices.partner_id)) <= 0:
+                break
 
     def _send_customer_notices(self):
-        """These notices (of one customer): one message per kind."""
+        """These notices (of whole customers): one message per customer and
+        kind, rendered in batch per kind; a failure stays on the customer's
+        follow-ups (its notices are sent at the next run)."""
         closed = self.filtered(lambda e: e.kind == "close").dunning_id
         told = self.filtered(
             lambda e: (
@@ -474,16 +475,25 @@ class SubscriptionDunningEvent(models.Model):
                 }
             )
         for kind, xmlid in NOTICES.items():
-            events = told.filtered(lambda e, k=kind: e.kind == k)
-            if not events:
+            of_partner = defaultdict(lambda: self.browse())
+            for event in told.filtered(lambda e, k=kind: e.kind == k):
+                of_partner[event.partner_id] |= event
+            if not of_partner:
                 continue
-            lead = events.dunning_id.sorted("id")[-1:]
-            message = lead.message_post_with_source(
-                self.env.ref(xmlid), subtype_xmlid="mail.mt_comment"
-            )
-            events.write(
-                {
-                    "result": "sent" if kind == "payment_failed" else "done",
-                    "message_id": message.id,
-                }
-            )
+            lead_of = {
+                partner: events.dunning_id.sorted("id")[-1]
+                for partner, events in of_partner.items()
+            }
+            leads = self.env["subscription.dunning"].union(*lead_of.values())
+            posted, errors = leads._post_reminders(self.env.ref(xmlid))
+            for partner, events in of_partner.items():
+                lead = lead_of[partner]
+                if lead in errors:
+                    events.dunning_id._record_error(errors[lead])
+                    continue
+                events.write(
+                    {
+                        "result": "sent" if kind == "payment_failed" else "done",
+                        "message_id": posted[lead.id].id,
+                    }
+                )

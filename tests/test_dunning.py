@@ -749,12 +749,20 @@ class TestDunning(SubscriptionCommon):
         token = self._token(self.customer, "error")
         subs = [self._subscribed(token=token) for __ in range(3)]
         invoices = self.env["account.move"].union(*(self._invoices(s) for s in subs))
+        other = self._subscribed(
+            partner=self.customer_b, token=self._token(self.customer_b, "error")
+        )
         self._process("2026-05-01")
         self.assertEqual(len(invoices.subscription_dunning_ids), 3)
         failed = self._messages(self.customer, "did not go through")
         self.assertEqual(len(failed), 1, "one failure notice for the three")
         for invoice in invoices:
             self.assertIn(invoice.name, failed.body)
+        other_failed = self._messages(self.customer_b, "did not go through")
+        self.assertEqual(len(other_failed), 1, "each customer its own notice")
+        self.assertIn(self._invoices(other).name, other_failed.body)
+        self.assertNotIn(self._invoices(other).name, failed.body)
+        self.assertEqual(other_failed.partner_ids, self.customer_b)
         self.assertIn("05/04/2026", failed.body, "the next try")
         notices = invoices.subscription_dunning_event_ids.filtered(
             lambda e: e.kind == "payment_failed"
