@@ -22,4 +22,5 @@ from . import subscription_dunning_recovery
 from . import account_move
 from . import account_move_line
 from . import res_partner
+from . import payment_token
 from . import payment_transaction

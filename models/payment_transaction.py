@@ -3,29 +3,13 @@
 from odoo import models
 
 
-class PaymentToken(models.Model):
-    _inherit = "payment.token"
-
-    def _subscription_retire(self, reason):
-        """Declined for good (lost or stolen card, closed account): removed
-        from every subscription using it, and archived, so that it is never
-        charged again."""
-        tokens = self.sudo()
-        subs = (
-            self.env["subscription.subscription"]
-            .sudo()
-            .search([("payment_token_id", "in", tokens.ids)])
-        )
-        subs._drop_payment_token(reason)
-        tokens.filtered("active").action_archive()
-
-
 class PaymentTransaction(models.Model):
     _inherit = "payment.transaction"
 
     def _post_process(self):
-        """Record the result of subscription payment attempts, and keep a
-        method saved while paying a subscription invoice for the next ones."""
+        """Record the result of subscription payment attempts; a method the
+        customer pays a subscription invoice with online becomes the
+        subscription's method for the next ones."""
         result = super()._post_process()
         events = (
             self.env["subscription.dunning.event"]

@@ -586,11 +586,15 @@ class SubscriptionDunning(models.Model):
         self._log("activity", "done", step=step)
 
     def _responsible_user(self):
+        """Who follows this invoice up: the salesperson of the subscription,
+        of the invoice, or the user running (internal), else the superuser
+        (a provider's notification runs as the public user)."""
         self.ensure_one()
+        user = self.env.user
         return (
             self.subscription_ids.user_id[:1]
             or self.invoice_id.invoice_user_id
-            or self.env.user
+            or (user if user._is_internal() else self.env.ref("base.user_root"))
         )
 
     def _step_suspend(self, step):
@@ -911,7 +915,7 @@ class SubscriptionDunning(models.Model):
                     "mail.mail_activity_data_todo",
                     summary=self.env._("Paid after closing: reopen it?"),
                     note=body,
-                    user_id=(sub.user_id or self.env.user).id,
+                    user_id=(sub.user_id or self._responsible_user()).id,
                 )
 
     def _close(self, state):

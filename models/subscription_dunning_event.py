@@ -236,16 +236,6 @@ class SubscriptionDunningEvent(models.Model):
         tx = self.transaction_id.sudo()
         invoice = self.invoice_id
         if tx.state == "draft" and (
-            not tx.token_id.active or tx.provider_id.state not in ("enabled", "test")
-        ):
-            self._expire(
-                self.env._(
-                    "Not sent: the payment method was archived or its provider "
-                    "disabled since the attempt was queued."
-                )
-            )
-            return
-        if tx.state == "draft" and (
             not invoice._subscription_is_open()
             or invoice.currency_id.compare_amounts(invoice.amount_residual, tx.amount)
         ):
@@ -259,6 +249,16 @@ class SubscriptionDunningEvent(models.Model):
                         "since the attempt was queued."
                     ),
                 }
+            )
+            return
+        if tx.state == "draft" and (
+            not tx.token_id.active or tx.provider_id.state not in ("enabled", "test")
+        ):
+            self._expire(
+                self.env._(
+                    "Not sent: the payment method was archived or its provider "
+                    "disabled since the attempt was queued."
+                )
             )
             return
         if tx.state == "draft":

@@ -745,6 +745,21 @@ class TestDunning(SubscriptionCommon):
         self.assertEqual(len(invoice._get_reconciled_payments()), 1)
         self.assertEqual(invoice._get_reconciled_payments().amount, 23.0)
 
+    def test_queued_attempt_whose_provider_is_disabled_expires(self):
+        sub = self._subscribed(token=self._token(self.customer, "done"))
+        invoice = self._invoices(sub)
+        with freeze_time("2026-05-01"):
+            self.Dunning._charge_pending_invoices()
+            self.provider.state = "disabled"
+            self.assertEqual(self.Event._send_queued(), 1)
+        attempt = invoice.subscription_dunning_event_ids.filtered(
+            lambda e: e.kind == "charge"
+        )
+        self.assertEqual(attempt.result, "expired", "never sent: not awaited")
+        self.assertFalse(attempt.date_sent)
+        self.assertEqual(attempt.transaction_id.state, "cancel")
+        self.assertEqual(invoice.subscription_dunning_ids.state, "open")
+
     def test_failure_and_suspension_notices_once_per_customer(self):
         token = self._token(self.customer, "error")
         subs = [self._subscribed(token=token) for __ in range(3)]
