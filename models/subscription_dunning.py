@@ -791,8 +791,10 @@ class SubscriptionDunning(models.Model):
 
     @api.model
     def _trigger_cron(self):
+        """Run the scheduled action soon, unless this is its run (which sends
+        the notices before it ends)."""
         cron = self.env.ref("subscription_billing.ir_cron_dunning", False)
-        if cron:
+        if cron and self.env.context.get("cron_id") != cron.id:
             cron.sudo()._trigger()
 
     def _portal_pay_url(self, invoice=None):
