@@ -3,7 +3,7 @@
 {
     "name": "Subscription Billing",
     "summary": "Recurring plans, subscriptions and exact, idempotent invoicing",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Accounting/Subscriptions",
     "website": "https://github.com/subscription-billing/subscription_billing",
     "author": "subscription_billing contributors",

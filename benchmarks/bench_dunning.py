@@ -13,9 +13,11 @@ batches as the cron does:
 * ``send charges``: each attempt claimed alone, committed as sent, charged
   through ``payment.transaction`` and followed up (``_send_queued``: opens
   the follow-ups);
+* ``send notices``: one failure notice per customer (``_send_notices``);
 * ``run day 7``: the due steps on day 7 of the default policy (retry,
-  superseded retries, one reminder per customer: ``_run_due``), then the
-  retries sent.
+  superseded retries: ``_run_due``), the retries sent, then the reminders
+  that waited for their answer (one per customer: ``_run_due`` again), as
+  the scheduled action does.
 
 Prints items per second, queries per item and the process's peak memory.
 It WRITES AND COMMITS data: use a throwaway database (``run_dunning.sh``).
@@ -166,6 +168,12 @@ def main(argv=None):
             "send charges": stage(
                 env, "send charges", args.count, lambda: Event._send_queued(commit=True)
             ),
+            "send notices": stage(
+                env,
+                "send notices",
+                args.count,
+                lambda: Event._send_notices(commit=True),
+            ),
         }
         opened = Dunning.search_count([("state", "=", "open")])
         if opened != args.count:
@@ -178,6 +186,8 @@ def main(argv=None):
         def day_7():
             Dunning._run_due(date(2026, 5, 8), commit=True)
             Event._send_queued(commit=True)
+            Dunning._run_due(date(2026, 5, 8), commit=True)
+            Event._send_notices(commit=True)
 
         if args.profile:
             import cProfile

@@ -22,5 +22,6 @@ from . import subscription_dunning_recovery
 from . import account_move
 from . import account_move_line
 from . import res_partner
+from . import payment_token
 from . import payment_transaction
 from . import ir_http

@@ -7,8 +7,9 @@ class PaymentTransaction(models.Model):
     _inherit = "payment.transaction"
 
     def _post_process(self):
-        """Record the result of subscription payment attempts, and keep a
-        method saved while paying a subscription invoice for the next ones."""
+        """Record the result of subscription payment attempts; a method the
+        customer pays a subscription invoice with online becomes the
+        subscription's method for the next ones."""
         result = super()._post_process()
         events = (
             self.env["subscription.dunning.event"]
@@ -17,9 +18,17 @@ class PaymentTransaction(models.Model):
         )
         events._record_transaction_result()
         for tx in self.filtered(lambda t: t.state == "done" and t.token_id):
+            # Paid by the customer (online) with a saved method: its consent
+            # to charge it, which replaces the subscription's method.
+            by_customer = tx.operation in (
+                "online_redirect",
+                "online_direct",
+                "online_token",
+            )
             subs = tx.invoice_ids.subscription_ids.sudo().filtered(
-                lambda s, t=tx: (
-                    not s.payment_token_id
+                lambda s, t=tx, c=by_customer: (
+                    (not s.payment_token_id or c)
+                    and s.payment_token_id != t.token_id
                     and s.state not in ("draft", "closed")
                     and s._payment_token_is_usable(t.token_id)
                 )

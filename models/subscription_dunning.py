@@ -30,6 +30,10 @@ DECLINES = [
 # Transactions in these states are still being processed by the provider:
 # they are awaited, never retried.
 WAITING_TX_STATES = ("draft", "pending", "authorized")
+# Steps wait this many days at most for a payment attempt awaiting the
+# provider's answer (a bank debit can take a few working days); then they go
+# on (a payment arriving after a closing for non-payment reopens it).
+ATTEMPT_WAIT_DAYS = 7
 
 
 class SubscriptionDunning(models.Model):
@@ -163,11 +167,18 @@ class SubscriptionDunning(models.Model):
         """Charge posted invoices, open follow-ups of overdue invoices, run
         the due steps; each batch is committed, failures stay per invoice."""
         today = fields.Date.context_today(self)
+        Event = self.env["subscription.dunning.event"]
         self._charge_pending_invoices(batch_size=batch_size, commit=True)
+        Event._expire_unsent(commit=True)
         self._open_overdue(today, batch_size=batch_size, commit=True)
         self._stop_settled()
         self._run_due(today, batch_size=batch_size, commit=True)
-        self.env["subscription.dunning.event"]._send_queued(commit=True)
+        Event._send_queued(commit=True)
+        # The steps held back for the answer of the day's attempts run now
+        # that it came (a retry that paid leaves nothing to remind).
+        self._run_due(today, batch_size=batch_size, commit=True)
+        Event._send_queued(commit=True)
+        Event._send_notices(commit=True)
 
     @api.model
     def _commit(self, commit, processed=0, remaining=None):
@@ -367,29 +378,44 @@ class SubscriptionDunning(models.Model):
         )[0][0]
 
     @api.model
+    def _customer_lock_sql(self, column):
+        """SQL taking the run's lock on the customer in ``column`` (true when
+        taken, false when another worker holds it), for the transaction: one
+        worker handles all of a customer's follow-ups and notices."""
+        return SQL(
+            "pg_try_advisory_xact_lock(hashtext('subscription.dunning customer'), %s)",
+            SQL.identifier(column),
+        )
+
+    @api.model
     def _claim_due(self, today, limit, skipped, commit=False):
-        dunnings = self._claim(
+        """Due follow-ups of up to ``limit`` customers, each customer whole:
+        a customer held by another worker is left to it. One claim, retried
+        on a serialization failure in committed runs (``claim_rows``)."""
+        return self._claim(
             SQL(
-                "SELECT id FROM subscription_dunning WHERE %s "
-                "ORDER BY partner_id, next_action_date, id LIMIT %s "
-                "FOR NO KEY UPDATE SKIP LOCKED",
-                self._due_sql(today, skipped),
-                limit,
+                """
+                WITH customers AS MATERIALIZED (
+                    SELECT partner_id FROM subscription_dunning WHERE %(due)s
+                     GROUP BY partner_id
+                     ORDER BY MIN(next_action_date), partner_id
+                ), mine AS (
+                    -- Locks taken as the rows come, in their order, up to
+                    -- the limit (never all customers at once).
+                    SELECT partner_id FROM customers WHERE %(lock)s LIMIT %(limit)s
+                )
+                SELECT id FROM subscription_dunning
+                 WHERE %(due)s AND partner_id IN (SELECT partner_id FROM mine)
+                 ORDER BY partner_id, next_action_date, id
+                   FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                due=self._due_sql(today, skipped),
+                lock=self._customer_lock_sql("partner_id"),
+                limit=limit,
             ),
             self._name,
             commit,
         )
-        if dunnings:
-            dunnings |= self._claim(
-                SQL(
-                    "SELECT id FROM subscription_dunning WHERE %s "
-                    "AND partner_id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED",
-                    self._due_sql(today, [*skipped, *dunnings.ids]),
-                    dunnings.partner_id.ids,
-                ),
-                self._name,
-            )
-        return dunnings
 
     def _run_steps(self, today):
         """Run the due steps of these (locked) follow-ups; payment retries
@@ -426,14 +452,17 @@ class SubscriptionDunning(models.Model):
         if not self.invoice_id._subscription_is_open():
             self._stop()
             return
+        if self._awaits_attempt(today):
+            return  # a payment is on its way: the steps wait for its answer
         policy = self.policy_id
         steps = policy._core_steps()
         done = set(self.event_ids.step_id.ids)
-        is_working_day = policy._working_day_function(self.date_start)
+        is_working_day = policy._working_day_function(self.date_start, self.company_id)
         to_run, superseded = core.due_steps(
             self.date_start, steps, done, today, is_working_day
         )
         Step = self.env["subscription.dunning.step"]
+        held = []
         for item in superseded:
             step = Step.browse(item.key)
             self._log(
@@ -443,6 +472,10 @@ class SubscriptionDunning(models.Model):
                 note=self.env._("Replaced by a later step of the same kind."),
             )
         for item in to_run:
+            if held or self._awaits_attempt(today):
+                # A payment is on its way: the rest waits for its answer.
+                held.append(item)
+                continue
             step = Step.browse(item.key)
             if step.action == "retry":
                 self._step_retry(step)
@@ -456,10 +489,25 @@ class SubscriptionDunning(models.Model):
                 self._step_close(step)
         if self.state == "open":
             # Every due step is now done, superseded or queued (reminders).
-            handled = done | {item.key for item in to_run + superseded}
+            handled = (done | {item.key for item in to_run + superseded}) - {
+                item.key for item in held
+            }
             self._set_next_action_date(
                 core.next_date(self.date_start, steps, handled, is_working_day)
             )
+
+    def _awaits_attempt(self, today):
+        """A payment attempt of the invoice awaits the provider's answer (or
+        is queued), for less than :data:`ATTEMPT_WAIT_DAYS` days."""
+        self.ensure_one()
+        attempt = self.env["subscription.dunning.event"].search(
+            [
+                ("invoice_id", "=", self.invoice_id.id),
+                ("result", "in", ("queued", "pending")),
+            ],
+            limit=1,
+        )
+        return bool(attempt and (today - attempt.date.date()).days < ATTEMPT_WAIT_DAYS)
 
     def _update_next_action_date(self):
         """Next step's date from the steps done so far."""
@@ -470,7 +518,9 @@ class SubscriptionDunning(models.Model):
                     dunning.date_start,
                     policy._core_steps(),
                     set(dunning.event_ids.step_id.ids),
-                    policy._working_day_function(dunning.date_start),
+                    policy._working_day_function(
+                        dunning.date_start, dunning.company_id
+                    ),
                 )
             )
 
@@ -526,12 +576,7 @@ class SubscriptionDunning(models.Model):
         activity_type = step.activity_type_id or self.env.ref(
             "mail.mail_activity_data_todo"
         )
-        user = (
-            step.activity_user_id
-            or self.subscription_ids.user_id[:1]
-            or self.invoice_id.invoice_user_id
-            or self.env.user
-        )
+        user = step.activity_user_id or self._responsible_user()
         self.activity_schedule(
             activity_type_id=activity_type.id,
             summary=step.activity_note
@@ -539,6 +584,18 @@ class SubscriptionDunning(models.Model):
             user_id=user.id,
         )
         self._log("activity", "done", step=step)
+
+    def _responsible_user(self):
+        """Who follows this invoice up: the salesperson of the subscription,
+        of the invoice, or the user running (internal), else the superuser
+        (a provider's notification runs as the public user)."""
+        self.ensure_one()
+        user = self.env.user
+        return (
+            self.subscription_ids.user_id[:1]
+            or self.invoice_id.invoice_user_id
+            or (user if user._is_internal() else self.env.ref("base.user_root"))
+        )
 
     def _step_suspend(self, step):
         subs = self.subscription_ids.filtered(
@@ -556,24 +613,18 @@ class SubscriptionDunning(models.Model):
                 )
             )
         self.suspended_subscription_ids |= subs
-        message = self.env["mail.message"]
-        if subs:
-            message = self.message_post_with_source(
-                self.env.ref(
-                    "subscription_billing.mail_template_subscription_suspended"
-                ),
-                subtype_xmlid="mail.mt_comment",
-            )
-        self._log("suspend", "done", step=step, message_id=message.id)
+        # Told once per customer at the end of the run (not if it closes).
+        self._log("suspend", "to_send" if subs else "done", step=step)
 
     def _step_close(self, step):
         reason = self.env.ref("subscription_billing.close_reason_unpaid")
         today = fields.Date.context_today(self)
-        for sub in self.subscription_ids.filtered(
+        subs = self.subscription_ids.filtered(
             lambda s: s.state not in ("draft", "closed")
-        ):
+        )
+        for sub in subs:
             sub.cancel(date=today, policy="immediate", reason_id=reason.id)
-        self._log("close", "done", step=step)
+        self._log("close", "to_send" if subs else "done", step=step)
         self._close("lost")
 
     # ------------------------------------------------------------------
@@ -588,6 +639,21 @@ class SubscriptionDunning(models.Model):
         overdue is not sent again. Messages are rendered in batch per
         template; a failure stays on its customer's follow-ups, which are due
         again at the next run. Returns the follow-ups that failed."""
+        for partner, pairs in list(reminders.items()):
+            # A follow-up that ended in this run (closed) is not reminded.
+            for dunning, step in pairs:
+                if dunning.state != "open":
+                    dunning._log(
+                        "reminder",
+                        "skipped",
+                        step=step,
+                        note=self.env._(
+                            "Not sent: the follow-up ended in the same run."
+                        ),
+                    )
+            reminders[partner] = [(d, s) for d, s in pairs if d.state == "open"]
+            if not reminders[partner]:
+                del reminders[partner]
         plans = [
             self._plan_reminder(partner, pairs, today)
             for partner, pairs in reminders.items()
@@ -692,6 +758,47 @@ class SubscriptionDunning(models.Model):
             .sorted(lambda inv: (inv.invoice_date_due or inv.invoice_date, inv.id))
         )
 
+    def _notice_events(self, kind):
+        """The customer's notices of ``kind`` told by this message."""
+        self.ensure_one()
+        return (
+            self.env["subscription.dunning.event"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", self.partner_id.id),
+                    ("kind", "=", kind),
+                    ("result", "=", "to_send"),
+                ]
+            )
+        )
+
+    def _notice_invoices(self, kind):
+        """The invoices of the customer's notices of ``kind`` (templates)."""
+        return (
+            self._notice_events(kind)
+            .invoice_id.with_env(self.env)
+            .sorted(lambda inv: (inv.invoice_date_due or inv.invoice_date, inv.id))
+        )
+
+    def _notice_subscriptions(self, kind):
+        """The subscriptions that the customer's notices of ``kind`` suspend
+        or close (templates)."""
+        dunnings = self._notice_events(kind).dunning_id.with_env(self.env)
+        if kind == "suspend":
+            return dunnings.suspended_subscription_ids.filtered(
+                lambda s: s.state == "suspended"
+            )
+        return dunnings.subscription_ids.filtered(lambda s: s.state == "closed")
+
+    @api.model
+    def _trigger_cron(self):
+        """Run the scheduled action soon, unless this is its run (which sends
+        the notices before it ends)."""
+        cron = self.env.ref("subscription_billing.ir_cron_dunning", False)
+        if cron and self.env.context.get("cron_id") != cron.id:
+            cron.sudo()._trigger()
+
     def _portal_pay_url(self, invoice=None):
         invoice = invoice or self.invoice_id
         return invoice.get_base_url() + invoice.get_portal_url()
@@ -764,8 +871,56 @@ class SubscriptionDunning(models.Model):
                 "recovery_channel": "retry" if retried else "other",
             }
         )
+        closed = self.state == "lost"
         self._log("paid", "done", amount=self.amount_failed)
         self._close("recovered")
+        if closed:
+            self._reopen_subscriptions()
+
+    def _reopen_subscriptions(self):
+        """The invoice whose non-payment closed subscriptions is paid after
+        all: reopen them (as a suspended one resumes), unless another unpaid
+        invoice closed them too; a reopening refused (by the change engine)
+        is said on the subscription and given to its salesperson."""
+        self.ensure_one()
+        reason = self.env.ref("subscription_billing.close_reason_unpaid")
+        today = fields.Date.context_today(self)
+        for sub in self.subscription_ids.filtered(
+            lambda s: s.state == "closed" and s.close_reason_id == reason
+        ):
+            if self.search_count(
+                [
+                    ("id", "!=", self.id),
+                    ("state", "=", "lost"),
+                    ("subscription_ids", "in", sub.ids),
+                    ("amount_residual", ">", 0),
+                ]
+            ):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    sub.reactivate(date=today)
+                sub.message_post(
+                    body=self.env._(
+                        "Reopened: invoice %(inv)s, whose non-payment closed it, "
+                        "is paid.",
+                        inv=self.name,
+                    )
+                )
+            except UserError as error:
+                body = self.env._(
+                    "Invoice %(inv)s, whose non-payment closed this subscription, "
+                    "is paid, but it could not be reopened: %(error)s",
+                    inv=self.name,
+                    error=error,
+                )
+                sub.message_post(body=body)
+                sub.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("Paid after closing: reopen it?"),
+                    note=body,
+                    user_id=(sub.user_id or self._responsible_user()).id,
+                )
 
     def _close(self, state):
         self.ensure_one()

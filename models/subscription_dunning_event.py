@@ -1,6 +1,8 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
+from collections import defaultdict
+from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -12,6 +14,16 @@ from .subscription_subscription import claim_rows
 
 # An attempt in these results holds the invoice: no other attempt meanwhile.
 OPEN_RESULTS = ("queued", "pending")
+# An attempt marked as being sent but never handed to the provider (the worker
+# stopped in between) expires after this time, and the schedule goes on.
+UNSENT_EXPIRY = timedelta(hours=1)
+# Notices told once per customer and run (all its invoices in one message),
+# in this order, with their template.
+NOTICES = {
+    "payment_failed": "subscription_billing.mail_template_payment_failed",
+    "suspend": "subscription_billing.mail_template_subscription_suspended",
+    "close": "subscription_billing.mail_template_subscription_closed",
+}
 
 _logger = logging.getLogger(__name__)
 
@@ -36,6 +48,8 @@ RESULTS = [
     ("included", "Already sent"),
     ("skipped", "Skipped"),
     ("superseded", "Superseded"),
+    ("expired", "Expired, never sent"),
+    ("to_send", "Notice to send"),
 ]
 
 
@@ -68,6 +82,13 @@ class SubscriptionDunningEvent(models.Model):
         "automatic payment); one number, one transaction."
     )
     transaction_id = fields.Many2one("payment.transaction", readonly=True)
+    date_sent = fields.Datetime(
+        string="Handed to the Provider",
+        readonly=True,
+        help="Written (and committed) just before the provider is called: an "
+        "attempt with this date is awaited, never sent again; one without it "
+        "was never sent and expires.",
+    )
     transaction_state = fields.Selection(related="transaction_id.state")
     decline_type = fields.Selection(DECLINES)
     message_id = fields.Many2one("mail.message", readonly=True)
@@ -203,13 +224,13 @@ class SubscriptionDunningEvent(models.Model):
             skipped.append(event.id)
             event.result = "pending"
             self.env["subscription.dunning"]._commit(commit)
-            event._charge()
+            event._charge(commit)
             sent += 1
             if self.env["subscription.dunning"]._commit(commit, 1) <= 0:
                 break
         return sent
 
-    def _charge(self):
+    def _charge(self, commit=False):
         """Call the provider for this attempt and record what it answered."""
         self.ensure_one()
         tx = self.transaction_id.sudo()
@@ -230,6 +251,20 @@ class SubscriptionDunningEvent(models.Model):
                 }
             )
             return
+        if tx.state == "draft" and (
+            not tx.token_id.active or tx.provider_id.state not in ("enabled", "test")
+        ):
+            self._expire(
+                self.env._(
+                    "Not sent: the payment method was archived or its provider "
+                    "disabled since the attempt was queued."
+                )
+            )
+            return
+        if tx.state == "draft":
+            # From now on the provider may have it: awaited, never sent again.
+            self.sudo().date_sent = fields.Datetime.now()
+            self.env["subscription.dunning"]._commit(commit)
         try:
             with self.env.cr.savepoint():
                 if tx.state == "draft":
@@ -245,6 +280,60 @@ class SubscriptionDunningEvent(models.Model):
                 error,
             )
             self.sudo().note = str(error)
+
+    @api.model
+    def _expire_unsent(self, commit=False):
+        """Expire the attempts marked as being sent whose worker stopped
+        before handing them to the provider (no ``date_sent``, transaction
+        still draft) for :data:`UNSENT_EXPIRY`: the follow-up goes on."""
+        rows = claim_rows(
+            self.env,
+            SQL(
+                """
+                SELECT e.id FROM subscription_dunning_event e
+                  JOIN payment_transaction t ON t.id = e.transaction_id
+                 WHERE e.result = 'pending' AND e.date_sent IS NULL
+                   AND t.state = 'draft' AND e.date < %s
+                 ORDER BY e.id
+                   FOR NO KEY UPDATE OF e SKIP LOCKED
+                """,
+                fields.Datetime.now() - UNSENT_EXPIRY,
+            ),
+            commit,
+        )
+        self.sudo().browse([row[0] for row in rows])._expire(
+            self.env._(
+                "Never sent to the provider (the payment process stopped before): "
+                "expired, the follow-up goes on."
+            )
+        )
+        self.env["subscription.dunning"]._commit(commit, len(rows))
+
+    def _expire(self, reason):
+        """These attempts were never handed to the provider: cancel their
+        transaction, say so on the follow-up, and go on with it."""
+        for event in self.sudo():
+            tx = event.transaction_id
+            if tx.state == "draft":
+                tx._set_canceled(state_message=reason)
+            event.write({"result": "expired", "note": reason})
+            event._follow_up_failure(core.SOFT)
+            dunning = event.dunning_id
+            if not dunning:
+                continue
+            body = self.env._(
+                "Payment attempt %(number)s of %(inv)s: %(reason)s",
+                number=event.attempt_number,
+                inv=event.invoice_id.name,
+                reason=reason,
+            )
+            dunning.message_post(body=body)
+            dunning.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("A payment attempt was never sent"),
+                note=body,
+                user_id=dunning._responsible_user().id,
+            )
 
     @api.model
     def _notify_queued(self):
@@ -299,23 +388,112 @@ class SubscriptionDunningEvent(models.Model):
         if decline in (core.HARD, core.ACTION):
             dunning.declined_token_id = self.transaction_id.token_id
         if decline == core.HARD:
-            invoice.subscription_ids.filtered(
-                lambda s, t=self.transaction_id.token_id: s.payment_token_id == t
-            )._drop_payment_token(self.note)
+            self.transaction_id.token_id._subscription_retire(self.note)
         expired = decline == core.ACTION and "expired" in (self.note or "").lower()
         if expired:
             xmlid = "subscription_billing.mail_template_payment_method_expiring"
         elif decline in (core.HARD, core.ACTION):
             xmlid = "subscription_billing.mail_template_payment_action_needed"
         elif opened:
-            xmlid = "subscription_billing.mail_template_payment_failed"
+            # Told once per customer, with the other failures of the run.
+            dunning._log("payment_failed", "to_send")
+            self.env["subscription.dunning"]._trigger_cron()
+            return
         else:
             return  # a retry declined again: the reminders follow the policy
         message = dunning.message_post_with_source(
             self.env.ref(xmlid), subtype_xmlid="mail.mt_comment"
         )
-        dunning._log(
-            "action_needed" if decline != core.SOFT else "payment_failed",
-            "sent",
-            message_id=message.id,
+        dunning._log("action_needed", "sent", message_id=message.id)
+
+    # ------------------------------------------------------------------
+    # Notices (one message per customer and step)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _send_notices(self, commit=False, batch_size=100):
+        """Send the notices to send (failure, suspension, closing): one
+        message per customer and kind, listing all its invoices concerned,
+        a batch of customers at a time, each claimed whole by one worker. A
+        suspension of a follow-up closed in the same run is not told: only
+        the closing."""
+        Dunning = self.env["subscription.dunning"]
+        skipped = []
+        while True:
+            rows = claim_rows(
+                self.env,
+                SQL(
+                    """
+                    WITH customers AS MATERIALIZED (
+                        SELECT DISTINCT partner_id FROM subscription_dunning_event
+                         WHERE result = 'to_send' AND partner_id != ALL(%(skip)s)
+                    ), mine AS (
+                        SELECT partner_id FROM customers
+                         WHERE %(lock)s LIMIT %(limit)s
+                    )
+                    SELECT id FROM subscription_dunning_event
+                     WHERE result = 'to_send'
+                       AND partner_id IN (SELECT partner_id FROM mine)
+                       FOR NO KEY UPDATE SKIP LOCKED
+                    """,
+                    skip=skipped or [0],
+                    lock=Dunning._customer_lock_sql("partner_id"),
+                    limit=batch_size,
+                ),
+                commit,
+            )
+            if not rows:
+                break
+            notices = self.sudo().browse([row[0] for row in rows])
+            skipped += notices.partner_id.ids
+            notices._send_customer_notices()
+            if Dunning._commit(commit, len(notices.partner_id)) <= 0:
+                break
+
+    def _send_customer_notices(self):
+        """These notices (of whole customers): one message per customer and
+        kind, rendered in batch per kind; a failure stays on the customer's
+        follow-ups (its notices are sent at the next run)."""
+        closed = self.filtered(lambda e: e.kind == "close").dunning_id
+        told = self.filtered(
+            lambda e: (
+                (
+                    e.dunning_id.state == "open"
+                    or (e.kind == "close" and e.dunning_id.state == "lost")
+                )
+                and not (e.kind == "suspend" and e.dunning_id in closed)
+            )
         )
+        for event in self - told:
+            event.write(
+                {
+                    "result": "skipped" if event.kind == "payment_failed" else "done",
+                    "note": self.env._(
+                        "Not told: the follow-up ended in the same run (the "
+                        "customer gets the message of its outcome only)."
+                    ),
+                }
+            )
+        for kind, xmlid in NOTICES.items():
+            of_partner = defaultdict(lambda: self.browse())
+            for event in told.filtered(lambda e, k=kind: e.kind == k):
+                of_partner[event.partner_id] |= event
+            if not of_partner:
+                continue
+            lead_of = {
+                partner: events.dunning_id.sorted("id")[-1]
+                for partner, events in of_partner.items()
+            }
+            leads = self.env["subscription.dunning"].union(*lead_of.values())
+            posted, errors = leads._post_reminders(self.env.ref(xmlid))
+            for partner, events in of_partner.items():
+                lead = lead_of[partner]
+                if lead in errors:
+                    events.dunning_id._record_error(errors[lead])
+                    continue
+                events.write(
+                    {
+                        "result": "sent" if kind == "payment_failed" else "done",
+                        "message_id": posted[lead.id].id,
+                    }
+                )

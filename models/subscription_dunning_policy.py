@@ -26,10 +26,12 @@ class SubscriptionDunningPolicy(models.Model):
     calendar_id = fields.Many2one(
         "resource.calendar",
         string="Retry on Working Days of",
+        company_dependent=True,
         check_company=True,
         help="Payment retries falling on a day off of this calendar (weekend "
         "or public holiday) move to its next working day. Empty: retries run "
-        "on their day, whatever it is.",
+        "on their day, whatever it is. Set per company: a policy shared by "
+        "all companies has each company's own calendar.",
     )
     note = fields.Html(translate=True)
     step_count = fields.Integer(compute="_compute_step_count")
@@ -91,11 +93,12 @@ class SubscriptionDunningPolicy(models.Model):
             for step in self.step_ids.sorted(lambda s: (s.sequence, s.id))
         ]
 
-    def _working_day_function(self, start, days=120):
-        """``is_working_day(date)`` of the calendar over ``days`` from
-        ``start`` (weekdays it works and its public holidays), or ``None``."""
+    def _working_day_function(self, start, company, days=120):
+        """``is_working_day(date)`` of ``company``'s calendar over ``days``
+        from ``start`` (weekdays it works and its public holidays), or
+        ``None``."""
         self.ensure_one()
-        calendar = self.calendar_id
+        calendar = self.with_company(company).calendar_id
         if not calendar:
             return None
         weekdays = {int(day) for day in calendar.attendance_ids.mapped("dayofweek")}

@@ -7,8 +7,8 @@ servers would), commit their data, and delete it afterwards.
 """
 
 import threading
-from contextlib import contextmanager
-from datetime import date
+from contextlib import contextmanager, suppress
+from datetime import date, timedelta
 
 import pytest
 
@@ -267,3 +267,90 @@ def test_two_workers_charge_and_retry_each_invoice_once(failing_charges):
     per_invoice, transactions, dunnings = charges()
     assert transactions == 40 and dunnings == 20
     assert all(sorted(numbers) == [1, 2] for numbers in per_invoice.values())
+
+
+@pytest.fixture
+def overdue_customers():
+    """3 customers with 3 overdue invoices each, paid without a saved
+    method: 9 follow-ups opened, committed; removed after."""
+    with _env() as env:
+        product, plan = _product_and_plan(env, "Concurrent reminder", "post")
+        partners = env["res.partner"].create(
+            [{"name": f"Reminded customer {i}"} for i in range(3)]
+        )
+        subs = env["subscription.subscription"].create(
+            [
+                {"partner_id": partner.id, "plan_id": plan.id, "date_start": START}
+                for partner in partners
+                for __ in range(3)
+            ]
+        )
+        subs.action_start()
+        moves = subs._generate_due_invoices(date(2026, 1, 1))
+        assert len(moves) == 9 and set(moves.mapped("state")) == {"posted"}
+        due = max(moves.mapped("invoice_date_due"))
+        env["subscription.dunning"]._open_overdue(due + timedelta(days=1))
+        dunnings = env["subscription.dunning"].search([("invoice_id", "in", moves.ids)])
+        assert len(dunnings) == 9
+        ids = {
+            "subs": subs.ids,
+            "invoices": moves.ids,
+            "plan": plan.id,
+            "product": product.id,
+            "partners": partners.ids,
+            "reminder_day": due + timedelta(days=7),
+        }
+    try:
+        yield ids
+    finally:
+        with _env() as env:
+            invoices = env["account.move"].browse(ids["invoices"])
+            invoices.button_draft()
+            invoices.unlink()
+            env["subscription.subscription"].browse(ids["subs"]).unlink()
+            env["subscription.plan"].browse(ids["plan"]).unlink()
+            env["product.product"].browse(ids["product"]).unlink()
+            env["res.partner"].browse(ids["partners"]).unlink()
+
+
+def test_two_workers_remind_each_customer_once(overdue_customers):
+    """Batches cut through customers; the workers meet right after their
+    first claim, so that each claims while the other holds its batch."""
+    from unittest.mock import patch
+
+    with _env() as env:
+        Dunning = type(env["subscription.dunning"])
+    original = Dunning._claim
+    met = threading.Barrier(2)
+    local = threading.local()
+
+    def claim(self, query, model, commit=False):
+        rows = original(self, query, model, commit)
+        if not getattr(local, "claimed", False):
+            local.claimed = True
+            # A worker with nothing to claim stops waiting after 10 s.
+            with suppress(threading.BrokenBarrierError):
+                met.wait(timeout=10)
+        return rows
+
+    def remind(env):
+        env["subscription.dunning"]._run_due(
+            overdue_customers["reminder_day"], batch_size=2, commit=True
+        )
+
+    with patch.object(Dunning, "_claim", claim):
+        _run_in_two_workers(remind)
+    with _env() as env:
+        events = env["subscription.dunning.event"].search(
+            [
+                ("invoice_id", "in", overdue_customers["invoices"]),
+                ("kind", "=", "reminder"),
+            ]
+        )
+        assert len(events) == 9, "each follow-up reminded once"
+        for partner in env["res.partner"].browse(overdue_customers["partners"]):
+            mine = events.filtered(lambda e, p=partner: e.partner_id == p)
+            assert len(mine) == 3
+            sent = mine.filtered(lambda e: e.result == "sent")
+            assert len(sent.message_id) == 1, (partner.name, mine.mapped("result"))
+            assert len(mine.message_id) == 1, "one message per customer and step"

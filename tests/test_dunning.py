@@ -578,6 +578,290 @@ class TestDunning(SubscriptionCommon):
         self.assertEqual(str(dunning.next_action_date), "2026-05-18")
 
     # ------------------------------------------------------------------
+    # Issue 13: every message and every charge exactly as promised
+    # ------------------------------------------------------------------
+
+    def _portal_payment(self, invoice, token):
+        tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": self.provider.id,
+                    "payment_method_id": token.payment_method_id.id,
+                    "amount": invoice.amount_residual,
+                    "currency_id": invoice.currency_id.id,
+                    "partner_id": token.partner_id.id,
+                    "token_id": token.id,
+                    "operation": "online_token",
+                    "invoice_ids": [Command.set(invoice.ids)],
+                }
+            )
+        )
+        tx._process("demo", {"reference": tx.reference, "simulated_state": "done"})
+        tx._post_process()
+        return tx
+
+    def _messages(self, partner, subject_part):
+        return self._reminders(partner).filtered(
+            lambda m: subject_part in (m.subject or "")
+        )
+
+    def test_retry_that_pays_leaves_no_reminder_and_gets_the_credit(self):
+        token = self._token(self.customer, "error")
+        sub = self._subscribed(token=token)
+        invoice = self._invoices(sub)
+        for day in ("2026-05-01", "2026-05-04", "2026-05-06"):
+            self._process(day)
+        token.demo_simulated_state = "done"
+        self._process("2026-05-08")  # day 7: a retry and a reminder
+        dunning = invoice.subscription_dunning_ids
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(dunning.state, "recovered")
+        self.assertFalse(
+            dunning.event_ids.filtered(lambda e: e.kind == "reminder"),
+            "paid by the retry of the day: nothing to remind",
+        )
+        self.assertFalse(self._messages(self.customer, "waiting for payment"))
+        self.assertEqual(
+            (dunning.recovered_step_id.day, dunning.recovered_step_id.action),
+            (7, "retry"),
+        )
+        self.assertEqual(dunning.recovery_channel, "retry")
+        rows = self.env["subscription.dunning.recovery"].search(
+            [("company_id", "=", self.env.company.id), ("dimension", "=", "step")]
+        )
+        per_step = {
+            (r.step_id.day, r.step_id.action): (r.amount_recovered, r.recovery_rate)
+            for r in rows
+        }
+        self.assertEqual(per_step[(7, "retry")], (23.0, 100.0))
+        self.assertNotIn((7, "reminder"), per_step)
+
+    def test_hard_decline_retires_the_method_on_every_subscription(self):
+        token = self._token(self.customer, "done")
+        sub = self._subscribed(token=token)
+        other = self._subscribed(token=token)
+        with freeze_time("2026-05-01"):
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=self._invoices(other).ids
+            ).create({})._create_payments()
+        Tx = type(self.env["payment.transaction"])
+        with patch.object(
+            Tx,
+            "_send_payment_request",
+            lambda tx: tx._set_error("Card reported lost or stolen"),
+        ):
+            self._process("2026-05-01")
+        self.assertEqual(
+            self._invoices(sub).subscription_dunning_ids.decline_type, "hard"
+        )
+        self.assertFalse(sub.payment_token_id)
+        self.assertFalse(other.payment_token_id, "removed everywhere it is used")
+        self.assertFalse(token.active, "archived: never charged again")
+        self.assertIn("hard decline", other.message_ids[0].body)
+        with freeze_time("2026-06-01"):
+            self._run_billing()
+        june = self._invoices(other)[-1]
+        self.assertEqual(str(june.invoice_date), "2026-06-01")
+        self.assertFalse(june.subscription_to_charge)
+        self._process("2026-06-01")
+        self.assertFalse(june.transaction_ids, "the retired card is not charged")
+
+    def test_steps_wait_for_a_pending_attempt_then_a_late_payment_reopens(self):
+        token = self._token(self.customer, "error")
+        sub = self._subscribed(token=token)
+        invoice = self._invoices(sub)
+        self._process("2026-05-01")
+        token.demo_simulated_state = "pending"
+        self._process("2026-05-04")  # the day-3 retry: awaiting the bank
+        tx = invoice.transaction_ids.filtered(lambda t: t.state == "pending")
+        self.assertEqual(len(tx), 1)
+        dunning = invoice.subscription_dunning_ids
+        self._process("2026-05-08")  # day 7: the steps wait for the answer
+        self.assertEqual(
+            dunning.event_ids.filtered(lambda e: e.step_id).mapped("step_id.day"),
+            [3],
+            "no reminder, no skipped retry while the payment is on its way",
+        )
+        self.assertFalse(self._messages(self.customer, "waiting for payment"))
+        self.assertEqual(str(dunning.next_action_date), "2026-05-06")
+        self._process("2026-05-31")  # waited 7 days at most: the steps go on
+        self.assertEqual(dunning.state, "lost")
+        self.assertEqual(sub.state, "closed")
+        self.assertEqual(len(invoice.transaction_ids), 2, "never sent twice")
+        # The bank's answer comes at last: paid.
+        tx._process("demo", {"reference": tx.reference, "simulated_state": "done"})
+        with freeze_time("2026-06-02"):
+            tx._post_process()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(dunning.state, "recovered")
+        self.assertEqual(dunning.recovery_channel, "retry")
+        self.assertEqual(sub.state, "active", "reopened: its invoice is paid")
+        self.assertFalse(sub.close_reason_id)
+        self.assertFalse(sub.date_end)
+        self.assertIn("Reopened", sub.message_ids[0].body)
+
+    def test_attempt_never_sent_expires_and_the_schedule_goes_on(self):
+        sub = self._subscribed(token=self._token(self.customer, "done"))
+        invoice = self._invoices(sub)
+        Event = type(self.Event)
+        # The worker stops after marking the attempt as being sent, before
+        # handing it to the provider.
+        with (
+            patch.object(Event, "_charge", side_effect=RuntimeError("worker killed")),
+            self.assertRaisesRegex(RuntimeError, "worker killed"),
+        ):
+            self._process("2026-05-01")
+        tx = invoice.transaction_ids
+        self.assertEqual(
+            self._events(invoice), [("charge", "pending", 1, "2026-05-01")]
+        )
+        self.assertEqual(tx.state, "draft")
+        with self.assertRaisesRegex(UserError, "still being processed"):
+            invoice.with_user(self.billing_user).action_subscription_retry_payment()
+        self._process("2026-05-02")
+        attempt = invoice.subscription_dunning_event_ids.filtered(
+            lambda e: e.kind == "charge"
+        )
+        self.assertEqual(attempt.result, "expired")
+        self.assertIn("Never sent", attempt.note)
+        self.assertEqual(tx.state, "cancel")
+        dunning = invoice.subscription_dunning_ids
+        self.assertEqual(
+            (dunning.state, str(dunning.date_start), str(dunning.next_action_date)),
+            ("open", "2026-05-02", "2026-05-05"),
+            "the follow-up opens and its schedule goes on",
+        )
+        self.assertTrue(
+            dunning.message_ids.filtered(lambda m: "Never sent" in m.body),
+            "staff are told",
+        )
+        self.assertEqual(len(dunning.activity_ids), 1)
+        with freeze_time("2026-05-02"):
+            dunning.with_user(self.billing_user).action_retry_now()
+        self._process("2026-05-02")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(len(invoice._get_reconciled_payments()), 1)
+        self.assertEqual(invoice._get_reconciled_payments().amount, 23.0)
+
+    def test_queued_attempt_whose_provider_is_disabled_expires(self):
+        sub = self._subscribed(token=self._token(self.customer, "done"))
+        invoice = self._invoices(sub)
+        with freeze_time("2026-05-01"):
+            self.Dunning._charge_pending_invoices()
+            self.provider.state = "disabled"
+            self.assertEqual(self.Event._send_queued(), 1)
+        attempt = invoice.subscription_dunning_event_ids.filtered(
+            lambda e: e.kind == "charge"
+        )
+        self.assertEqual(attempt.result, "expired", "never sent: not awaited")
+        self.assertFalse(attempt.date_sent)
+        self.assertEqual(attempt.transaction_id.state, "cancel")
+        self.assertEqual(invoice.subscription_dunning_ids.state, "open")
+
+    def test_failure_and_suspension_notices_once_per_customer(self):
+        token = self._token(self.customer, "error")
+        subs = [self._subscribed(token=token) for __ in range(3)]
+        invoices = self.env["account.move"].union(*(self._invoices(s) for s in subs))
+        other = self._subscribed(
+            partner=self.customer_b, token=self._token(self.customer_b, "error")
+        )
+        self._process("2026-05-01")
+        self.assertEqual(len(invoices.subscription_dunning_ids), 3)
+        failed = self._messages(self.customer, "did not go through")
+        self.assertEqual(len(failed), 1, "one failure notice for the three")
+        for invoice in invoices:
+            self.assertIn(invoice.name, failed.body)
+        other_failed = self._messages(self.customer_b, "did not go through")
+        self.assertEqual(len(other_failed), 1, "each customer its own notice")
+        self.assertIn(self._invoices(other).name, other_failed.body)
+        self.assertNotIn(self._invoices(other).name, failed.body)
+        self.assertEqual(other_failed.partner_ids, self.customer_b)
+        self.assertIn("05/04/2026", failed.body, "the next try")
+        notices = invoices.subscription_dunning_event_ids.filtered(
+            lambda e: e.kind == "payment_failed"
+        )
+        self.assertEqual(notices.mapped("result"), ["sent"] * 3)
+        self.assertEqual(notices.message_id, failed)
+        self._process("2026-05-22")  # day 21: the three are suspended
+        self.assertEqual({s.state for s in subs}, {"suspended"})
+        on_hold = self._messages(self.customer, "on hold")
+        self.assertEqual(len(on_hold), 1, "one suspension notice for the three")
+        for sub in subs:
+            self.assertIn(sub.name, on_hold.body)
+        for invoice in invoices:
+            self.assertIn(invoice.name, on_hold.body)
+        self.assertEqual(len(self._messages(self.customer, "did not go through")), 1)
+
+    def test_one_run_that_suspends_and_closes_tells_only_the_closing(self):
+        sub = self._subscribed(token=self._token(self.customer, "error"))
+        invoice = self._invoices(sub)
+        self._process("2026-05-01")
+        self._process("2026-05-31")  # missed days: suspension and closing
+        dunning = invoice.subscription_dunning_ids
+        self.assertEqual((dunning.state, sub.state), ("lost", "closed"))
+        self.assertFalse(self._messages(self.customer, "on hold"))
+        self.assertFalse(self._messages(self.customer, "waiting for payment"))
+        closed = self._messages(self.customer, "is closed")
+        self.assertEqual(len(closed), 1)
+        self.assertIn(sub.name, closed.body)
+        self.assertIn(invoice.name, closed.body)
+        suspend = dunning.event_ids.filtered(lambda e: e.kind == "suspend")
+        self.assertEqual((suspend.result, suspend.message_id), ("done", closed[:0]))
+        reminder = dunning.event_ids.filtered(
+            lambda e: e.kind == "reminder" and e.result != "superseded"
+        )
+        self.assertEqual(reminder.mapped("result"), ["skipped"])
+
+    def test_portal_payment_with_a_new_card_replaces_the_failing_one(self):
+        old = self._token(self.customer, "error")
+        sub = self._subscribed(token=old)
+        invoice = self._invoices(sub)
+        self._process("2026-05-01")
+        self.assertEqual(invoice.subscription_dunning_ids.state, "open")
+        new = self._token(self.customer, "done")
+        with freeze_time("2026-05-02"):
+            self._portal_payment(invoice, new)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(sub.payment_token_id, new, "the card the customer just used")
+        self.assertIn("saved for the automatic payment", sub.message_ids[0].body)
+        with freeze_time("2026-06-01"):
+            self._run_billing()
+        self._process("2026-06-01")
+        june = self._invoices(sub)[-1]
+        self.assertIn(june.payment_state, ("paid", "in_payment"))
+        self.assertEqual(june.transaction_ids.token_id, new)
+
+    def test_shared_default_policy_takes_each_companys_calendar(self):
+        calendar = self.env["resource.calendar"].create(
+            {"name": "Mon-Fri", "company_id": self.env.company.id}
+        )
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Ascension",
+                "calendar_id": calendar.id,
+                "date_from": "2026-05-14 00:00:00",
+                "date_to": "2026-05-14 23:59:59",
+            }
+        )
+        self.assertFalse(self.policy.company_id, "shared by every company")
+        self.policy.calendar_id = calendar
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        self.assertEqual(self.policy.calendar_id, calendar)
+        self.assertFalse(self.policy.with_company(other_company).calendar_id)
+        with (
+            self.assertRaisesRegex(UserError, "compan"),
+            self.env.cr.savepoint(),
+        ):
+            self.policy.with_company(other_company).calendar_id = calendar
+        sub = self._subscribed(token=self._token(self.customer, "error"))
+        self._process("2026-05-11")  # Monday May 11
+        dunning = self._invoices(sub).subscription_dunning_ids
+        self.assertEqual(dunning.policy_id, self.policy)
+        self.assertEqual(str(dunning.next_action_date), "2026-05-15")
+
+    # ------------------------------------------------------------------
     # Bad input
     # ------------------------------------------------------------------
 
