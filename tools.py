@@ -2,9 +2,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Helpers shared by the models (no model imports another model's helpers)."""
 
+import logging
 import math
 
+import psycopg2.errors
+from markupsafe import Markup
+
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL, mute_logger
+
+_logger = logging.getLogger(__name__)
 
 # The largest magnitude a number field of ours takes (prices, quantities,
 # tiers): far beyond any price or quantity, far below a float's range.
@@ -38,3 +45,86 @@ def check_number_values(records, vals):
                     max=f"{MAX_NUMBER:,}",
                 )
             )
+
+
+# ---------------------------------------------------------------------------
+# Claiming rows: the one place that writes ``FOR ... SKIP LOCKED``.
+# ---------------------------------------------------------------------------
+
+
+def claim_sql(select, limit=None, of=None):
+    """``select`` (an ``SQL`` ``SELECT ... [ORDER BY ...]``) locked for this
+    worker: ``[LIMIT n] FOR NO KEY UPDATE [OF tables] SKIP LOCKED``.
+
+    ``of``: the table aliases to lock (a string or a tuple), when the query
+    joins tables it must not lock.
+    """
+    of = (of,) if isinstance(of, str) else tuple(of or ())
+    return SQL(
+        "%s%s FOR NO KEY UPDATE%s SKIP LOCKED",
+        select,
+        SQL(" LIMIT %s", limit) if limit else SQL(""),
+        SQL(" OF %s", SQL(", ").join(SQL.identifier(alias) for alias in of))
+        if of
+        else SQL(""),
+    )
+
+
+def claim_ids(env, select, limit=None, of=None, commit=False):
+    """Ids of the first column of ``select``, claimed (see :func:`claim_sql`
+    and :func:`claim_rows`)."""
+    return [row[0] for row in claim_rows(env, claim_sql(select, limit, of), commit)]
+
+
+def claim_rows(env, query, commit=False, attempts=5):
+    """Rows of a ``FOR ... SKIP LOCKED`` claim ``query``.
+
+    Under Odoo's REPEATABLE READ, a row another worker updated and committed
+    after this transaction's snapshot cannot be locked: PostgreSQL raises a
+    serialization failure. In committed runs (``commit``: nothing pending
+    since the last commit) the claim is retried in a new transaction; in a
+    caller's transaction, the error goes up (the caller retries later).
+    """
+    for attempt in range(attempts):
+        env.flush_all()
+        if not commit:
+            return env.execute_query(query)
+        try:
+            with mute_logger("odoo.sql_db"):
+                return env.execute_query(query)
+        except psycopg2.errors.SerializationFailure:
+            if attempt == attempts - 1:
+                raise
+            _logger.info("Claim: concurrent update, retrying in a new transaction")
+            env.cr.rollback()
+            env.invalidate_all()
+    return []
+
+
+def html_table(headers, rows, totals=()):
+    """A small HTML table: text columns escaped, all but the first right-aligned;
+    ``totals``: ``(label, value)`` rows of the footer."""
+
+    def cells(row, tag):
+        return Markup("").join(
+            Markup("<%s%s>%s</%s>")
+            % (tag, Markup(" class='text-end'") if index else Markup(""), cell, tag)
+            for index, cell in enumerate(row)
+        )
+
+    span = len(headers) - 1
+    return Markup(
+        "<table class='table table-sm'><thead><tr>%s</tr></thead>"
+        "<tbody>%s</tbody><tfoot>%s</tfoot></table>"
+    ) % (
+        cells(headers, "th"),
+        Markup("").join(Markup("<tr>%s</tr>") % cells(row, "td") for row in rows),
+        Markup("").join(
+            Markup(
+                "<tr><td colspan='%s' class='text-end'>%s</td>"
+                "<td class='text-end'>%s</td></tr>"
+            )
+            % (span, label, value)
+            for label, value in totals
+        ),
+    )

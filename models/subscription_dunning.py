@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..core import dunning as core
-from .subscription_subscription import claim_rows
+from ..tools import claim_rows
 
 _logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..core import dunning as core
+from ..tools import claim_rows
 from .subscription_dunning import DECLINES, WAITING_TX_STATES
-from .subscription_subscription import claim_rows
 
 # An attempt in these results holds the invoice: no other attempt meanwhile.
 OPEN_RESULTS = ("queued", "pending")

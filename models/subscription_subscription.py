@@ -6,18 +6,18 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import psycopg2.errors
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, formatLang, mute_logger
+from odoo.tools import SQL, formatLang
 
 from ..const import CHANGE_ENGINE, CHANGE_POLICIES, OPERATIONS
 from ..core import allowance, periods, rating
 from ..core import changes as core_changes
 from ..core.periods import ARREARS, ONE_DAY
 from ..core.rating.base import fmt_money
+from ..tools import claim_rows, html_table
 from .subscription_line_mixin import MAX_LINE_VALUE, clean_decimal, exact_decimal
 
 _logger = logging.getLogger(__name__)
@@ -3009,60 +3009,6 @@ class SubscriptionSubscription(models.Model):
                     date=sub.trial_end_date,
                 )
             )
-
-
-def claim_rows(env, query, commit=False, attempts=5):
-    """Rows of a ``FOR ... SKIP LOCKED`` claim ``query``.
-
-    Under Odoo's REPEATABLE READ, a row another worker updated and committed
-    after this transaction's snapshot cannot be locked: PostgreSQL raises a
-    serialization failure. In committed runs (``commit``: nothing pending
-    since the last commit) the claim is retried in a new transaction; in a
-    caller's transaction, the error goes up (the caller retries later).
-    """
-    for attempt in range(attempts):
-        env.flush_all()
-        if not commit:
-            return env.execute_query(query)
-        try:
-            with mute_logger("odoo.sql_db"):
-                return env.execute_query(query)
-        except psycopg2.errors.SerializationFailure:
-            if attempt == attempts - 1:
-                raise
-            _logger.info("Claim: concurrent update, retrying in a new transaction")
-            env.cr.rollback()
-            env.invalidate_all()
-    return []
-
-
-def html_table(headers, rows, totals=()):
-    """A small HTML table: text columns escaped, all but the first right-aligned;
-    ``totals``: ``(label, value)`` rows of the footer."""
-
-    def cells(row, tag):
-        return Markup("").join(
-            Markup("<%s%s>%s</%s>")
-            % (tag, Markup(" class='text-end'") if index else Markup(""), cell, tag)
-            for index, cell in enumerate(row)
-        )
-
-    span = len(headers) - 1
-    return Markup(
-        "<table class='table table-sm'><thead><tr>%s</tr></thead>"
-        "<tbody>%s</tbody><tfoot>%s</tfoot></table>"
-    ) % (
-        cells(headers, "th"),
-        Markup("").join(Markup("<tr>%s</tr>") % cells(row, "td") for row in rows),
-        Markup("").join(
-            Markup(
-                "<tr><td colspan='%s' class='text-end'>%s</td>"
-                "<td class='text-end'>%s</td></tr>"
-            )
-            % (span, label, value)
-            for label, value in totals
-        ),
-    )
 
 
 class BillingResult:

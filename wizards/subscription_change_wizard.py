@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tools import formatLang
 
 from ..const import CHANGE_POLICIES, OPERATIONS
-from ..models.subscription_subscription import html_table
+from ..tools import html_table
 
 INPUT_FIELDS = (
     "date",
