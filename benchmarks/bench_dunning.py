@@ -107,7 +107,7 @@ def setup(env, count):
             for partner, token in zip(partners, tokens, strict=True)
         ]
     )
-    subs.write({"state": "active"})
+    subs._as_engine().write({"state": "active"})
     subs._update_next_invoice_date()
     env.cr.commit()
     Sub._generate_due_invoices("2026-05-01", commit=True)

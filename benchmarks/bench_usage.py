@@ -104,7 +104,7 @@ def setup(env, subscriptions, events):
                 for __ in range(chunk)
             ]
         )
-        subs.write({"state": "active"})
+        subs._as_engine().write({"state": "active"})
         subs._update_next_invoice_date()
         env.cr.commit()
     sub_ids = Sub.search([("plan_id", "=", plan.id)]).ids
