@@ -7,12 +7,17 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..const import (
+    BILLABLE_STATES,
+    DECLINES,
+    OPEN_PAYMENT_STATES,
+    RUNNING_STATES,
+)
 from ..core import dunning as core
 from ..tools import claim_ids, claimed_batches, for_each_isolated
 
 _logger = logging.getLogger(__name__)
 
-OPEN_PAYMENT_STATES = ("not_paid", "partial")
 STATES = [
     ("open", "In Progress"),
     ("recovered", "Recovered"),
@@ -21,15 +26,6 @@ STATES = [
     ("credited", "Credited"),
     ("cancelled", "Cancelled"),
 ]
-DECLINES = [
-    ("soft", "Soft decline"),
-    ("hard", "Hard decline"),
-    ("action", "Customer action needed"),
-    ("no_method", "No saved payment method"),
-]
-# Transactions in these states are still being processed by the provider:
-# they are awaited, never retried.
-WAITING_TX_STATES = ("draft", "pending", "authorized")
 # Steps wait this many days at most for a payment attempt awaiting the
 # provider's answer (a bank debit can take a few working days); then they go
 # on (a payment arriving after a closing for non-payment reopens it).
@@ -181,10 +177,45 @@ class SubscriptionDunning(models.Model):
         Event._send_notices(commit=True)
 
     @api.model
+    def _trigger_cron(self):
+        """Run the scheduled action soon, unless this is its run (which sends
+        the notices before it ends)."""
+        cron = self.env.ref("subscription_billing.ir_cron_dunning", False)
+        if cron and self.env.context.get("cron_id") != cron.id:
+            cron.sudo()._trigger()
+
+    # ------------------------------------------------------------------
+    # Batches: claims, one savepoint per invoice, committed progress
+    # ------------------------------------------------------------------
+
+    @api.model
     def _commit(self, commit, processed=0, remaining=None):
+        """In a committed run (``commit``), commit the work so far through
+        ``ir.cron._commit_progress`` and return the time left; otherwise
+        keep it in the caller's transaction (no limit of time)."""
         if not commit:
             return float("inf")
         return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
+
+    @api.model
+    def _each_invoice(self, invoices, action):
+        """``action(invoice)`` for each invoice, each in its own savepoint: a
+        failure stays on its invoice (a message) and the others go on.
+        Returns the ids of the failed ones."""
+
+        def failed(invoice, error):
+            _logger.info("Payment follow-up of %s failed: %s", invoice.name, error)
+            invoice._subscription_record_charge_error(error)
+
+        return for_each_isolated(invoices, action, failed).ids
+
+    @api.model
+    def _claim(self, select, model, commit=False, limit=None, of=None):
+        """The rows of ``select`` claimed for this worker (``claim_ids``), as
+        records of ``model``."""
+        return self.env[model].browse(
+            claim_ids(self.env, select, limit=limit, of=of, commit=commit)
+        )
 
     # ------------------------------------------------------------------
     # Automatic payment
@@ -214,26 +245,6 @@ class SubscriptionDunning(models.Model):
             skipped += self._each_invoice(
                 invoices, lambda invoice: invoice._subscription_start_charge()
             )
-
-    @api.model
-    def _each_invoice(self, invoices, action):
-        """``action(invoice)`` for each invoice, each in its own savepoint: a
-        failure stays on its invoice (a message) and the others go on.
-        Returns the ids of the failed ones."""
-
-        def failed(invoice, error):
-            _logger.info("Payment follow-up of %s failed: %s", invoice.name, error)
-            invoice._subscription_record_charge_error(error)
-
-        return for_each_isolated(invoices, action, failed).ids
-
-    @api.model
-    def _claim(self, select, model, commit=False, limit=None, of=None):
-        """The rows of ``select`` claimed for this worker (``claim_ids``), as
-        records of ``model``."""
-        return self.env[model].browse(
-            claim_ids(self.env, select, limit=limit, of=of, commit=commit)
-        )
 
     # ------------------------------------------------------------------
     # Opening
@@ -590,9 +601,7 @@ class SubscriptionDunning(models.Model):
         )
 
     def _step_suspend(self, step):
-        subs = self.subscription_ids.filtered(
-            lambda s: s.state in ("trial", "active", "paused")
-        )
+        subs = self.subscription_ids.filtered(lambda s: s.state in BILLABLE_STATES)
         for sub in subs:
             sub._as_engine().write(
                 {"state_before_suspension": sub.state, "state": "suspended"}
@@ -611,9 +620,7 @@ class SubscriptionDunning(models.Model):
     def _step_close(self, step):
         reason = self.env.ref("subscription_billing.close_reason_unpaid")
         today = fields.Date.context_today(self)
-        subs = self.subscription_ids.filtered(
-            lambda s: s.state not in ("draft", "closed")
-        )
+        subs = self.subscription_ids.filtered(lambda s: s.state in RUNNING_STATES)
         for sub in subs:
             sub.cancel(date=today, policy="immediate", reason_id=reason.id)
         self._log("close", "to_send" if subs else "done", step=step)
@@ -740,6 +747,10 @@ class SubscriptionDunning(models.Model):
         for_each_isolated(self, post, failed)
         return posted, errors
 
+    # ------------------------------------------------------------------
+    # Values for the mail templates
+    # ------------------------------------------------------------------
+
     def _reminder_invoices(self):
         """The customer's overdue subscription invoices (for the templates)."""
         self.ensure_one()
@@ -783,14 +794,6 @@ class SubscriptionDunning(models.Model):
                 lambda s: s.state == "suspended"
             )
         return dunnings.subscription_ids.filtered(lambda s: s.state == "closed")
-
-    @api.model
-    def _trigger_cron(self):
-        """Run the scheduled action soon, unless this is its run (which sends
-        the notices before it ends)."""
-        cron = self.env.ref("subscription_billing.ir_cron_dunning", False)
-        if cron and self.env.context.get("cron_id") != cron.id:
-            cron.sudo()._trigger()
 
     def _portal_pay_url(self, invoice=None):
         invoice = invoice or self.invoice_id

@@ -8,9 +8,9 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..const import DECLINES, WAITING_TX_STATES
 from ..core import dunning as core
 from ..tools import claim_ids, claimed_batches
-from .subscription_dunning import DECLINES, WAITING_TX_STATES
 
 # An attempt in these results holds the invoice: no other attempt meanwhile.
 OPEN_RESULTS = ("queued", "pending")
