@@ -102,7 +102,13 @@ def claim_rows(env, query, commit=False, attempts=5):
 
 
 def claimed_batches(
-    env, claim, commit=False, processed=len, remaining=None, fresh=True
+    env,
+    claim,
+    commit=False,
+    processed=len,
+    remaining=None,
+    fresh=True,
+    invalidate=True,
 ):
     """The batches of a job that claims its work (``FOR ... SKIP LOCKED``),
     until none is left: the one loop of the batch jobs.
@@ -111,13 +117,15 @@ def claimed_batches(
     :func:`claim_ids` or :func:`claim_rows`, ``commit=retry``), empty when
     nothing is left; ``retry`` tells whether nothing is pending since the
     last commit, so that the claim may restart the transaction on a
-    serialization failure. The caller works on each batch yielded; then the
-    cache is dropped (memory stays flat over long runs) and, with ``commit``
-    (a scheduled action), the batch is committed through
-    ``ir.cron._commit_progress`` with ``processed(batch)`` items done and
-    ``remaining()`` items left (when given); the loop stops when the cron is
-    told to stop. Without ``commit``, everything stays in the caller's
-    transaction.
+    serialization failure. The caller works on each batch yielded; then,
+    with ``invalidate`` (the default), the cache is dropped (memory stays
+    flat over long runs) and, with ``commit`` (a scheduled action), the batch
+    is committed through ``ir.cron._commit_progress`` with
+    ``processed(batch)`` items done and ``remaining()`` items left (when
+    given); the loop stops when the cron is told to stop. Without
+    ``commit``, everything stays in the caller's transaction. A batch the
+    caller breaks out of is not committed here: stop through ``claim``
+    (return nothing) instead.
 
     ``fresh``: nothing is pending at the start (the caller committed); when
     false, the first claim does not retry (a restart would lose the caller's
@@ -129,7 +137,8 @@ def claimed_batches(
         if not batch:
             return
         yield batch
-        env.invalidate_all()
+        if invalidate:
+            env.invalidate_all()
         if not commit:
             continue
         left = remaining() if remaining is not None else None

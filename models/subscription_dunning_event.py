@@ -223,7 +223,7 @@ class SubscriptionDunningEvent(models.Model):
                 )
             )
 
-        for event in claimed_batches(self.env, claim, commit=commit):
+        for event in claimed_batches(self.env, claim, commit=commit, invalidate=False):
             sent.append(event.id)
             event.result = "pending"
             Dunning._commit(commit)
@@ -450,6 +450,7 @@ class SubscriptionDunningEvent(models.Model):
             claim,
             commit=commit,
             processed=lambda notices: len(notices.partner_id),
+            invalidate=False,
         ):
             skipped += notices.partner_id.ids
             notices._send_customer_notices()
