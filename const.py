@@ -43,3 +43,23 @@ CHANGE_POLICIES = [
     ("immediate", "Immediately, prorated"),
     ("end_of_period", "At the end of the period"),
 ]
+
+# Subscription states (``subscription.subscription.state``): started and not
+# closed (what the customer has, in the portal and for the payment methods),
+# and billed (a suspended subscription bills no new period).
+RUNNING_STATES = ("trial", "active", "paused", "suspended")
+BILLABLE_STATES = ("trial", "active", "paused")
+
+# Invoices with an amount still due (``account.move.payment_state``).
+OPEN_PAYMENT_STATES = ("not_paid", "partial")
+# Transactions in these states are still being processed by the provider:
+# they are awaited, never retried.
+WAITING_TX_STATES = ("draft", "pending", "authorized")
+
+# Why a payment failed (follow-ups and their attempts).
+DECLINES = [
+    ("soft", "Soft decline"),
+    ("hard", "Hard decline"),
+    ("action", "Customer action needed"),
+    ("no_method", "No saved payment method"),
+]

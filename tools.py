@@ -101,6 +101,68 @@ def claim_rows(env, query, commit=False, attempts=5):
     return []
 
 
+def claimed_batches(
+    env,
+    claim,
+    commit=False,
+    processed=len,
+    remaining=None,
+    fresh=True,
+    invalidate=True,
+):
+    """The batches of a job that claims its work (``FOR ... SKIP LOCKED``),
+    until none is left: the one loop of the batch jobs.
+
+    ``claim(retry)`` returns the next batch (a recordset, claimed with
+    :func:`claim_ids` or :func:`claim_rows`, ``commit=retry``), empty when
+    nothing is left; ``retry`` tells whether nothing is pending since the
+    last commit, so that the claim may restart the transaction on a
+    serialization failure. The caller works on each batch yielded; then,
+    with ``invalidate`` (the default), the cache is dropped (memory stays
+    flat over long runs) and, with ``commit`` (a scheduled action), the batch
+    is committed through ``ir.cron._commit_progress`` with
+    ``processed(batch)`` items done and ``remaining()`` items left (when
+    given); the loop stops when the cron is told to stop. Without
+    ``commit``, everything stays in the caller's transaction. A batch the
+    caller breaks out of is not committed here: stop through ``claim``
+    (return nothing) instead.
+
+    ``fresh``: nothing is pending at the start (the caller committed); when
+    false, the first claim does not retry (a restart would lose the caller's
+    work: the error goes up and the run tries again later).
+    """
+    retry = commit and fresh
+    while True:
+        batch = claim(retry)
+        if not batch:
+            return
+        yield batch
+        if invalidate:
+            env.invalidate_all()
+        if not commit:
+            continue
+        left = remaining() if remaining is not None else None
+        if env["ir.cron"]._commit_progress(processed(batch), remaining=left) <= 0:
+            return
+        retry = True
+
+
+def for_each_isolated(records, fn, on_error, errors=Exception):
+    """``fn(record)`` for each of ``records``, each in its own savepoint: a
+    failure (one of ``errors``) rolls back that record's work only, is
+    recorded by ``on_error(record, error)``, and the others go on. Other
+    exceptions go up. Returns the records that failed."""
+    failed = []
+    for record in records:
+        try:
+            with records.env.cr.savepoint():
+                fn(record)
+        except errors as error:
+            on_error(record, error)
+            failed.append(record.id)
+    return records.browse(failed)
+
+
 def html_table(headers, rows, totals=()):
     """A small HTML table: text columns escaped, all but the first right-aligned;
     ``totals``: ``(label, value)`` rows of the footer."""

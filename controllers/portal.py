@@ -9,7 +9,7 @@ from odoo.http import request
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
-RUNNING = ("trial", "active", "paused", "suspended")
+from ..const import RUNNING_STATES
 
 
 class SubscriptionPortal(CustomerPortal):
@@ -55,10 +55,10 @@ class SubscriptionPortal(CustomerPortal):
             "all": {"label": request.env._("All"), "domain": []},
             "running": {
                 "label": request.env._("Running"),
-                "domain": [("state", "in", RUNNING)],
+                "domain": [("state", "in", RUNNING_STATES)],
             },
         }
-        for state in (*RUNNING, "closed"):
+        for state in (*RUNNING_STATES, "closed"):
             filters[state] = {"label": states[state], "domain": [("state", "=", state)]}
         return filters
 

@@ -1,31 +1,23 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Mid-life changes of a subscription, free of any Odoo import (issue 4 groundwork).
+"""Mid-life changes of a subscription, free of any Odoo import.
 
-* :func:`effective_date`: when a change applies, by policy: ``immediate``
-  (on its date) or ``end_of_period`` (the day after the current period).
-* :func:`prorate_change`: the credit for the unused part of what was billed
-  in advance and the charge for the remaining part at the new price. Both use
-  the telescoping proration of :mod:`.periods`, so the part billed before the
-  change plus the part credited is exactly what was invoiced for the period.
-* :func:`split_period`: a period cut at a change date, for usage in arrears
-  rated under the old and the new price for their parts.
 * :data:`TRANSITIONS`: which operation is allowed in which state, with the
   reason when it is not; :func:`check_transition` raises :class:`ChangeError`.
-
-Example (README convention): 20.00 per calendar month, paid for May, upgraded
-on May 11 to 40.00: 21 of May's 31 days remain; credit ``-13.55``, charge
-``27.10``, net ``13.55``.
+* :func:`billed_parts` and :func:`clip`: the parts of billed periods a change
+  or a line's validity covers, each keeping its full period, so that the
+  telescoping proration of :mod:`.periods` prorates it with the right length.
+* :func:`line_amount`, :func:`monthly_amount` (MRR) and
+  :func:`indexed_price`: exact amounts, rounded once.
+* :func:`end_of_period_after`: when an end-of-period change or cancellation
+  applies, notice period included.
+* :func:`change_kind` and :func:`is_downgrade`: how an applied change is kept
+  in the history, and whether it lowers what the customer pays.
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from .periods import DAY, MONTH, ONE_DAY, WEEK, YEAR, Period, exact, prorate, quantize
-
-IMMEDIATE = "immediate"
-END_OF_PERIOD = "end_of_period"
-POLICIES = (IMMEDIATE, END_OF_PERIOD)
+from .periods import DAY, MONTH, ONE_DAY, WEEK, YEAR, Period, exact, quantize
 
 DRAFT, TRIAL, ACTIVE, PAUSED, CLOSED = "draft", "trial", "active", "paused", "closed"
 # Suspended for non-payment by the dunning: it resumes by itself when paid.
@@ -130,76 +122,6 @@ def line_amount(quantity, price, discount, quantum):
     return quantize(
         exact(quantity) * exact(price) * (1 - exact(discount) / 100), quantum
     )
-
-
-def effective_date(policy, change_date, current_period):
-    """The day a change asked on ``change_date`` applies, by ``policy``."""
-    if policy == IMMEDIATE:
-        return change_date
-    if policy == END_OF_PERIOD:
-        return current_period.end + ONE_DAY
-    raise ChangeError(f"Unknown change policy {policy!r}; expected one of {POLICIES}.")
-
-
-def split_period(period, change_date):
-    """``(before, after)``: ``period`` cut at ``change_date`` (either may be None)."""
-    if not period.start <= change_date <= period.end + ONE_DAY:
-        raise ChangeError(
-            f"The change date {change_date} is outside the period "
-            f"{period.start} → {period.end}."
-        )
-    before = after = None
-    if change_date > period.start:
-        before = Period(
-            period.start, change_date - ONE_DAY, period.full_start, period.full_end
-        )
-    if change_date <= period.end:
-        after = Period(change_date, period.end, period.full_start, period.full_end)
-    return before, after
-
-
-@dataclass(frozen=True)
-class ChangeProration:
-    """Credit (<= 0) and charge (>= 0) of a change within a billed period."""
-
-    credit: Decimal
-    charge: Decimal
-    credit_exact: Decimal
-    charge_exact: Decimal
-    remaining: Period | None
-
-    @property
-    def net(self):
-        return self.charge + self.credit
-
-    @property
-    def days(self):
-        return self.remaining.days if self.remaining else 0
-
-
-def prorate_change(old_amount, new_amount, billed_period, change_date, quantum):
-    """Prorate a change on ``change_date`` within ``billed_period``.
-
-    ``old_amount`` / ``new_amount``: the period's price before and after (a
-    quantity change is ``price × old seats`` and ``price × new seats``).
-    The days from ``change_date`` to the period's end are credited at the old
-    amount and charged at the new one, each rounded with the telescoping rule.
-    """
-    old_amount = exact(old_amount)
-    new_amount = exact(new_amount)
-    if change_date < billed_period.start:
-        raise ChangeError(
-            f"The change date {change_date} is before the billed period "
-            f"{billed_period.start} → {billed_period.end}: a change cannot "
-            f"apply to days already invoiced before it."
-        )
-    __, remaining = split_period(billed_period, change_date)
-    if remaining is None:
-        zero = Decimal(0)
-        return ChangeProration(zero, zero, zero, zero, None)
-    credit, credit_exact = prorate(old_amount, remaining, quantum)
-    charge, charge_exact = prorate(new_amount, remaining, quantum)
-    return ChangeProration(-credit, charge, -credit_exact, charge_exact, remaining)
 
 
 def billed_parts(schedule, start, until):

@@ -13,12 +13,10 @@ from . import subscription_change
 from . import subscription_history
 from . import subscription_mrr_movement_mixin
 from . import subscription_mrr_snapshot
-from . import subscription_cohort
 from . import subscription_dunning_policy
 from . import subscription_dunning_step
 from . import subscription_dunning
 from . import subscription_dunning_event
-from . import subscription_dunning_recovery
 from . import account_move
 from . import account_move_line
 from . import res_partner

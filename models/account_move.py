@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..const import OPEN_PAYMENT_STATES
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -125,7 +127,7 @@ class AccountMove(models.Model):
         return (
             self.state == "posted"
             and self.move_type == "out_invoice"
-            and self.payment_state in ("not_paid", "partial")
+            and self.payment_state in OPEN_PAYMENT_STATES
             and not self.currency_id.is_zero(self.amount_residual)
         )
 

@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import models
 
+from ..const import RUNNING_STATES
+
 
 class PaymentTransaction(models.Model):
     _inherit = "payment.transaction"
@@ -29,7 +31,7 @@ class PaymentTransaction(models.Model):
                 lambda s, t=tx, c=by_customer: (
                     (not s.payment_token_id or c)
                     and s.payment_token_id != t.token_id
-                    and s.state not in ("draft", "closed")
+                    and s.state in RUNNING_STATES
                     and s._payment_token_is_usable(t.token_id)
                 )
             )

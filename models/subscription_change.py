@@ -12,6 +12,7 @@ from ..core import changes as core
 from ..core import periods
 from ..core.periods import ONE_DAY
 from ..core.rating.base import fmt_money, fmt_units
+from ..tools import claim_ids, claimed_batches, for_each_isolated
 from .subscription_line_mixin import exact_decimal
 from .subscription_subscription import INVOICE_CREATE_CONTEXT
 
@@ -1161,39 +1162,40 @@ class SubscriptionChange(models.Model):
         scheduled, with the error on its subscription; the others apply.
         """
         skipped = []
-        while True:
-            self.env.flush_all()
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    SELECT c.id FROM subscription_change c
-                      JOIN subscription_subscription s ON s.id = c.subscription_id
-                     WHERE c.state = 'scheduled' AND c.effective_date <= %s
-                       AND c.id != ALL(%s) AND (%s OR s.id = ANY(%s))
-                       AND (%s OR s.company_id = ANY(%s))
-                     ORDER BY c.effective_date, c.id
-                     LIMIT %s
-                       FOR NO KEY UPDATE OF c, s SKIP LOCKED
-                    """,
-                    up_to,
-                    skipped or [0],
-                    subscriptions is None,
-                    subscriptions.ids if subscriptions is not None else [0],
-                    company_ids is None,
-                    list(company_ids or [0]),
-                    batch_size,
+
+        def claim(retry):
+            return self.browse(
+                claim_ids(
+                    self.env,
+                    SQL(
+                        """
+                        SELECT c.id FROM subscription_change c
+                          JOIN subscription_subscription s ON s.id = c.subscription_id
+                         WHERE c.state = 'scheduled' AND c.effective_date <= %s
+                           AND c.id != ALL(%s) AND (%s OR s.id = ANY(%s))
+                           AND (%s OR s.company_id = ANY(%s))
+                         ORDER BY c.effective_date, c.id
+                        """,
+                        up_to,
+                        skipped or [0],
+                        subscriptions is None,
+                        subscriptions.ids if subscriptions is not None else [0],
+                        company_ids is None,
+                        list(company_ids or [0]),
+                    ),
+                    limit=batch_size,
+                    of=("c", "s"),
+                    commit=retry,
                 )
             )
-            changes = self.browse([row[0] for row in rows])
-            if not changes:
-                break
-            for change in changes:
-                try:
-                    with self.env.cr.savepoint():
-                        change._apply_one()
-                except UserError as error:
-                    skipped.append(change.id)
-                    change.subscription_id._record_billing_error(error)
-            self.env.invalidate_all()
-            if commit and (self.env["ir.cron"]._commit_progress(len(changes)) <= 0):
-                break
+
+        def failed(change, error):
+            skipped.append(change.id)
+            change.subscription_id._record_billing_error(error)
+
+        # The caller's work before this run is not committed yet (the
+        # scheduled action's trials): the first claim does not retry.
+        for changes in claimed_batches(self.env, claim, commit=commit, fresh=False):
+            for_each_isolated(
+                changes, lambda change: change._apply_one(), failed, UserError
+            )

@@ -7,12 +7,17 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..const import (
+    BILLABLE_STATES,
+    DECLINES,
+    OPEN_PAYMENT_STATES,
+    RUNNING_STATES,
+)
 from ..core import dunning as core
-from ..tools import claim_rows
+from ..tools import claim_ids, claimed_batches, for_each_isolated
 
 _logger = logging.getLogger(__name__)
 
-OPEN_PAYMENT_STATES = ("not_paid", "partial")
 STATES = [
     ("open", "In Progress"),
     ("recovered", "Recovered"),
@@ -21,15 +26,6 @@ STATES = [
     ("credited", "Credited"),
     ("cancelled", "Cancelled"),
 ]
-DECLINES = [
-    ("soft", "Soft decline"),
-    ("hard", "Hard decline"),
-    ("action", "Customer action needed"),
-    ("no_method", "No saved payment method"),
-]
-# Transactions in these states are still being processed by the provider:
-# they are awaited, never retried.
-WAITING_TX_STATES = ("draft", "pending", "authorized")
 # Steps wait this many days at most for a payment attempt awaiting the
 # provider's answer (a bank debit can take a few working days); then they go
 # on (a payment arriving after a closing for non-payment reopens it).
@@ -181,10 +177,45 @@ class SubscriptionDunning(models.Model):
         Event._send_notices(commit=True)
 
     @api.model
+    def _trigger_cron(self):
+        """Run the scheduled action soon, unless this is its run (which sends
+        the notices before it ends)."""
+        cron = self.env.ref("subscription_billing.ir_cron_dunning", False)
+        if cron and self.env.context.get("cron_id") != cron.id:
+            cron.sudo()._trigger()
+
+    # ------------------------------------------------------------------
+    # Batches: claims, one savepoint per invoice, committed progress
+    # ------------------------------------------------------------------
+
+    @api.model
     def _commit(self, commit, processed=0, remaining=None):
+        """In a committed run (``commit``), commit the work so far through
+        ``ir.cron._commit_progress`` and return the time left; otherwise
+        keep it in the caller's transaction (no limit of time)."""
         if not commit:
             return float("inf")
         return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
+
+    @api.model
+    def _each_invoice(self, invoices, action):
+        """``action(invoice)`` for each invoice, each in its own savepoint: a
+        failure stays on its invoice (a message) and the others go on.
+        Returns the ids of the failed ones."""
+
+        def failed(invoice, error):
+            _logger.info("Payment follow-up of %s failed: %s", invoice.name, error)
+            invoice._subscription_record_charge_error(error)
+
+        return for_each_isolated(invoices, action, failed).ids
+
+    @api.model
+    def _claim(self, select, model, commit=False, limit=None, of=None):
+        """The rows of ``select`` claimed for this worker (``claim_ids``), as
+        records of ``model``."""
+        return self.env[model].browse(
+            claim_ids(self.env, select, limit=limit, of=of, commit=commit)
+        )
 
     # ------------------------------------------------------------------
     # Automatic payment
@@ -197,49 +228,23 @@ class SubscriptionDunning(models.Model):
         attempts are sent by ``subscription.dunning.event._send_queued``."""
         skipped = []
         self._commit(commit)
-        while True:
-            invoices = self._claim(
+
+        def claim(retry):
+            return self._claim(
                 SQL(
                     "SELECT id FROM account_move WHERE subscription_to_charge "
-                    "AND id != ALL(%s) ORDER BY id LIMIT %s "
-                    "FOR NO KEY UPDATE SKIP LOCKED",
+                    "AND id != ALL(%s) ORDER BY id",
                     skipped or [0],
-                    batch_size,
                 ),
                 "account.move",
-                commit,
+                retry,
+                limit=batch_size,
             )
-            if not invoices:
-                break
+
+        for invoices in claimed_batches(self.env, claim, commit=commit):
             skipped += self._each_invoice(
                 invoices, lambda invoice: invoice._subscription_start_charge()
             )
-            if self._commit(commit, len(invoices)) <= 0:
-                break
-
-    @api.model
-    def _each_invoice(self, invoices, action):
-        """``action(invoice)`` for each invoice, each in its own savepoint: a
-        failure stays on its invoice (a message) and the others go on.
-        Returns the ids of the failed ones."""
-        failed = []
-        for invoice in invoices:
-            try:
-                with self.env.cr.savepoint():
-                    action(invoice)
-            except Exception as error:  # noqa: BLE001
-                _logger.info("Payment follow-up of %s failed: %s", invoice.name, error)
-                invoice._subscription_record_charge_error(error)
-                failed.append(invoice.id)
-        self.env.invalidate_all()
-        return failed
-
-    @api.model
-    def _claim(self, query, model, commit=False):
-        """Rows claimed by ``query`` (``SKIP LOCKED``), as records of ``model``."""
-        return self.env[model].browse(
-            [row[0] for row in claim_rows(self.env, query, commit)]
-        )
 
     # ------------------------------------------------------------------
     # Opening
@@ -291,9 +296,9 @@ class SubscriptionDunning(models.Model):
         """Follow up overdue subscription invoices that no automatic payment
         covers (customers paying by transfer or in the portal)."""
         skipped = []
-        while True:
-            self.env.flush_all()
-            rows = self.env.execute_query(
+
+        def claim(retry):
+            return self._claim(
                 SQL(
                     """
                     SELECT m.id FROM account_move m
@@ -311,25 +316,25 @@ class SubscriptionDunning(models.Model):
                        AND NOT EXISTS (SELECT 1 FROM subscription_dunning_event e
                                         WHERE e.invoice_id = m.id
                                           AND e.result IN ('queued', 'pending'))
-                     ORDER BY m.id LIMIT %(limit)s
+                     ORDER BY m.id
                     """,
                     open=OPEN_PAYMENT_STATES,
                     today=today,
                     skipped=skipped or [0],
-                    limit=batch_size,
-                )
+                ),
+                "account.move",
+                retry,
+                limit=batch_size,
+                of="m",
             )
-            if not rows:
-                break
-            invoices = self.env["account.move"].browse([row[0] for row in rows])
+
+        for invoices in claimed_batches(self.env, claim, commit=commit):
             skipped += self._each_invoice(
                 invoices,
                 lambda invoice: self._open(
                     invoice, "no_method", invoice.invoice_date_due
                 ),
             )
-            if self._commit(commit, len(invoices)) <= 0:
-                break
 
     # ------------------------------------------------------------------
     # Running the steps
@@ -345,16 +350,14 @@ class SubscriptionDunning(models.Model):
         """
         skipped = []
         self._commit(commit)
-        while True:
-            dunnings = self._claim_due(today, batch_size, skipped, commit)
-            if not dunnings:
-                break
+        for dunnings in claimed_batches(
+            self.env,
+            lambda retry: self._claim_due(today, batch_size, skipped, retry),
+            commit=commit,
+            remaining=lambda: self._count_due(today, skipped),
+        ):
             dunnings._run_steps(today)
             skipped.extend(dunnings.ids)
-            remaining = self._count_due(today, skipped)
-            self.env.invalidate_all()
-            if self._commit(commit, len(dunnings), remaining) <= 0:
-                break
 
     @api.model
     def _due_sql(self, today, skipped, alias="subscription_dunning"):
@@ -391,7 +394,7 @@ class SubscriptionDunning(models.Model):
     def _claim_due(self, today, limit, skipped, commit=False):
         """Due follow-ups of up to ``limit`` customers, each customer whole:
         a customer held by another worker is left to it. One claim, retried
-        on a serialization failure in committed runs (``claim_rows``)."""
+        on a serialization failure in committed runs (``claim_ids``)."""
         return self._claim(
             SQL(
                 """
@@ -407,7 +410,6 @@ class SubscriptionDunning(models.Model):
                 SELECT id FROM subscription_dunning
                  WHERE %(due)s AND partner_id IN (SELECT partner_id FROM mine)
                  ORDER BY partner_id, next_action_date, id
-                   FOR NO KEY UPDATE SKIP LOCKED
                 """,
                 due=self._due_sql(today, skipped),
                 lock=self._customer_lock_sql("partner_id"),
@@ -421,16 +423,17 @@ class SubscriptionDunning(models.Model):
         """Run the due steps of these (locked) follow-ups; payment retries
         are queued. Returns the follow-ups whose step failed (the error stays
         on them, the others go on)."""
-        failed = self.browse()
         reminders = defaultdict(list)
-        for dunning in self:
-            try:
-                with self.env.cr.savepoint():
-                    dunning._run_one(today, reminders)
-                    dunning.last_error = False
-            except Exception as error:  # noqa: BLE001
-                _logger.info("Dunning of %s failed: %s", dunning.name, error)
-                failed |= dunning._record_error(error)
+
+        def run(dunning):
+            dunning._run_one(today, reminders)
+            dunning.last_error = False
+
+        def record_error(dunning, error):
+            _logger.info("Dunning of %s failed: %s", dunning.name, error)
+            dunning._record_error(error)
+
+        failed = for_each_isolated(self, run, record_error)
         return failed | self._send_reminders(reminders, today)
 
     def _record_error(self, error):
@@ -598,9 +601,7 @@ class SubscriptionDunning(models.Model):
         )
 
     def _step_suspend(self, step):
-        subs = self.subscription_ids.filtered(
-            lambda s: s.state in ("trial", "active", "paused")
-        )
+        subs = self.subscription_ids.filtered(lambda s: s.state in BILLABLE_STATES)
         for sub in subs:
             sub._as_engine().write(
                 {"state_before_suspension": sub.state, "state": "suspended"}
@@ -619,9 +620,7 @@ class SubscriptionDunning(models.Model):
     def _step_close(self, step):
         reason = self.env.ref("subscription_billing.close_reason_unpaid")
         today = fields.Date.context_today(self)
-        subs = self.subscription_ids.filtered(
-            lambda s: s.state not in ("draft", "closed")
-        )
+        subs = self.subscription_ids.filtered(lambda s: s.state in RUNNING_STATES)
         for sub in subs:
             sub.cancel(date=today, policy="immediate", reason_id=reason.id)
         self._log("close", "to_send" if subs else "done", step=step)
@@ -735,17 +734,22 @@ class SubscriptionDunning(models.Model):
                 _logger.info("Reminder of %s failed: %s", self.name, error)
                 return {}, {self: error}
         posted, errors = {}, {}
-        for lead in self:
-            try:
-                with self.env.cr.savepoint():
-                    message = lead.message_post_with_source(
-                        template, subtype_xmlid="mail.mt_comment"
-                    )
-                posted[lead.id] = message
-            except Exception as error:  # noqa: BLE001
-                _logger.info("Reminder of %s failed: %s", lead.name, error)
-                errors[lead] = error
+
+        def post(lead):
+            posted[lead.id] = lead.message_post_with_source(
+                template, subtype_xmlid="mail.mt_comment"
+            )
+
+        def failed(lead, error):
+            _logger.info("Reminder of %s failed: %s", lead.name, error)
+            errors[lead] = error
+
+        for_each_isolated(self, post, failed)
         return posted, errors
+
+    # ------------------------------------------------------------------
+    # Values for the mail templates
+    # ------------------------------------------------------------------
 
     def _reminder_invoices(self):
         """The customer's overdue subscription invoices (for the templates)."""
@@ -790,14 +794,6 @@ class SubscriptionDunning(models.Model):
                 lambda s: s.state == "suspended"
             )
         return dunnings.subscription_ids.filtered(lambda s: s.state == "closed")
-
-    @api.model
-    def _trigger_cron(self):
-        """Run the scheduled action soon, unless this is its run (which sends
-        the notices before it ends)."""
-        cron = self.env.ref("subscription_billing.ir_cron_dunning", False)
-        if cron and self.env.context.get("cron_id") != cron.id:
-            cron.sudo()._trigger()
 
     def _portal_pay_url(self, invoice=None):
         invoice = invoice or self.invoice_id

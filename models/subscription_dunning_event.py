@@ -8,9 +8,9 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..const import DECLINES, WAITING_TX_STATES
 from ..core import dunning as core
-from ..tools import claim_rows
-from .subscription_dunning import DECLINES, WAITING_TX_STATES
+from ..tools import claim_ids, claimed_batches
 
 # An attempt in these results holds the invoice: no other attempt meanwhile.
 OPEN_RESULTS = ("queued", "pending")
@@ -203,32 +203,32 @@ class SubscriptionDunningEvent(models.Model):
         crash it is awaited (its transaction settles through the provider's
         notification), never sent again. Returns the number sent.
         """
-        sent = 0
-        skipped = []
+        sent = []
         Dunning = self.env["subscription.dunning"]
         Dunning._commit(commit)
-        while limit is None or sent < limit:
-            rows = claim_rows(
-                self.env,
-                SQL(
-                    "SELECT id FROM subscription_dunning_event "
-                    "WHERE result = 'queued' AND id != ALL(%s) ORDER BY id LIMIT 1 "
-                    "FOR NO KEY UPDATE SKIP LOCKED",
-                    skipped or [0],
-                ),
-                commit,
+
+        def claim(retry):
+            if limit is not None and len(sent) >= limit:
+                return self.browse()
+            return self.sudo().browse(
+                claim_ids(
+                    self.env,
+                    SQL(
+                        "SELECT id FROM subscription_dunning_event "
+                        "WHERE result = 'queued' AND id != ALL(%s) ORDER BY id",
+                        sent or [0],
+                    ),
+                    limit=1,
+                    commit=retry,
+                )
             )
-            if not rows:
-                break
-            event = self.sudo().browse(rows[0][0])
-            skipped.append(event.id)
+
+        for event in claimed_batches(self.env, claim, commit=commit, invalidate=False):
+            sent.append(event.id)
             event.result = "pending"
-            self.env["subscription.dunning"]._commit(commit)
+            Dunning._commit(commit)
             event._charge(commit)
-            sent += 1
-            if self.env["subscription.dunning"]._commit(commit, 1) <= 0:
-                break
-        return sent
+        return len(sent)
 
     def _charge(self, commit=False):
         """Call the provider for this attempt and record what it answered."""
@@ -286,7 +286,7 @@ class SubscriptionDunningEvent(models.Model):
         """Expire the attempts marked as being sent whose worker stopped
         before handing them to the provider (no ``date_sent``, transaction
         still draft) for :data:`UNSENT_EXPIRY`: the follow-up goes on."""
-        rows = claim_rows(
+        rows = claim_ids(
             self.env,
             SQL(
                 """
@@ -295,13 +295,13 @@ class SubscriptionDunningEvent(models.Model):
                  WHERE e.result = 'pending' AND e.date_sent IS NULL
                    AND t.state = 'draft' AND e.date < %s
                  ORDER BY e.id
-                   FOR NO KEY UPDATE OF e SKIP LOCKED
                 """,
                 fields.Datetime.now() - UNSENT_EXPIRY,
             ),
-            commit,
+            of="e",
+            commit=commit,
         )
-        self.sudo().browse([row[0] for row in rows])._expire(
+        self.sudo().browse(rows)._expire(
             self.env._(
                 "Never sent to the provider (the payment process stopped before): "
                 "expired, the follow-up goes on."
@@ -419,36 +419,41 @@ class SubscriptionDunningEvent(models.Model):
         the closing."""
         Dunning = self.env["subscription.dunning"]
         skipped = []
-        while True:
-            rows = claim_rows(
-                self.env,
-                SQL(
-                    """
-                    WITH customers AS MATERIALIZED (
-                        SELECT DISTINCT partner_id FROM subscription_dunning_event
-                         WHERE result = 'to_send' AND partner_id != ALL(%(skip)s)
-                    ), mine AS (
-                        SELECT partner_id FROM customers
-                         WHERE %(lock)s LIMIT %(limit)s
-                    )
-                    SELECT id FROM subscription_dunning_event
-                     WHERE result = 'to_send'
-                       AND partner_id IN (SELECT partner_id FROM mine)
-                       FOR NO KEY UPDATE SKIP LOCKED
-                    """,
-                    skip=skipped or [0],
-                    lock=Dunning._customer_lock_sql("partner_id"),
-                    limit=batch_size,
-                ),
-                commit,
+
+        def claim(retry):
+            return self.sudo().browse(
+                claim_ids(
+                    self.env,
+                    SQL(
+                        """
+                        WITH customers AS MATERIALIZED (
+                            SELECT DISTINCT partner_id FROM subscription_dunning_event
+                             WHERE result = 'to_send' AND partner_id != ALL(%(skip)s)
+                        ), mine AS (
+                            SELECT partner_id FROM customers
+                             WHERE %(lock)s LIMIT %(limit)s
+                        )
+                        SELECT id FROM subscription_dunning_event
+                         WHERE result = 'to_send'
+                           AND partner_id IN (SELECT partner_id FROM mine)
+                        """,
+                        skip=skipped or [0],
+                        lock=Dunning._customer_lock_sql("partner_id"),
+                        limit=batch_size,
+                    ),
+                    commit=retry,
+                )
             )
-            if not rows:
-                break
-            notices = self.sudo().browse([row[0] for row in rows])
+
+        for notices in claimed_batches(
+            self.env,
+            claim,
+            commit=commit,
+            processed=lambda notices: len(notices.partner_id),
+            invalidate=False,
+        ):
             skipped += notices.partner_id.ids
             notices._send_customer_notices()
-            if Dunning._commit(commit, len(notices.partner_id)) <= 0:
-                break
 
     def _send_customer_notices(self):
         """These notices (of whole customers): one message per customer and

@@ -19,25 +19,54 @@ CHARGE_MODEL_SELECTION = [
     ("percentage", "Percentage"),
     ("graduated_percentage", "Graduated percentage"),
 ]
-TIERED_MODELS = ("graduated", "volume", "graduated_percentage")
 # The largest quantity or unit price a line takes (10^12).
 MAX_LINE_VALUE = 10**12
 
+# Where a line keeps each charge model's properties: per model, property
+# (as :mod:`..core.rating` declares it) -> line field; a model priced by
+# tiers takes its tiers' properties from TIER_FIELDS. The one place a charge
+# model meets the ORM: adding one means its core module, its fields (here,
+# on this mixin and in CHARGE_MODEL_SELECTION) and its view.
+CHARGE_MODEL_FIELDS = {
+    "standard": {"unit_price": "usage_unit_price"},
+    "graduated": {},
+    "volume": {},
+    "package": {
+        "package_size": "package_size",
+        "package_price": "package_price",
+        "free_units": "free_units",
+    },
+    "percentage": {
+        "rate": "rate_percent",
+        "fixed_fee": "fixed_fee",
+        "free_transactions": "free_transactions",
+        "free_amount": "free_amount",
+        "per_transaction_min_amount": "transaction_min_amount",
+        "per_transaction_max_amount": "transaction_max_amount",
+    },
+    "graduated_percentage": {},
+}
+# Tier property -> field of subscription.pricing.tier.
+TIER_FIELDS = {
+    "from": "from_units",
+    "to": "to_units",
+    "unit_price": "unit_price",
+    "rate": "rate",
+    "flat_fee": "flat_fee",
+}
+TIERED_MODELS = tuple(
+    name for name, model in rating.CHARGE_MODELS.items() if model.tiers
+)
 
 # The line fields and tier fields that make a price list (see pricing_from_values).
-PRICE_VALUE_FIELDS = (
-    "usage_unit_price",
-    "package_size",
-    "package_price",
-    "free_units",
-    "rate_percent",
-    "fixed_fee",
-    "free_transactions",
-    "free_amount",
-    "transaction_min_amount",
-    "transaction_max_amount",
+PRICE_VALUE_FIELDS = tuple(
+    dict.fromkeys(
+        field
+        for of_model in CHARGE_MODEL_FIELDS.values()
+        for field in of_model.values()
+    )
 )
-TIER_VALUE_FIELDS = ("from_units", "to_units", "unit_price", "rate", "flat_fee")
+TIER_VALUE_FIELDS = tuple(TIER_FIELDS.values())
 # Everything that defines how a usage line prices (checked on every change).
 PRICING_FIELDS = (
     "line_type",
@@ -59,46 +88,33 @@ def pricing_from_values(model, values, tiers):
     ``values`` maps :data:`PRICE_VALUE_FIELDS` to numbers; ``tiers`` lists
     rows of :data:`TIER_VALUE_FIELDS`, in order. Floats are read back as the
     decimals they were typed as; ``Decimal`` (from SQL) are taken as is.
+    The properties are those the engine declares for the model, read from
+    the fields of :data:`CHARGE_MODEL_FIELDS`: an optional property whose
+    field is 0 is left out (its neutral value), the last tier's empty upper
+    bound is none.
     """
     model = model or "standard"
-    if model == "standard":
-        return model, {"unit_price": exact_decimal(values["usage_unit_price"])}
-    if model == "package":
-        return model, {
-            "package_size": exact_decimal(values["package_size"]),
-            "package_price": exact_decimal(values["package_price"]),
-            "free_units": exact_decimal(values["free_units"]),
-        }
-    if model == "percentage":
-        properties = {"rate": exact_decimal(values["rate_percent"])}
-        optional = (
-            ("fixed_fee", "fixed_fee"),
-            ("free_amount", "free_amount"),
-            ("transaction_min_amount", "per_transaction_min_amount"),
-            ("transaction_max_amount", "per_transaction_max_amount"),
-        )
-        for field, key in optional:
-            if values[field]:
-                properties[key] = exact_decimal(values[field])
-        if values["free_transactions"]:
-            properties["free_transactions"] = int(values["free_transactions"])
-        return model, properties
-    price_index = 3 if model == "graduated_percentage" else 2
-    price_key = "rate" if model == "graduated_percentage" else "unit_price"
-    last = len(tiers)
-    return model, {
-        "tiers": [
-            {
-                "from": exact_decimal(tier[0]),
-                "to": None
-                if number == last and not tier[1]
-                else exact_decimal(tier[1]),
-                price_key: exact_decimal(tier[price_index]),
-                "flat_fee": exact_decimal(tier[4]),
-            }
-            for number, tier in enumerate(tiers, 1)
-        ]
+    charge_model = rating.get_model(model)
+    fields_of = CHARGE_MODEL_FIELDS[model]
+    properties = {
+        key: exact_decimal(values[fields_of[key]]) for key in charge_model.properties
     }
+    for key in charge_model.optional:
+        if values[fields_of[key]]:
+            properties[key] = exact_decimal(values[fields_of[key]])
+    if charge_model.tiers:
+        last = len(tiers)
+        rows = [dict(zip(TIER_VALUE_FIELDS, tier, strict=True)) for tier in tiers]
+        properties["tiers"] = [
+            {
+                key: None
+                if key == "to" and number == last and not row[TIER_FIELDS[key]]
+                else exact_decimal(row[TIER_FIELDS[key]])
+                for key in charge_model.tiers
+            }
+            for number, row in enumerate(rows, 1)
+        ]
+    return model, properties
 
 
 def exact_decimal(value):
@@ -324,7 +340,7 @@ class SubscriptionLineMixin(models.AbstractModel):
             model,
             units,
             None,
-            transactions=transactions if model == "percentage" else None,
+            transactions=transactions if rating.get_model(model).transactions else None,
             included_units=exact_decimal(self.included_units)
             if included is None
             else included,

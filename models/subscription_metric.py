@@ -1,7 +1,6 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import re
-from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -204,7 +203,7 @@ class SubscriptionMetric(models.Model):
     def _quantity_bounds(self):
         """Largest absolute value of one event (exact) and its decimals."""
         self.ensure_one()
-        return Decimal(repr(self.max_quantity)), self.quantity_decimals
+        return to_decimal(self.max_quantity), self.quantity_decimals
 
     def _format_quantity(self, quantity):
         """``quantity`` (a Decimal) as text with the metric's precision.

@@ -10,7 +10,9 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..const import RUNNING_STATES
 from ..core import aggregation
+from ..core.rating.base import to_decimal
 from .subscription_line_mixin import clean_decimal
 
 # Limits of ingestion (README, "Usage ingestion"): an event over a limit is
@@ -95,7 +97,7 @@ def to_number(value):
         if isinstance(value, int | Decimal):
             number = Decimal(value)
         elif isinstance(value, float):
-            number = Decimal(repr(value))
+            number = to_decimal(value)
         elif isinstance(value, str) and NUMBER_TEXT.fullmatch(value):
             number = Decimal(value)
         else:
@@ -472,7 +474,7 @@ class SubscriptionUsage(models.Model):
             for sub in Sub.search_fetch(
                 [
                     ("commercial_partner_id.ref", "in", list(refs)),
-                    ("state", "not in", ("draft", "closed")),
+                    ("state", "in", RUNNING_STATES),
                 ],
                 [*CHECKED_SUB_FIELDS, "commercial_partner_id"],
             ):
@@ -1036,7 +1038,7 @@ class SubscriptionUsage(models.Model):
                 raise refused()
             return int(value)
         number = float(value)
-        if not math.isfinite(number) or Decimal(repr(number)) != value:
+        if not math.isfinite(number) or to_decimal(number) != value:
             raise refused()
         return number
 

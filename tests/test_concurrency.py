@@ -354,3 +354,66 @@ def test_two_workers_remind_each_customer_once(overdue_customers):
             sent = mine.filtered(lambda e: e.result == "sent")
             assert len(sent.message_id) == 1, (partner.name, mine.mapped("result"))
             assert len(mine.message_id) == 1, "one message per customer and step"
+
+
+@pytest.fixture
+def overdue_invoices():
+    """3 overdue subscription invoices of one customer without a saved
+    method, not followed up yet, committed; removed after."""
+    with _env() as env:
+        product, plan = _product_and_plan(env, "Concurrent overdue", "post")
+        partner = env["res.partner"].create({"name": "Overdue customer"})
+        subs = env["subscription.subscription"].create(
+            [
+                {"partner_id": partner.id, "plan_id": plan.id, "date_start": START}
+                for __ in range(3)
+            ]
+        )
+        subs.action_start()
+        moves = subs._generate_due_invoices(date(2026, 1, 1))
+        assert len(moves) == 3 and set(moves.mapped("state")) == {"posted"}
+        ids = {
+            "subs": subs.ids,
+            "invoices": moves.ids,
+            "plan": plan.id,
+            "product": product.id,
+            "partner": partner.id,
+            "day": max(moves.mapped("invoice_date_due")) + timedelta(days=1),
+        }
+    try:
+        yield ids
+    finally:
+        with _env() as env:
+            invoices = env["account.move"].browse(ids["invoices"])
+            invoices.button_draft()
+            invoices.unlink()
+            env["subscription.subscription"].browse(ids["subs"]).unlink()
+            env["subscription.plan"].browse(ids["plan"]).unlink()
+            env["product.product"].browse(ids["product"]).unlink()
+            env["res.partner"].browse(ids["partner"]).unlink()
+
+
+def test_overdue_invoice_held_by_another_worker_is_skipped(overdue_invoices):
+    """Opening follow-ups claims the overdue invoices: one that another
+    worker holds is left to it (never followed up twice), then opened by the
+    next run."""
+    held, *others = overdue_invoices["invoices"]
+
+    def followed_up(env):
+        dunnings = env["subscription.dunning"].search(
+            [("invoice_id", "in", overdue_invoices["invoices"])]
+        )
+        return set(dunnings.invoice_id.ids)
+
+    with sql_db.db_connect(_dbname()).cursor() as holder:
+        holder.execute(
+            "SELECT id FROM account_move WHERE id = %s FOR NO KEY UPDATE", [held]
+        )
+        with _env() as env:
+            env.cr.execute("SET LOCAL lock_timeout = '10s'")
+            env["subscription.dunning"]._open_overdue(overdue_invoices["day"])
+            assert followed_up(env) == set(others)
+        holder.rollback()
+    with _env() as env:
+        env["subscription.dunning"]._open_overdue(overdue_invoices["day"])
+        assert followed_up(env) == {held, *others}

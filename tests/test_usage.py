@@ -12,6 +12,12 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
+from ..core import rating
+from ..models.subscription_line_mixin import (
+    CHARGE_MODEL_FIELDS,
+    CHARGE_MODEL_SELECTION,
+    TIER_FIELDS,
+)
 from .common import SubscriptionCommon
 
 GRADUATED = [
@@ -722,3 +728,24 @@ class TestUsageForms(UsageCommon):
         sub = self._start(plan)
         self.assertEqual(sub.line_ids.metric_id, metric)
         self.assertEqual(len(sub.line_ids.tier_ids), 2, "tiers are copied")
+
+    def test_every_charge_model_has_its_fields_and_its_choice(self):
+        """The engine's charge models meet the ORM in one table: each model
+        has its choice on the line and a field for each of its properties
+        (and for each property of its tiers)."""
+        models = set(rating.CHARGE_MODELS)
+        self.assertEqual(set(CHARGE_MODEL_FIELDS), models)
+        self.assertEqual({name for name, __ in CHARGE_MODEL_SELECTION}, models)
+        line_fields = self.env["subscription.line"]._fields
+        tier_fields = self.env["subscription.pricing.tier"]._fields
+        for name, model in rating.CHARGE_MODELS.items():
+            fields_of = CHARGE_MODEL_FIELDS[name]
+            self.assertEqual(set(fields_of), {*model.properties, *model.optional})
+            for field in fields_of.values():
+                self.assertIn(field, line_fields, name)
+            for key in model.tiers:
+                self.assertIn(TIER_FIELDS[key], tier_fields, name)
+        self.assertEqual(
+            {name for name, model in rating.CHARGE_MODELS.items() if model.tiers},
+            {"graduated", "volume", "graduated_percentage"},
+        )

@@ -16,9 +16,22 @@ Entry points:
 
 Charge models, one module each, registered in :data:`CHARGE_MODELS` by
 :func:`~.base.register`: ``standard``, ``graduated``, ``volume``,
-``package``, ``percentage``, ``graduated_percentage``.  A new model is a new
-module in this package that registers its ``parse`` and ``price`` functions,
-plus its line in the import list below.
+``package``, ``percentage``, ``graduated_percentage``.  Each declares, when
+it registers, its ``parse`` and ``price`` functions, its properties
+(required and optional), the properties of its tiers when it is priced by
+tiers, and whether it takes ``transactions``
+(:class:`~.base.ChargeModel`): what the rest of the addon knows of a model
+is read from there, never tested by its name.
+
+Adding a charge model means exactly:
+
+1. its core module in this package (``parse``, ``price``, ``register``),
+   and its line in the import list below;
+2. its fields: the line fields that hold its properties (on
+   ``subscription.line.mixin``), its entry in ``CHARGE_MODEL_FIELDS``
+   (property -> field) and in ``CHARGE_MODEL_SELECTION``, both in
+   ``models/subscription_line_mixin.py``;
+3. its view: those fields on the line forms (plan and subscription lines).
 
 Order of operations in :func:`rate`: the allowance (``included_units``) is
 taken off the units, the model prices what is left, then the period minimum

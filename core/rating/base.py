@@ -137,6 +137,12 @@ def check_keys(model, properties, required, optional=()):
 # ---------------------------------------------------------------- tiers
 
 
+# The properties of each tier of a model priced by tiers (``tiers`` of
+# :func:`register`), by the name of its price: see :func:`parse_tiers`.
+def tier_properties(price_key="unit_price"):
+    return ("from", "to", price_key, "flat_fee")
+
+
 @dataclass(frozen=True)
 class Tier:
     """Units in ``(from_, to]`` (``to=None``: no upper bound)."""
@@ -340,20 +346,33 @@ class ChargeModel:
       form ``price`` wants, raising :class:`RatingError`;
     * ``price(units, parsed, transactions)`` returns the :class:`TierDetail`
       list for ``units`` (the allowance already taken off);
-    * ``transactions``: whether the model reads ``transactions``.
+    * ``transactions``: whether the model reads ``transactions``;
+    * ``properties`` and ``optional``: the names of its required and
+      optional properties (an optional property left out takes its neutral
+      value: 0, or no bound);
+    * ``tiers``: for a model priced by tiers, the properties of each tier
+      (its properties are then ``{"tiers": [...]}``), empty otherwise.
+
+    What the callers outside the engine need to know of a model (which
+    values to pass, whether it takes transactions) is read here, never
+    tested by the model's name.
     """
 
     name: str
     parse: object
     price: object
     transactions: bool = False
+    properties: tuple = ()
+    optional: tuple = ()
+    tiers: tuple = ()
 
 
 CHARGE_MODELS = {}
 
 
-def register(name, *, parse, transactions=False):
-    """Decorator registering a pricing function as the charge model ``name``."""
+def register(name, *, parse, transactions=False, properties=(), optional=(), tiers=()):
+    """Decorator registering a pricing function as the charge model ``name``
+    (see :class:`ChargeModel` for the arguments)."""
 
     def decorator(price):
         current = CHARGE_MODELS.get(name)
@@ -362,7 +381,15 @@ def register(name, *, parse, transactions=False):
                 f"Charge model {name!r} is already registered by "
                 f"{current.price.__module__}."
             )
-        CHARGE_MODELS[name] = ChargeModel(name, parse, price, transactions)
+        CHARGE_MODELS[name] = ChargeModel(
+            name,
+            parse,
+            price,
+            transactions,
+            properties=tuple(properties),
+            optional=tuple(optional),
+            tiers=tuple(tiers),
+        )
         return price
 
     return decorator

@@ -12,7 +12,7 @@ Example: tiers 0-1,000 at 0.10, 1,000-10,000 at 0.05, above at 0.01;
 15,000 units = 1,000 × 0.10 + 9,000 × 0.05 + 5,000 × 0.01 = 600.
 """
 
-from .base import TIER, TierDetail, parse_tiers, register
+from .base import TIER, TierDetail, parse_tiers, register, tier_properties
 
 MODEL = "graduated"
 
@@ -43,6 +43,6 @@ def tier_details(units, tiers, kind=TIER):
     return details
 
 
-@register(MODEL, parse=parse)
+@register(MODEL, parse=parse, tiers=tier_properties())
 def price(units, tiers, transactions):
     return tier_details(units, tiers)

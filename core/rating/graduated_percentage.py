@@ -12,7 +12,7 @@ Example: 0-1,000 at 2%, 1,000-10,000 at 1%, above at 0.5%; 15,000.00 =
 1,000.00 × 2% + 9,000.00 × 1% + 5,000.00 × 0.5% = 20 + 90 + 25 = 135.00.
 """
 
-from .base import RATE, parse_tiers, register
+from .base import RATE, parse_tiers, register, tier_properties
 from .graduated import tier_details
 
 MODEL = "graduated_percentage"
@@ -22,6 +22,6 @@ def parse(properties):
     return parse_tiers(MODEL, properties, price_key="rate", percent=True)
 
 
-@register(MODEL, parse=parse)
+@register(MODEL, parse=parse, tiers=tier_properties("rate"))
 def price(units, tiers, transactions):
     return tier_details(units, tiers, RATE)

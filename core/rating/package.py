@@ -24,10 +24,12 @@ from .base import (
 )
 
 MODEL = "package"
+PROPERTIES = ("package_size", "package_price")
+OPTIONAL = ("free_units",)
 
 
 def parse(properties):
-    check_keys(MODEL, properties, ("package_size", "package_price"), ("free_units",))
+    check_keys(MODEL, properties, PROPERTIES, OPTIONAL)
     size = non_negative(properties["package_size"], f"{MODEL}: 'package_size'")
     if size <= 0:
         raise RatingError(
@@ -41,7 +43,7 @@ def parse(properties):
     return size, package_price, free
 
 
-@register(MODEL, parse=parse)
+@register(MODEL, parse=parse, properties=PROPERTIES, optional=OPTIONAL)
 def price(units, parsed, transactions):
     size, package_price, free = parsed
     chargeable = max(units - free, 0)

@@ -60,7 +60,8 @@ from .base import (
 )
 
 MODEL = "percentage"
-_OPTIONAL = (
+PROPERTIES = ("rate",)
+OPTIONAL = (
     "fixed_fee",
     "free_transactions",
     "free_amount",
@@ -90,7 +91,7 @@ class Terms:
 
 
 def parse(properties):
-    check_keys(MODEL, properties, ("rate",), _OPTIONAL)
+    check_keys(MODEL, properties, PROPERTIES, OPTIONAL)
     get = properties.get
     terms = Terms(
         rate_fraction(properties["rate"], f"{MODEL}: 'rate'"),
@@ -136,7 +137,13 @@ def _check_transactions(terms, transactions):
         )
 
 
-@register(MODEL, parse=parse, transactions=True)
+@register(
+    MODEL,
+    parse=parse,
+    transactions=True,
+    properties=PROPERTIES,
+    optional=OPTIONAL,
+)
 def price(units, terms, transactions):
     _check_transactions(terms, transactions)
     if not isinstance(transactions, tuple):

@@ -9,13 +9,14 @@ zero units cost 0.
 from .base import ZERO, TierDetail, check_keys, non_negative, register
 
 MODEL = "standard"
+PROPERTIES = ("unit_price",)
 
 
 def parse(properties):
-    check_keys(MODEL, properties, ("unit_price",))
+    check_keys(MODEL, properties, PROPERTIES)
     return non_negative(properties["unit_price"], f"{MODEL}: 'unit_price'")
 
 
-@register(MODEL, parse=parse)
+@register(MODEL, parse=parse, properties=PROPERTIES)
 def price(units, unit_price, transactions):
     return [TierDetail(units, unit_price, ZERO, units * unit_price)]

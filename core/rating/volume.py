@@ -13,7 +13,7 @@ Example: tiers up to 10,000 at 0.0010, to 50,000 at 0.0008, to 100,000 at
 65,000 × 0.0006 + 10.00 = 49.00.
 """
 
-from .base import TierDetail, parse_tiers, register
+from .base import TierDetail, parse_tiers, register, tier_properties
 
 MODEL = "volume"
 
@@ -32,7 +32,7 @@ def reached_tier(units, tiers):
     raise AssertionError("the last tier is open-ended")  # parse_tiers ensures it
 
 
-@register(MODEL, parse=parse)
+@register(MODEL, parse=parse, tiers=tier_properties())
 def price(units, tiers, transactions):
     tier = reached_tier(units, tiers)
     if tier is None:

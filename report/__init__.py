@@ -1,0 +1,2 @@
+from . import subscription_cohort
+from . import subscription_dunning_recovery
