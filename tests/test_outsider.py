@@ -430,6 +430,27 @@ class TestOutsiderModel(UsageCommon):
             )
         self.assertEqual(sub.plan_id, self.plan_monthly)
 
+    # Defect: subscription.dunning has no write guard: a Subscriptions user
+    # (write access, for the Retry/Stop buttons) rewrites a follow-up's state,
+    # amounts and subscriptions through the ORM or JSON-2 `write` (e.g. marks
+    # it recovered with nothing paid), bypassing action_stop and the report.
+    @unittest.expectedFailure
+    def test_dunning_state_and_amounts_are_not_writable(self):
+        sub = self._started(plan=self.plan_monthly)
+        invoice = sub.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        with freeze_time("2026-03-05"):
+            dunning = self.env["subscription.dunning"]._open(
+                invoice, "soft", invoice.invoice_date
+            )
+        self.assertEqual(dunning.state, "open")
+        as_user = dunning.with_user(self.billing_user)
+        self.assertTrue(
+            self._refused(
+                lambda: as_user.write({"state": "recovered", "amount_failed": 0.0})
+            )
+        )
+
     def test_change_of_another_subscriptions_line_is_refused(self):
         sub = self._started(plan=self.plan_monthly)
         other = self._started(plan=self.plan_monthly)
@@ -526,6 +547,22 @@ class TestOutsiderModel(UsageCommon):
         self.assertTrue(
             self._refused(
                 lambda: tier.with_user(self.billing_user).write({"unit_price": 0.0})
+            )
+        )
+
+    # Defect (design question): the price terms of a started subscription's
+    # usage line (usage_unit_price, included_units, charge_model...) are
+    # written directly by a Subscriptions user: the whole unbilled period is
+    # repriced at once, with no change record, effective date or history.
+    @unittest.expectedFailure
+    def test_started_usage_price_changes_through_a_change(self):
+        sub = self._started()
+        usage = sub.line_ids.filtered(lambda line: line.line_type == "usage")
+        self.assertTrue(
+            self._refused(
+                lambda: usage.with_user(self.billing_user).write(
+                    {"usage_unit_price": 0.0}
+                )
             )
         )
 
