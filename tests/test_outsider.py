@@ -25,8 +25,19 @@ from .test_usage import UsageCommon
 REFUSED = (UserError, ValidationError, AccessError)
 
 
+class RefusedMixin:
+    def _refused(self, call):
+        """Whether ``call`` is refused (Odoo's assertRaises takes no tuple)."""
+        try:
+            with self.env.cr.savepoint():
+                call()
+        except REFUSED:
+            return True
+        return False
+
+
 @tagged("post_install", "-at_install")
-class TestOutsiderModel(UsageCommon):
+class TestOutsiderModel(RefusedMixin, UsageCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -70,15 +81,6 @@ class TestOutsiderModel(UsageCommon):
             "quantity": quantity,
             **values,
         }
-
-    def _refused(self, call):
-        """Whether ``call`` is refused (Odoo's assertRaises takes no tuple)."""
-        try:
-            with self.env.cr.savepoint():
-                call()
-        except REFUSED:
-            return True
-        return False
 
     def _ingest(self, events, user=None):
         Usage = self.env["subscription.usage"].with_user(user or self.billing_user)
@@ -615,7 +617,7 @@ class TestOutsiderModel(UsageCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestOutsiderMoney(UsageCommon):
+class TestOutsiderMoney(RefusedMixin, UsageCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -758,6 +760,48 @@ class TestOutsiderMoney(UsageCommon):
         self._bill("2026-05-01")
         billed = sum(sub.usage_charge_ids.mapped("quantity"))
         self.assertEqual(billed, 10.0, "the March event was billed twice")
+
+    # Guard: an event created through the ORM / JSON-2 `create` with
+    # charge_id set is not born "rated": it is billed.
+    def test_event_cannot_be_created_as_already_rated(self):
+        plan = self._plan(
+            self.metric_kwh,
+            "Outsider born rated",
+            charge_model="standard",
+            usage_unit_price=1,
+        )
+        sub = self._start(plan)
+        self._bill("2026-03-01")
+        self._send_at(sub, self.metric_kwh, [1], "2026-03-10", "2026-03-31")
+        self._bill("2026-04-01")
+        charge = sub.usage_charge_ids
+        self.assertEqual(len(charge), 1)
+        Usage = self.env["subscription.usage"].with_user(self.billing_user)
+        vals = {
+            "subscription_id": sub.id,
+            "metric_id": self.metric_kwh.id,
+            "timestamp": "2026-04-10 00:00:00",
+            "quantity": 50,
+            "idempotency_key": "born-rated",
+            "charge_id": charge.id,
+        }
+        try:
+            with freeze_time("2026-04-20"), self.env.cr.savepoint():
+                Usage.create(vals)
+        except (UserError, ValidationError, AccessError):
+            return
+        self._bill("2026-05-01")
+        billed = sum(sub.usage_charge_ids.mapped("quantity"))
+        self.assertEqual(billed, 51.0, "the April event of 50 was never billed")
+
+    def test_billed_subscription_cannot_be_deleted(self):
+        sub = self._start(self.plan_monthly)
+        self._bill("2026-03-01")
+        self.assertTrue(sub.invoice_ids)
+        self.assertTrue(
+            self._refused(lambda: sub.with_user(self.billing_user).unlink())
+        )
+        self.assertTrue(sub.exists())
 
     # Defect: a usage line that already billed usage can be deleted by a
     # Subscriptions user (only recurring lines are guarded): its usage charges
