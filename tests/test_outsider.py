@@ -453,6 +453,26 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
             )
         )
 
+    # Defect: the change API does not check the type of ``simulate``: over
+    # JSON-2, "simulate": "false" (text) is truthy, so nothing is applied (the
+    # answer's change_id is false) though the caller asked to apply it.
+    # (bill_during_pause is checked: "false" is refused.)
+    @unittest.expectedFailure
+    def test_simulate_flag_must_be_a_boolean(self):
+        sub = self._started(plan=self.plan_monthly)
+        as_user = sub.with_user(self.billing_user)
+        with freeze_time("2026-03-10"):
+            self.assertTrue(
+                self._refused(lambda: as_user.pause(bill_during_pause="false"))
+            )
+            self.assertTrue(
+                self._refused(
+                    lambda: as_user.change_quantity(
+                        sub.line_ids.id, 3, simulate="false"
+                    )
+                )
+            )
+
     def test_change_of_another_subscriptions_line_is_refused(self):
         sub = self._started(plan=self.plan_monthly)
         other = self._started(plan=self.plan_monthly)
@@ -1024,6 +1044,29 @@ class TestOutsiderHttp(HttpCase):
             portal_key = self._key(self.portal_user)
             response = self._post(url, body, key=portal_key)
             self.assertIn(response.status_code, (401, 403), response.text)
+            # The key of an archived user, an expired key, a key sent twice.
+            former = new_test_user(
+                self.env,
+                login="outsider_former",
+                groups="subscription_billing.group_subscription_user",
+            )
+            former_key = self._key(former)
+            expired_key = (
+                self.env["res.users.apikeys"]
+                .with_user(self.seller)
+                .sudo()
+                ._generate(None, "expired", "2026-05-02 00:00:00")
+            )
+            former.active = False
+            seller_key = self._key(self.seller)
+            for header in (
+                f"Bearer {former_key}",
+                f"Bearer {expired_key}",
+                f"Bearer {seller_key} {seller_key}",
+                f"Basic {seller_key}",
+            ):
+                response = self._post(url, body, headers={"Authorization": header})
+                self.assertEqual(response.status_code, 401, header[:30])
         self.assertFalse(self.sub.usage_ids)
 
     # ------------------------------------------------------------------
