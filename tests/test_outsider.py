@@ -473,6 +473,24 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
                 )
             )
 
+    def test_context_keys_do_not_skip_the_history(self):
+        sub = self._started(plan=self.plan_monthly)
+        before = len(sub.history_ids)
+        as_user = sub.with_user(self.billing_user).with_context(
+            tracking_disable=True,
+            mail_notrack=True,
+            mail_create_nolog=True,
+            active_test=False,
+            subscription_change=True,
+        )
+        with freeze_time("2026-03-10"):
+            result = as_user.change_quantity(sub.line_ids.id, 3, policy="immediate")
+        self.assertEqual(result["state"], "applied")
+        sub.invalidate_recordset()
+        self.assertEqual(sub.line_ids.filtered("is_current").quantity, 3.0)
+        self.assertGreater(len(sub.history_ids), before)
+        self.assertTrue(result["document_id"], "the proration is invoiced")
+
     def test_change_of_another_subscriptions_line_is_refused(self):
         sub = self._started(plan=self.plan_monthly)
         other = self._started(plan=self.plan_monthly)
