@@ -15,3 +15,4 @@ from . import test_usage_concurrency
 from . import test_edges
 from . import test_usage_hostile
 from . import test_usage_money
+from . import test_outsider
