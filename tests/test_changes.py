@@ -1,80 +1,76 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Mid-life change arithmetic and transitions (``core/changes``): plain pytest."""
+"""Mid-life change arithmetic and transitions (``core/changes``): unittest, no Odoo."""
 
 from datetime import date, timedelta
 from decimal import Decimal as D
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odoo.addons.subscription_billing.core import changes as ch
-from odoo.addons.subscription_billing.core.periods import Period, prorate
+from ..core import changes as ch
+from ..core.periods import Period, prorate
+from .core_case import CoreCase
 
 MAY = Period(date(2026, 5, 1), date(2026, 5, 31), date(2026, 5, 1), date(2026, 5, 31))
 JUNE = Period(date(2026, 6, 1), date(2026, 6, 30), date(2026, 6, 1), date(2026, 6, 30))
 
 
-def test_acceptance_upgrade_on_may_11():
-    result = ch.prorate_change("20.00", "40.00", MAY, date(2026, 5, 11), "0.01")
-    assert result.days == 21
-    assert result.credit == D("-13.55")
-    assert result.charge == D("27.10")
-    assert result.net == D("13.55")
+class TestChangeArithmetic(CoreCase):
+    def test_acceptance_upgrade_on_may_11(self):
+        result = ch.prorate_change("20.00", "40.00", MAY, date(2026, 5, 11), "0.01")
+        assert result.days == 21
+        assert result.credit == D("-13.55")
+        assert result.charge == D("27.10")
+        assert result.net == D("13.55")
 
+    def test_acceptance_change_at_mid_period(self):
+        result = ch.prorate_change("10.00", "20.00", JUNE, date(2026, 6, 16), "0.01")
+        assert (result.credit, result.charge, result.net) == (
+            D("-5.00"),
+            D("10.00"),
+            D("5.00"),
+        )
 
-def test_acceptance_change_at_mid_period():
-    result = ch.prorate_change("10.00", "20.00", JUNE, date(2026, 6, 16), "0.01")
-    assert (result.credit, result.charge, result.net) == (
-        D("-5.00"),
-        D("10.00"),
-        D("5.00"),
-    )
+    def test_seat_added_on_the_15th_of_a_30_day_month_is_billed_16_days(self):
+        result = ch.prorate_change("0", "9.00", JUNE, date(2026, 6, 15), "0.01")
+        assert result.days == 16
+        assert result.charge == D("4.80")
+        assert result.credit == 0
 
+    def test_change_on_the_first_day_swaps_the_whole_period(self):
+        result = ch.prorate_change("20", "40", MAY, date(2026, 5, 1), "0.01")
+        assert (result.credit, result.charge) == (D("-20.00"), D("40.00"))
 
-def test_seat_added_on_the_15th_of_a_30_day_month_is_billed_16_days():
-    result = ch.prorate_change("0", "9.00", JUNE, date(2026, 6, 15), "0.01")
-    assert result.days == 16
-    assert result.charge == D("4.80")
-    assert result.credit == 0
+    def test_change_after_the_period_prorates_nothing(self):
+        result = ch.prorate_change("20", "40", MAY, date(2026, 6, 1), "0.01")
+        assert (result.credit, result.charge, result.remaining) == (0, 0, None)
 
+    def test_change_before_the_billed_period_is_refused(self):
+        with self.assertRaisesRegex(ch.ChangeError, "before the billed period"):
+            ch.prorate_change("20", "40", MAY, date(2026, 4, 30), "0.01")
 
-def test_change_on_the_first_day_swaps_the_whole_period():
-    result = ch.prorate_change("20", "40", MAY, date(2026, 5, 1), "0.01")
-    assert (result.credit, result.charge) == (D("-20.00"), D("40.00"))
+    def test_effective_date_by_policy(self):
+        assert ch.effective_date(ch.IMMEDIATE, date(2026, 5, 11), MAY) == date(
+            2026, 5, 11
+        )
+        assert ch.effective_date(ch.END_OF_PERIOD, date(2026, 5, 11), MAY) == date(
+            2026, 6, 1
+        )
+        with self.assertRaisesRegex(ch.ChangeError, "policy"):
+            ch.effective_date("someday", date(2026, 5, 11), MAY)
 
-
-def test_change_after_the_period_prorates_nothing():
-    result = ch.prorate_change("20", "40", MAY, date(2026, 6, 1), "0.01")
-    assert (result.credit, result.charge, result.remaining) == (0, 0, None)
-
-
-def test_change_before_the_billed_period_is_refused():
-    with pytest.raises(ch.ChangeError, match="before the billed period"):
-        ch.prorate_change("20", "40", MAY, date(2026, 4, 30), "0.01")
-
-
-def test_effective_date_by_policy():
-    assert ch.effective_date(ch.IMMEDIATE, date(2026, 5, 11), MAY) == date(2026, 5, 11)
-    assert ch.effective_date(ch.END_OF_PERIOD, date(2026, 5, 11), MAY) == date(
-        2026, 6, 1
-    )
-    with pytest.raises(ch.ChangeError, match="policy"):
-        ch.effective_date("someday", date(2026, 5, 11), MAY)
-
-
-def test_split_period_for_usage_in_arrears():
-    before, after = ch.split_period(MAY, date(2026, 5, 11))
-    assert (before.start, before.end, after.start, after.end) == (
-        date(2026, 5, 1),
-        date(2026, 5, 10),
-        date(2026, 5, 11),
-        date(2026, 5, 31),
-    )
-    assert before.days + after.days == MAY.days
-    assert ch.split_period(MAY, date(2026, 5, 1))[0] is None
-    assert ch.split_period(MAY, date(2026, 6, 1))[1] is None
+    def test_split_period_for_usage_in_arrears(self):
+        before, after = ch.split_period(MAY, date(2026, 5, 11))
+        assert (before.start, before.end, after.start, after.end) == (
+            date(2026, 5, 1),
+            date(2026, 5, 10),
+            date(2026, 5, 11),
+            date(2026, 5, 31),
+        )
+        assert before.days + after.days == MAY.days
+        assert ch.split_period(MAY, date(2026, 5, 1))[0] is None
+        assert ch.split_period(MAY, date(2026, 6, 1))[1] is None
 
 
 RUNNING = {
@@ -97,130 +93,131 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("state", ch.STATES)
-@pytest.mark.parametrize("operation", ch.OPERATIONS)
-def test_every_cell_of_the_transition_table(state, operation):
-    if operation in EXPECTED[state]:
-        assert ch.TRANSITIONS[(state, operation)] is None
-        ch.check_transition(state, operation)
-    else:
-        with pytest.raises(ch.ChangeError, match="Cannot"):
-            ch.check_transition(state, operation)
+class TestTransitions(CoreCase):
+    def test_every_cell_of_the_transition_table(self):
+        for state in ch.STATES:
+            for operation in ch.OPERATIONS:
+                with self.subTest(operation=operation, state=state):
+                    if operation in EXPECTED[state]:
+                        assert ch.TRANSITIONS[(state, operation)] is None
+                        ch.check_transition(state, operation)
+                    else:
+                        with self.assertRaisesRegex(ch.ChangeError, "Cannot"):
+                            ch.check_transition(state, operation)
 
-
-def test_unknown_transition_is_refused():
-    with pytest.raises(ch.ChangeError, match="Unknown"):
-        ch.check_transition("active", "teleport")
+    def test_unknown_transition_is_refused(self):
+        with self.assertRaisesRegex(ch.ChangeError, "Unknown"):
+            ch.check_transition("active", "teleport")
 
 
 money = st.integers(min_value=0, max_value=10**7).map(lambda cents: D(cents) / 100)
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    old=money,
-    new=money,
-    offset=st.integers(min_value=0, max_value=30),
-    days_in=st.sampled_from([28, 29, 30, 31]),
-)
-def test_billed_before_plus_credit_is_what_was_invoiced(old, new, offset, days_in):
-    start = date(2026, 1, 1)
-    period = Period(
-        start,
-        start + timedelta(days=days_in - 1),
-        start,
-        start + timedelta(days=days_in - 1),
+class TestChangeProperties(CoreCase):
+    @settings(max_examples=300, deadline=None)
+    @given(
+        old=money,
+        new=money,
+        offset=st.integers(min_value=0, max_value=30),
+        days_in=st.sampled_from([28, 29, 30, 31]),
     )
-    change = start + timedelta(days=min(offset, days_in - 1))
-    result = ch.prorate_change(old, new, period, change, "0.01")
-    before, __ = ch.split_period(period, change)
-    kept = prorate(old, before, "0.01")[0] if before else D(0)
-    assert kept - result.credit == prorate(old, period, "0.01")[0]
-    kept_new = prorate(new, before, "0.01")[0] if before else D(0)
-    assert kept_new + result.charge == prorate(new, period, "0.01")[0]
-    assert result.net == result.charge + result.credit
+    def test_billed_before_plus_credit_is_what_was_invoiced(
+        self,
+        old,
+        new,
+        offset,
+        days_in,
+    ):
+        start = date(2026, 1, 1)
+        period = Period(
+            start,
+            start + timedelta(days=days_in - 1),
+            start,
+            start + timedelta(days=days_in - 1),
+        )
+        change = start + timedelta(days=min(offset, days_in - 1))
+        result = ch.prorate_change(old, new, period, change, "0.01")
+        before, __ = ch.split_period(period, change)
+        kept = prorate(old, before, "0.01")[0] if before else D(0)
+        assert kept - result.credit == prorate(old, period, "0.01")[0]
+        kept_new = prorate(new, before, "0.01")[0] if before else D(0)
+        assert kept_new + result.charge == prorate(new, period, "0.01")[0]
+        assert result.net == result.charge + result.credit
 
 
 def _monthly(start="2026-01-01"):
-    from odoo.addons.subscription_billing.core.periods import Recurrence, Schedule
+    from ..core.periods import Recurrence, Schedule
 
     return Schedule.build(Recurrence(1, "month"), date.fromisoformat(start))
 
 
-def test_billed_parts_cut_each_period_at_the_range():
-    parts = ch.billed_parts(_monthly(), date(2026, 5, 11), date(2026, 6, 30))
-    assert [(p.start, p.end, p.full_days) for p in parts] == [
-        (date(2026, 5, 11), date(2026, 5, 31), 31),
-        (date(2026, 6, 1), date(2026, 6, 30), 30),
-    ]
+class TestBilledParts(CoreCase):
+    def test_billed_parts_cut_each_period_at_the_range(self):
+        parts = ch.billed_parts(_monthly(), date(2026, 5, 11), date(2026, 6, 30))
+        assert [(p.start, p.end, p.full_days) for p in parts] == [
+            (date(2026, 5, 11), date(2026, 5, 31), 31),
+            (date(2026, 6, 1), date(2026, 6, 30), 30),
+        ]
 
+    def test_clip_to_a_line_validity(self):
+        assert ch.clip(MAY, date(2026, 5, 11), None).start == date(2026, 5, 11)
+        assert ch.clip(MAY, None, date(2026, 5, 10)).end == date(2026, 5, 10)
+        assert ch.clip(MAY, date(2026, 6, 1), None) is None
+        assert ch.clip(MAY, None, None) == MAY
 
-def test_clip_to_a_line_validity():
-    assert ch.clip(MAY, date(2026, 5, 11), None).start == date(2026, 5, 11)
-    assert ch.clip(MAY, None, date(2026, 5, 10)).end == date(2026, 5, 10)
-    assert ch.clip(MAY, date(2026, 6, 1), None) is None
-    assert ch.clip(MAY, None, None) == MAY
+    def test_monthly_amount_normalises_each_unit(self):
+        assert ch.monthly_amount("240", 1, "year", "0.01") == D("20.00")
+        assert ch.monthly_amount("60", 3, "month", "0.01") == D("20.00")
+        assert ch.monthly_amount("12", 1, "week", "0.01") == D("52.00")
+        assert ch.monthly_amount("20", 1, "month", "0.01") == D("20.00")
+        with self.assertRaises(ch.ChangeError):
+            ch.monthly_amount("20", 0, "month", "0.01")
 
+    def test_indexed_price(self):
+        assert ch.indexed_price("20", "5", "0.01") == D("21.00")
+        assert ch.indexed_price("19.99", "2.5", "0.01") == D("20.49")
+        # A percentage read from the database (a float) counts as typed: 15.00
+        # + 3.3% is 15.495, 15.50 (Decimal(3.3) is 3.2999... and gave 15.49).
+        assert ch.indexed_price("15.00", 3.3, "0.01") == D("15.50")
+        assert ch.line_amount(3.3, 15.0, 0.0, "0.01") == D("49.50")
+        assert ch.line_amount(1, 10.005, 0.0, "0.01") == D("10.01")
 
-def test_monthly_amount_normalises_each_unit():
-    assert ch.monthly_amount("240", 1, "year", "0.01") == D("20.00")
-    assert ch.monthly_amount("60", 3, "month", "0.01") == D("20.00")
-    assert ch.monthly_amount("12", 1, "week", "0.01") == D("52.00")
-    assert ch.monthly_amount("20", 1, "month", "0.01") == D("20.00")
-    with pytest.raises(ch.ChangeError):
-        ch.monthly_amount("20", 0, "month", "0.01")
+    def test_end_of_period_respects_the_notice(self):
+        schedule = _monthly()
+        assert ch.end_of_period_after(schedule, date(2026, 5, 11)) == date(2026, 6, 1)
+        assert ch.end_of_period_after(
+            schedule, date(2026, 5, 11), date(2026, 6, 10)
+        ) == date(2026, 7, 1)
 
+    def test_history_kind_and_policy_direction(self):
+        assert ch.change_kind(ch.CHANGE_PLAN, D(20), D(40)) == "upgrade"
+        assert ch.change_kind(ch.CHANGE_PLAN, D(40), D(20)) == "downgrade"
+        assert ch.change_kind(ch.CANCEL, D(20), D(0)) == "churn"
+        assert ch.is_downgrade(ch.CHANGE_QUANTITY, D(40), D(20))
+        assert not ch.is_downgrade(ch.ADD_OPTION, D(20), D(40))
+        assert ch.is_downgrade(ch.REMOVE_OPTION, D(20), D(20))
 
-def test_indexed_price():
-    assert ch.indexed_price("20", "5", "0.01") == D("21.00")
-    assert ch.indexed_price("19.99", "2.5", "0.01") == D("20.49")
-    # A percentage read from the database (a float) counts as typed: 15.00
-    # + 3.3% is 15.495, 15.50 (Decimal(3.3) is 3.2999... and gave 15.49).
-    assert ch.indexed_price("15.00", 3.3, "0.01") == D("15.50")
-    assert ch.line_amount(3.3, 15.0, 0.0, "0.01") == D("49.50")
-    assert ch.line_amount(1, 10.005, 0.0, "0.01") == D("10.01")
+    @settings(max_examples=200, deadline=None)
+    @given(
+        price=st.decimals(min_value=0, max_value=10000, places=2),
+        cut=st.integers(min_value=0, max_value=30),
+    )
+    def test_billed_parts_and_the_rest_add_up_to_the_period(self, price, cut):
+        schedule = _monthly()
+        day = date(2026, 5, 1) + timedelta(days=cut)
+        parts = ch.billed_parts(schedule, day, date(2026, 5, 31))
+        before = ch.clip(MAY, None, day - timedelta(days=1))
+        total = sum(prorate(price, p, "0.01")[0] for p in parts)
+        if before:
+            total += prorate(price, before, "0.01")[0]
+        assert total == price
 
+    def test_refused_transitions_carry_their_reason_code(self):
+        with self.assertRaises(ch.ChangeError) as caught:
+            ch.check_transition(ch.CLOSED, ch.PAUSE)
+        assert caught.exception.reason == ch.IS_CLOSED
+        assert ch.REASONS[ch.IS_CLOSED] in str(caught.exception)
 
-def test_end_of_period_respects_the_notice():
-    schedule = _monthly()
-    assert ch.end_of_period_after(schedule, date(2026, 5, 11)) == date(2026, 6, 1)
-    assert ch.end_of_period_after(
-        schedule, date(2026, 5, 11), date(2026, 6, 10)
-    ) == date(2026, 7, 1)
-
-
-def test_history_kind_and_policy_direction():
-    assert ch.change_kind(ch.CHANGE_PLAN, D(20), D(40)) == "upgrade"
-    assert ch.change_kind(ch.CHANGE_PLAN, D(40), D(20)) == "downgrade"
-    assert ch.change_kind(ch.CANCEL, D(20), D(0)) == "churn"
-    assert ch.is_downgrade(ch.CHANGE_QUANTITY, D(40), D(20))
-    assert not ch.is_downgrade(ch.ADD_OPTION, D(20), D(40))
-    assert ch.is_downgrade(ch.REMOVE_OPTION, D(20), D(20))
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    price=st.decimals(min_value=0, max_value=10000, places=2),
-    cut=st.integers(min_value=0, max_value=30),
-)
-def test_billed_parts_and_the_rest_add_up_to_the_period(price, cut):
-    schedule = _monthly()
-    day = date(2026, 5, 1) + timedelta(days=cut)
-    parts = ch.billed_parts(schedule, day, date(2026, 5, 31))
-    before = ch.clip(MAY, None, day - timedelta(days=1))
-    total = sum(prorate(price, p, "0.01")[0] for p in parts)
-    if before:
-        total += prorate(price, before, "0.01")[0]
-    assert total == price
-
-
-def test_refused_transitions_carry_their_reason_code():
-    with pytest.raises(ch.ChangeError) as caught:
-        ch.check_transition(ch.CLOSED, ch.PAUSE)
-    assert caught.value.reason == ch.IS_CLOSED
-    assert ch.REASONS[ch.IS_CLOSED] in str(caught.value)
-
-
-def test_line_amount_rounds_once():
-    assert ch.line_amount("3", "33.333", "10", "0.01") == D("90.00")
-    assert ch.line_amount("1", "0.005", "0", "0.01") == D("0.01")
+    def test_line_amount_rounds_once(self):
+        assert ch.line_amount("3", "33.333", "10", "0.01") == D("90.00")
+        assert ch.line_amount("1", "0.005", "0", "0.01") == D("0.01")
