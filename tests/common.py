@@ -5,19 +5,21 @@
 * data helpers, plain functions of an env that ``benchmarks/`` call too;
 * the base cases: ``SubscriptionCommon`` (plans, customers, a billing user),
   ``UsageCommon`` (a metric and a metered plan);
-* ``committed_env``: a connection of its own, committed, for the tests that
-  run several workers at once.
+* ``committed_env`` and ``CommittedCase``: connections of their own,
+  committed, for the tests that run several workers at once.
 
 The pure core's tests do not import Odoo: their base is ``core_case.py``.
 """
 
+import threading
 from contextlib import contextmanager
 from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, Command, api, fields, sql_db
-from odoo.tests import new_test_user
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, new_test_user
 from odoo.tools import config
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -206,3 +208,18 @@ def committed_env():
     """A new connection and environment, committed on success."""
     with sql_db.db_connect(db_name()).cursor() as cr:
         yield api.Environment(cr, SUPERUSER_ID, {})
+
+
+class CommittedCase(BaseCase):
+    """Tests that commit on connections of their own, from several threads.
+
+    Odoo's runner holds the registry lock (``Registry._lock``) while it runs
+    the tests, and the ORM takes it (``Registry(name)``, reloading models after
+    a serialization failure): the threads would wait for it forever. Each
+    test gives them a lock of their own, as another worker's process has, and
+    as Odoo's test mode does for HTTP tests (``Registry.enter_test_mode``).
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.patch(Registry, "_lock", threading.RLock())

@@ -12,6 +12,9 @@ importable (no database: ``at_install``, like any ``BaseCase``), and on
 methods and assertions. They import the core relatively (``from ..core import
 rating``), which resolves to ``odoo.addons.subscription_billing.core`` inside
 Odoo and to the addon's folder outside it.
+
+A test module that imports it as ``from .core_case import CoreCase`` is a core
+test: ``bin/test-core`` runs it, so it must not import Odoo.
 """
 
 try:

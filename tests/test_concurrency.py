@@ -14,9 +14,9 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import Command, sql_db
-from odoo.tests import BaseCase, tagged
+from odoo.tests import tagged
 
-from .common import committed_env, db_name
+from .common import CommittedCase, committed_env, db_name
 
 UP_TO = date(2026, 3, 1)
 START = "2026-01-01"  # three monthly periods due by UP_TO: catch-up included
@@ -121,7 +121,7 @@ def _assert_billed_once(sub_ids):
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentBilling(BaseCase):
+class TestConcurrentBilling(CommittedCase):
     def setUp(self):
         super().setUp()
         self.subscriptions = self.enterContext(_subscriptions())
@@ -232,7 +232,7 @@ def _failing_charges():
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentCharges(BaseCase):
+class TestConcurrentCharges(CommittedCase):
     def setUp(self):
         super().setUp()
         self.failing_charges = self.enterContext(_failing_charges())
@@ -319,7 +319,7 @@ def _overdue_customers():
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentReminders(BaseCase):
+class TestConcurrentReminders(CommittedCase):
     def setUp(self):
         super().setUp()
         self.overdue_customers = self.enterContext(_overdue_customers())

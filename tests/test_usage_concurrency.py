@@ -13,9 +13,9 @@ from datetime import date
 
 from odoo import Command
 from odoo.service.model import retrying
-from odoo.tests import BaseCase, tagged
+from odoo.tests import tagged
 
-from .common import committed_env
+from .common import CommittedCase, committed_env
 
 START = "2026-01-01"
 
@@ -124,7 +124,7 @@ def _events(names, prefix, count, month):
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentUsage(BaseCase):
+class TestConcurrentUsage(CommittedCase):
     def setUp(self):
         super().setUp()
         self.metered = self.enterContext(_metered())
