@@ -346,6 +346,9 @@ class Fixture:
     """Company, product, plan and dates shared by every phase."""
 
     def __init__(self, env):
+        # The tests' data helpers (importable once the registry is loaded).
+        from odoo.addons.subscription_billing.tests.common import create_plan
+
         self.company = env.company
         self._ensure_chart(env)
         self.today = fields.Date.context_today(env.user)
@@ -359,24 +362,14 @@ class Fixture:
                 "sale_ok": True,
             }
         )
-        self.plan = env["subscription.plan"].create(
-            {
-                "name": "Bench Monthly",
-                "billing_interval": 1,
-                "billing_unit": "month",
-                "billing_timing": "advance",
-                "alignment": "anniversary",
-                "invoice_policy": "draft",
-                "line_ids": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "quantity": 1,
-                            "price_unit": PRICE,
-                        }
-                    )
-                ],
-            }
+        self.plan = create_plan(
+            env,
+            "Bench Monthly",
+            self.product,
+            PRICE,
+            billing_timing="advance",
+            alignment="anniversary",
+            invoice_policy="draft",
         )
         self.journal = self.plan._get_sale_journal()
         self._partner_seq = 0

@@ -38,7 +38,7 @@ from datetime import date
 try:
     from freezegun import freeze_time
 
-    from odoo import Command, api
+    from odoo import api
     from odoo.modules.registry import Registry
     from odoo.tools import config
 except ImportError as import_error:
@@ -48,6 +48,9 @@ QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": Tr
 
 
 def setup(env, count):
+    # The tests' data helpers (importable once the registry is loaded).
+    from odoo.addons.subscription_billing.tests.common import create_plan
+
     provider = env["payment.provider"].search(
         [("code", "=", "demo"), ("company_id", "=", env.company.id)], limit=1
     )
@@ -63,19 +66,7 @@ def setup(env, count):
     product = env["product.product"].create(
         {"name": "Bench", "type": "service", "property_account_income_id": income.id}
     )
-    plan = env["subscription.plan"].create(
-        {
-            "name": "Bench monthly",
-            "billing_interval": 1,
-            "billing_unit": "month",
-            "invoice_policy": "post",
-            "line_ids": [
-                Command.create(
-                    {"product_id": product.id, "quantity": 1, "price_unit": 20.0}
-                )
-            ],
-        }
-    )
+    plan = create_plan(env, "Bench monthly", product, 20.0)
     partners = env["res.partner"].create(
         [
             {"name": f"Bench customer {i}", "email": f"c{i}@example.com"}

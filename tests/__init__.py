@@ -1,3 +1,5 @@
+# Every test module, so that Odoo's runner (--test-enable) runs what bin/test
+# runs; test_suite checks that none is missing.
 from . import test_periods
 from . import test_billing
 from . import test_bad_input
@@ -15,4 +17,11 @@ from . import test_usage_concurrency
 from . import test_edges
 from . import test_usage_hostile
 from . import test_usage_money
+from . import test_dunning
+from . import test_dunning_core
+from . import test_mail_templates
+from . import test_mrr_snapshot
+from . import test_portal
+from . import test_subscription_changes
+from . import test_suite
 from . import test_outsider

@@ -9,26 +9,17 @@ servers would), commit their data, and delete it afterwards.
 import threading
 from contextlib import contextmanager, suppress
 from datetime import date, timedelta
+from unittest.mock import patch
 
-import pytest
+from freezegun import freeze_time
 
-from odoo import SUPERUSER_ID, Command, api, sql_db
-from odoo.tools import config
+from odoo import Command, sql_db
+from odoo.tests import tagged
+
+from .common import CommittedCase, committed_env, db_name
 
 UP_TO = date(2026, 3, 1)
 START = "2026-01-01"  # three monthly periods due by UP_TO: catch-up included
-
-
-def _dbname():
-    names = config["db_name"]
-    return names[0] if isinstance(names, list | tuple) else names
-
-
-@contextmanager
-def _env():
-    """A new connection and environment, committed on success."""
-    with sql_db.db_connect(_dbname()).cursor() as cr:
-        yield api.Environment(cr, SUPERUSER_ID, {})
 
 
 def _product_and_plan(env, name, invoice_policy):
@@ -53,7 +44,7 @@ def _run_in_two_workers(func):
 
     def worker():
         try:
-            with _env() as env:
+            with committed_env() as env:
                 barrier.wait(timeout=30)
                 func(env)
         except Exception as error:  # noqa: BLE001 - reported below
@@ -67,10 +58,10 @@ def _run_in_two_workers(func):
     assert not errors, errors
 
 
-@pytest.fixture
-def subscriptions():
+@contextmanager
+def _subscriptions():
     """30 started subscriptions, committed; removed with their invoices after."""
-    with _env() as env:
+    with committed_env() as env:
         product, plan = _product_and_plan(env, "Concurrency", "draft")
         partners = env["res.partner"].create(
             [{"name": f"Concurrent customer {i}"} for i in range(30)]
@@ -91,7 +82,7 @@ def subscriptions():
     try:
         yield ids
     finally:
-        with _env() as env:
+        with committed_env() as env:
             subs = env["subscription.subscription"].browse(ids["subs"])
             subs.period_ids.invoice_id.unlink()
             subs.unlink()
@@ -101,7 +92,7 @@ def subscriptions():
 
 
 def _billing_summary(sub_ids):
-    with _env() as env:
+    with committed_env() as env:
         return [
             (row["subscription_id"][0], row["period_start"], row["invoice_id"][0])
             for row in env["subscription.period"].search_read(
@@ -121,7 +112,7 @@ def _assert_billed_once(sub_ids):
         starts = sorted(start for start, __ in periods)
         assert starts == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
         assert len({invoice for __, invoice in periods}) == 3
-    with _env() as env:
+    with committed_env() as env:
         invoices = env["account.move"].search(
             [("subscription_period_ids.subscription_id", "in", sub_ids)]
         )
@@ -129,46 +120,54 @@ def _assert_billed_once(sub_ids):
         assert set(invoices.mapped("amount_untaxed")) == {10.0}
 
 
-def test_two_workers_at_once_bill_each_period_once(subscriptions):
-    billed = []
+@tagged("post_install", "-at_install")
+class TestConcurrentBilling(CommittedCase):
+    def setUp(self):
+        super().setUp()
+        self.subscriptions = self.enterContext(_subscriptions())
 
-    def bill(env):
-        moves = env["subscription.subscription"]._generate_due_invoices(
-            UP_TO, batch_size=4, commit=True
-        )
-        billed.append(len(moves))
+    def test_two_workers_at_once_bill_each_period_once(self):
+        subscriptions = self.subscriptions
+        billed = []
 
-    _run_in_two_workers(bill)
-    assert sum(billed) == 90, billed
-    _assert_billed_once(subscriptions["subs"])
+        def bill(env):
+            moves = env["subscription.subscription"]._generate_due_invoices(
+                UP_TO, batch_size=4, commit=True
+            )
+            billed.append(len(moves))
 
+        _run_in_two_workers(bill)
+        assert sum(billed) == 90, billed
+        _assert_billed_once(subscriptions["subs"])
 
-def test_locked_subscriptions_are_skipped_not_waited_for(subscriptions):
-    """A worker skips the subscriptions another one holds, then bills them later."""
-    held = subscriptions["subs"][:5]
-    with sql_db.db_connect(_dbname()).cursor() as holder:
-        holder.execute(
-            "SELECT id FROM subscription_subscription WHERE id = ANY(%s) FOR UPDATE",
-            [held],
-        )
-        with _env() as env:
+    def test_locked_subscriptions_are_skipped_not_waited_for(self):
+        """A worker skips the subscriptions another one holds, then bills them later."""
+        subscriptions = self.subscriptions
+        held = subscriptions["subs"][:5]
+        with sql_db.db_connect(db_name()).cursor() as holder:
+            holder.execute(
+                "SELECT id FROM subscription_subscription"
+                " WHERE id = ANY(%s) FOR UPDATE",
+                [held],
+            )
+            with committed_env() as env:
+                moves = env["subscription.subscription"]._generate_due_invoices(
+                    UP_TO, batch_size=10, commit=True
+                )
+                assert len(moves) == 75
+            holder.rollback()
+        with committed_env() as env:
             moves = env["subscription.subscription"]._generate_due_invoices(
                 UP_TO, batch_size=10, commit=True
             )
-            assert len(moves) == 75
-        holder.rollback()
-    with _env() as env:
-        moves = env["subscription.subscription"]._generate_due_invoices(
-            UP_TO, batch_size=10, commit=True
-        )
-        assert len(moves) == 15
-    _assert_billed_once(subscriptions["subs"])
+            assert len(moves) == 15
+        _assert_billed_once(subscriptions["subs"])
 
 
-@pytest.fixture
-def failing_charges():
+@contextmanager
+def _failing_charges():
     """20 posted subscription invoices whose saved method is declined."""
-    with _env() as env:
+    with committed_env() as env:
         provider = env["payment.provider"].search(
             [("code", "=", "demo"), ("company_id", "=", env.company.id)], limit=1
         )
@@ -218,7 +217,7 @@ def failing_charges():
     try:
         yield ids
     finally:
-        with _env() as env:
+        with committed_env() as env:
             invoices = env["account.move"].browse(ids["invoices"])
             env["payment.transaction"].search(
                 [("invoice_ids", "in", invoices.ids)]
@@ -232,48 +231,54 @@ def failing_charges():
             env["res.partner"].browse(ids["partners"]).unlink()
 
 
-def test_two_workers_charge_and_retry_each_invoice_once(failing_charges):
-    from freezegun import freeze_time
+@tagged("post_install", "-at_install")
+class TestConcurrentCharges(CommittedCase):
+    def setUp(self):
+        super().setUp()
+        self.failing_charges = self.enterContext(_failing_charges())
 
-    def charges():
-        with _env() as env:
-            events = env["subscription.dunning.event"].search(
-                [("invoice_id", "in", failing_charges["invoices"])]
-            )
-            per_invoice = {}
-            for event in events.filtered("attempt_number"):
-                per_invoice.setdefault(event.invoice_id.id, []).append(
-                    event.attempt_number
+    def test_two_workers_charge_and_retry_each_invoice_once(self):
+        failing_charges = self.failing_charges
+
+        def charges():
+            with committed_env() as env:
+                events = env["subscription.dunning.event"].search(
+                    [("invoice_id", "in", failing_charges["invoices"])]
                 )
-            transactions = env["payment.transaction"].search_count(
-                [("invoice_ids", "in", failing_charges["invoices"])]
-            )
-            dunnings = env["subscription.dunning"].search_count(
-                [("invoice_id", "in", failing_charges["invoices"])]
-            )
-            return per_invoice, transactions, dunnings
+                per_invoice = {}
+                for event in events.filtered("attempt_number"):
+                    per_invoice.setdefault(event.invoice_id.id, []).append(
+                        event.attempt_number
+                    )
+                transactions = env["payment.transaction"].search_count(
+                    [("invoice_ids", "in", failing_charges["invoices"])]
+                )
+                dunnings = env["subscription.dunning"].search_count(
+                    [("invoice_id", "in", failing_charges["invoices"])]
+                )
+                return per_invoice, transactions, dunnings
 
-    def run(env):
-        env["subscription.dunning"]._cron_process(batch_size=3)
+        def run(env):
+            env["subscription.dunning"]._cron_process(batch_size=3)
 
-    with freeze_time("2026-01-01", tick=True):
-        _run_in_two_workers(run)
-    per_invoice, transactions, dunnings = charges()
-    assert transactions == 20 and dunnings == 20
-    assert all(numbers == [1] for numbers in per_invoice.values())
-    assert len(per_invoice) == 20
-    with freeze_time("2026-01-04", tick=True):  # the day-3 retry
-        _run_in_two_workers(run)
-    per_invoice, transactions, dunnings = charges()
-    assert transactions == 40 and dunnings == 20
-    assert all(sorted(numbers) == [1, 2] for numbers in per_invoice.values())
+        with freeze_time("2026-01-01", tick=True):
+            _run_in_two_workers(run)
+        per_invoice, transactions, dunnings = charges()
+        assert transactions == 20 and dunnings == 20
+        assert all(numbers == [1] for numbers in per_invoice.values())
+        assert len(per_invoice) == 20
+        with freeze_time("2026-01-04", tick=True):  # the day-3 retry
+            _run_in_two_workers(run)
+        per_invoice, transactions, dunnings = charges()
+        assert transactions == 40 and dunnings == 20
+        assert all(sorted(numbers) == [1, 2] for numbers in per_invoice.values())
 
 
-@pytest.fixture
-def overdue_customers():
+@contextmanager
+def _overdue_customers():
     """3 customers with 3 overdue invoices each, paid without a saved
     method: 9 follow-ups opened, committed; removed after."""
-    with _env() as env:
+    with committed_env() as env:
         product, plan = _product_and_plan(env, "Concurrent reminder", "post")
         partners = env["res.partner"].create(
             [{"name": f"Reminded customer {i}"} for i in range(3)]
@@ -303,7 +308,7 @@ def overdue_customers():
     try:
         yield ids
     finally:
-        with _env() as env:
+        with committed_env() as env:
             invoices = env["account.move"].browse(ids["invoices"])
             invoices.button_draft()
             invoices.unlink()
@@ -313,54 +318,59 @@ def overdue_customers():
             env["res.partner"].browse(ids["partners"]).unlink()
 
 
-def test_two_workers_remind_each_customer_once(overdue_customers):
-    """Batches cut through customers; the workers meet right after their
-    first claim, so that each claims while the other holds its batch."""
-    from unittest.mock import patch
+@tagged("post_install", "-at_install")
+class TestConcurrentReminders(CommittedCase):
+    def setUp(self):
+        super().setUp()
+        self.overdue_customers = self.enterContext(_overdue_customers())
 
-    with _env() as env:
-        Dunning = type(env["subscription.dunning"])
-    original = Dunning._claim
-    met = threading.Barrier(2)
-    local = threading.local()
+    def test_two_workers_remind_each_customer_once(self):
+        """Batches cut through customers; the workers meet right after their
+        first claim, so that each claims while the other holds its batch."""
+        overdue_customers = self.overdue_customers
+        with committed_env() as env:
+            Dunning = type(env["subscription.dunning"])
+        original = Dunning._claim
+        met = threading.Barrier(2)
+        local = threading.local()
 
-    def claim(self, query, model, commit=False):
-        rows = original(self, query, model, commit)
-        if not getattr(local, "claimed", False):
-            local.claimed = True
-            # A worker with nothing to claim stops waiting after 10 s.
-            with suppress(threading.BrokenBarrierError):
-                met.wait(timeout=10)
-        return rows
+        def claim(self, query, model, commit=False):
+            rows = original(self, query, model, commit)
+            if not getattr(local, "claimed", False):
+                local.claimed = True
+                # A worker with nothing to claim stops waiting after 10 s.
+                with suppress(threading.BrokenBarrierError):
+                    met.wait(timeout=10)
+            return rows
 
-    def remind(env):
-        env["subscription.dunning"]._run_due(
-            overdue_customers["reminder_day"], batch_size=2, commit=True
-        )
+        def remind(env):
+            env["subscription.dunning"]._run_due(
+                overdue_customers["reminder_day"], batch_size=2, commit=True
+            )
 
-    with patch.object(Dunning, "_claim", claim):
-        _run_in_two_workers(remind)
-    with _env() as env:
-        events = env["subscription.dunning.event"].search(
-            [
-                ("invoice_id", "in", overdue_customers["invoices"]),
-                ("kind", "=", "reminder"),
-            ]
-        )
-        assert len(events) == 9, "each follow-up reminded once"
-        for partner in env["res.partner"].browse(overdue_customers["partners"]):
-            mine = events.filtered(lambda e, p=partner: e.partner_id == p)
-            assert len(mine) == 3
-            sent = mine.filtered(lambda e: e.result == "sent")
-            assert len(sent.message_id) == 1, (partner.name, mine.mapped("result"))
-            assert len(mine.message_id) == 1, "one message per customer and step"
+        with patch.object(Dunning, "_claim", claim):
+            _run_in_two_workers(remind)
+        with committed_env() as env:
+            events = env["subscription.dunning.event"].search(
+                [
+                    ("invoice_id", "in", overdue_customers["invoices"]),
+                    ("kind", "=", "reminder"),
+                ]
+            )
+            assert len(events) == 9, "each follow-up reminded once"
+            for partner in env["res.partner"].browse(overdue_customers["partners"]):
+                mine = events.filtered(lambda e, p=partner: e.partner_id == p)
+                assert len(mine) == 3
+                sent = mine.filtered(lambda e: e.result == "sent")
+                assert len(sent.message_id) == 1, (partner.name, mine.mapped("result"))
+                assert len(mine.message_id) == 1, "one message per customer and step"
 
 
-@pytest.fixture
-def overdue_invoices():
+@contextmanager
+def _overdue_invoices():
     """3 overdue subscription invoices of one customer without a saved
     method, not followed up yet, committed; removed after."""
-    with _env() as env:
+    with committed_env() as env:
         product, plan = _product_and_plan(env, "Concurrent overdue", "post")
         partner = env["res.partner"].create({"name": "Overdue customer"})
         subs = env["subscription.subscription"].create(
@@ -383,7 +393,7 @@ def overdue_invoices():
     try:
         yield ids
     finally:
-        with _env() as env:
+        with committed_env() as env:
             invoices = env["account.move"].browse(ids["invoices"])
             invoices.button_draft()
             invoices.unlink()
@@ -393,27 +403,34 @@ def overdue_invoices():
             env["res.partner"].browse(ids["partner"]).unlink()
 
 
-def test_overdue_invoice_held_by_another_worker_is_skipped(overdue_invoices):
-    """Opening follow-ups claims the overdue invoices: one that another
-    worker holds is left to it (never followed up twice), then opened by the
-    next run."""
-    held, *others = overdue_invoices["invoices"]
+@tagged("post_install", "-at_install")
+class TestConcurrentFollowUps(CommittedCase):
+    def setUp(self):
+        super().setUp()
+        self.overdue_invoices = self.enterContext(_overdue_invoices())
 
-    def followed_up(env):
-        dunnings = env["subscription.dunning"].search(
-            [("invoice_id", "in", overdue_invoices["invoices"])]
-        )
-        return set(dunnings.invoice_id.ids)
+    def test_overdue_invoice_held_by_another_worker_is_skipped(self):
+        """Opening follow-ups claims the overdue invoices: one that another
+        worker holds is left to it (never followed up twice), then opened by the
+        next run."""
+        overdue_invoices = self.overdue_invoices
+        held, *others = overdue_invoices["invoices"]
 
-    with sql_db.db_connect(_dbname()).cursor() as holder:
-        holder.execute(
-            "SELECT id FROM account_move WHERE id = %s FOR NO KEY UPDATE", [held]
-        )
-        with _env() as env:
-            env.cr.execute("SET LOCAL lock_timeout = '10s'")
+        def followed_up(env):
+            dunnings = env["subscription.dunning"].search(
+                [("invoice_id", "in", overdue_invoices["invoices"])]
+            )
+            return set(dunnings.invoice_id.ids)
+
+        with sql_db.db_connect(db_name()).cursor() as holder:
+            holder.execute(
+                "SELECT id FROM account_move WHERE id = %s FOR NO KEY UPDATE", [held]
+            )
+            with committed_env() as env:
+                env.cr.execute("SET LOCAL lock_timeout = '10s'")
+                env["subscription.dunning"]._open_overdue(overdue_invoices["day"])
+                assert followed_up(env) == set(others)
+            holder.rollback()
+        with committed_env() as env:
             env["subscription.dunning"]._open_overdue(overdue_invoices["day"])
-            assert followed_up(env) == set(others)
-        holder.rollback()
-    with _env() as env:
-        env["subscription.dunning"]._open_overdue(overdue_invoices["day"])
-        assert followed_up(env) == {held, *others}
+            assert followed_up(env) == {held, *others}

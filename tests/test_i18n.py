@@ -2,8 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The French translation is complete, well-formed, and loads into Odoo.
 
-The module-level functions only parse the PO files (no database); the
-TransactionCase loads ``i18n/fr.po`` into the database and reads labels back.
+``TestFrenchPoFiles`` only parses the PO files (a ``BaseCase``: no
+database); the TransactionCase loads ``i18n/fr.po`` into the database and
+reads labels back.
 """
 
 import os
@@ -11,7 +12,7 @@ import re
 
 import polib
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import BaseCase, TransactionCase, tagged
 
 # The tests run through a symlinked addons path: resolve the real module dir.
 I18N_DIR = os.path.join(
@@ -32,39 +33,39 @@ def _fr():
     return polib.pofile(FR_PATH)
 
 
-def test_fr_po_header():
-    fr = _fr()
-    assert fr.metadata.get("Language") == "fr"
-    assert "charset=UTF-8" in fr.metadata.get("Content-Type", "")
-    assert fr.metadata.get("Plural-Forms") == "nplurals=2; plural=(n > 1);"
+class TestFrenchPoFiles(BaseCase):
+    def test_fr_po_header(self):
+        fr = _fr()
+        assert fr.metadata.get("Language") == "fr"
+        assert "charset=UTF-8" in fr.metadata.get("Content-Type", "")
+        assert fr.metadata.get("Plural-Forms") == "nplurals=2; plural=(n > 1);"
 
+    def test_every_pot_msgid_is_translated_in_fr(self):
+        fr = {entry.msgid: entry for entry in _fr()}
+        pot = _pot()
+        assert len(pot) > 0
+        missing = [e.msgid for e in pot if e.msgid not in fr]
+        empty = [
+            e.msgid for e in pot if e.msgid in fr and not fr[e.msgid].msgstr.strip()
+        ]
+        assert not missing, f"msgids missing from fr.po: {missing}"
+        assert not empty, f"msgids with an empty French msgstr: {empty}"
 
-def test_every_pot_msgid_is_translated_in_fr():
-    fr = {entry.msgid: entry for entry in _fr()}
-    pot = _pot()
-    assert len(pot) > 0
-    missing = [e.msgid for e in pot if e.msgid not in fr]
-    empty = [e.msgid for e in pot if e.msgid in fr and not fr[e.msgid].msgstr.strip()]
-    assert not missing, f"msgids missing from fr.po: {missing}"
-    assert not empty, f"msgids with an empty French msgstr: {empty}"
+    def test_fr_po_has_no_fuzzy_or_obsolete_entries(self):
+        fr = _fr()
+        assert not [e.msgid for e in fr.fuzzy_entries()]
+        assert not [e.msgid for e in fr.obsolete_entries()]
 
+    def test_fr_po_placeholders_match(self):
+        def placeholders(text):
+            return sorted(PLACEHOLDER.findall(text))
 
-def test_fr_po_has_no_fuzzy_or_obsolete_entries():
-    fr = _fr()
-    assert not [e.msgid for e in fr.fuzzy_entries()]
-    assert not [e.msgid for e in fr.obsolete_entries()]
-
-
-def test_fr_po_placeholders_match():
-    def placeholders(text):
-        return sorted(PLACEHOLDER.findall(text))
-
-    mismatches = [
-        (e.msgid, e.msgstr)
-        for e in _fr()
-        if e.msgstr and placeholders(e.msgid) != placeholders(e.msgstr)
-    ]
-    assert not mismatches, f"placeholders differ in msgid and msgstr: {mismatches}"
+        mismatches = [
+            (e.msgid, e.msgstr)
+            for e in _fr()
+            if e.msgstr and placeholders(e.msgid) != placeholders(e.msgstr)
+        ]
+        assert not mismatches, f"placeholders differ in msgid and msgstr: {mismatches}"
 
 
 @tagged("post_install", "-at_install")

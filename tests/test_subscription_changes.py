@@ -8,7 +8,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
-from .test_usage import UsageCommon
+from .common import UsageCommon
 
 
 @tagged("post_install", "-at_install")

@@ -18,76 +18,7 @@ from ..models.subscription_line_mixin import (
     CHARGE_MODEL_SELECTION,
     TIER_FIELDS,
 )
-from .common import SubscriptionCommon
-
-GRADUATED = [
-    {"from_units": 0, "to_units": 1000, "unit_price": 0.10},
-    {"from_units": 1000, "to_units": 10000, "unit_price": 0.05},
-    {"from_units": 10000, "to_units": 0, "unit_price": 0.01},
-]
-
-
-class UsageCommon(SubscriptionCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        Metric = cls.env["subscription.metric"]
-        cls.metric_api = Metric.create(
-            {"name": "API calls", "code": "api_calls", "aggregation": "sum"}
-        )
-        cls.product_api = cls._create_product(
-            name="API calls", lst_price=0.0, type="service"
-        )
-        cls.plan_usage = cls._create_usage_plan("API plan")
-
-    @classmethod
-    def _usage_line(cls, metric=None, product=None, **values):
-        vals = {
-            "line_type": "usage",
-            "product_id": (product or cls.product_api).id,
-            "name": (metric or cls.metric_api).name,
-            "metric_id": (metric or cls.metric_api).id,
-            "charge_model": "graduated",
-            "tier_ids": [Command.create(tier) for tier in GRADUATED],
-        }
-        vals.update(values)
-        return Command.create(vals)
-
-    @classmethod
-    def _create_usage_plan(cls, name, lines=None, **values):
-        plan = cls._create_plan(name, price=20.0, **values)
-        plan.line_ids = lines or [cls._usage_line()]
-        return plan
-
-    def _start(self, plan=None, start="2026-03-01", **values):
-        with freeze_time(start):
-            sub = self._create_subscription(
-                plan=plan or self.plan_usage, start=start, **values
-            )
-            sub.action_start()
-        return sub
-
-    def _send(self, sub, events, metric="api_calls", user=None):
-        """Ingest ``events`` ``(key, timestamp, quantity[, properties])``."""
-        batch = []
-        for event in events:
-            key, moment, quantity, *properties = event
-            batch.append(
-                {
-                    "idempotency_key": key,
-                    "subscription": sub.name,
-                    "metric": metric,
-                    "timestamp": moment,
-                    "quantity": quantity,
-                    "properties": properties[0] if properties else {},
-                }
-            )
-        Usage = self.env["subscription.usage"].with_user(user or self.billing_user)
-        return Usage.ingest(batch)
-
-    def _bill(self, on_date):
-        with freeze_time(on_date):
-            self._run_billing()
+from .common import UsageCommon
 
 
 @tagged("post_install", "-at_install")

@@ -8,20 +8,20 @@ Odoo's HTTP and RPC layers do (``odoo.service.model.retrying``).
 
 import functools
 import threading
+from contextlib import contextmanager
 from datetime import date
-
-import pytest
 
 from odoo import Command
 from odoo.service.model import retrying
+from odoo.tests import tagged
 
-from .test_concurrency import _env
+from .common import CommittedCase, committed_env
 
 START = "2026-01-01"
 
 
 def _ingest(events):
-    with _env() as env:
+    with committed_env() as env:
         Usage = env["subscription.usage"]
         return retrying(functools.partial(Usage.ingest, events), env)
 
@@ -49,10 +49,10 @@ def _run_in_threads(*targets):
     return results
 
 
-@pytest.fixture
-def metered():
+@contextmanager
+def _metered():
     """Five started usage subscriptions, committed; removed after the test."""
-    with _env() as env:
+    with committed_env() as env:
         product = env["product.product"].create(
             {"name": "Concurrent calls", "type": "service", "lst_price": 0.0}
         )
@@ -95,7 +95,7 @@ def metered():
     try:
         yield ids
     finally:
-        with _env() as env:
+        with committed_env() as env:
             subs = env["subscription.subscription"].browse(ids["subs"])
             subs.period_ids.invoice_id.unlink()
             subs.period_ids.unlink()
@@ -123,50 +123,61 @@ def _events(names, prefix, count, month):
     ]
 
 
-def test_the_same_batch_from_two_workers_is_recorded_once(metered):
-    batch = _events(metered["names"], "twice", 300, 1)
-    first, second = _run_in_threads(lambda: _ingest(batch), lambda: _ingest(batch))
-    assert [a["status"] for a in first] == ["accepted"] * 300
-    assert first == second
-    with _env() as env:
-        assert (
-            env["subscription.usage"].search_count(
+@tagged("post_install", "-at_install")
+class TestConcurrentUsage(CommittedCase):
+    def setUp(self):
+        super().setUp()
+        self.metered = self.enterContext(_metered())
+
+    def test_the_same_batch_from_two_workers_is_recorded_once(self):
+        metered = self.metered
+        batch = _events(metered["names"], "twice", 300, 1)
+        first, second = _run_in_threads(lambda: _ingest(batch), lambda: _ingest(batch))
+        assert [a["status"] for a in first] == ["accepted"] * 300
+        assert first == second
+        with committed_env() as env:
+            assert (
+                env["subscription.usage"].search_count(
+                    [("subscription_id", "in", metered["subs"])]
+                )
+                == 300
+            )
+
+    def test_usage_sent_during_billing_is_billed_once(self):
+        """Events arriving while their period is invoiced are never lost nor doubled."""
+        metered = self.metered
+        january = _events(metered["names"], "jan", 200, 1)
+        february = _events(metered["names"], "feb", 200, 2)
+        _ingest(january[:100])
+
+        def bill(up_to):
+            with committed_env() as env:
+                subs = env["subscription.subscription"]
+                return len(
+                    subs._generate_due_invoices(up_to, batch_size=2, commit=True)
+                )
+
+        def send_rest():
+            for chunk in range(100, 200, 20):
+                _ingest(january[chunk : chunk + 20])
+            _ingest(february)
+
+        _run_in_threads(functools.partial(bill, date(2026, 3, 1)), send_rest)
+        bill(date(2026, 4, 1))  # late events go to this run's invoices
+        with committed_env() as env:
+            usage = env["subscription.usage"].search(
                 [("subscription_id", "in", metered["subs"])]
             )
-            == 300
-        )
-
-
-def test_usage_sent_during_billing_is_billed_once(metered):
-    """Events arriving while their period is invoiced are never lost nor doubled."""
-    january = _events(metered["names"], "jan", 200, 1)
-    february = _events(metered["names"], "feb", 200, 2)
-    _ingest(january[:100])
-
-    def bill(up_to):
-        with _env() as env:
-            subs = env["subscription.subscription"]
-            return len(subs._generate_due_invoices(up_to, batch_size=2, commit=True))
-
-    def send_rest():
-        for chunk in range(100, 200, 20):
-            _ingest(january[chunk : chunk + 20])
-        _ingest(february)
-
-    _run_in_threads(functools.partial(bill, date(2026, 3, 1)), send_rest)
-    bill(date(2026, 4, 1))  # late events go to this run's invoices
-    with _env() as env:
-        usage = env["subscription.usage"].search(
-            [("subscription_id", "in", metered["subs"])]
-        )
-        assert len(usage) == 400
-        assert all(usage.mapped("charge_id")), "every event is rated"
-        sent = sum(event["quantity"] for event in january + february)
-        lines = env["account.move.line"].search(
-            [
-                ("subscription_id", "in", metered["subs"]),
-                ("subscription_usage_details", "!=", False),
-            ]
-        )
-        # 1.00 per unit: what was invoiced is exactly what was used.
-        assert sum(lines.mapped("price_subtotal")) == pytest.approx(sent)
+            assert len(usage) == 400
+            assert all(usage.mapped("charge_id")), "every event is rated"
+            sent = sum(event["quantity"] for event in january + february)
+            lines = env["account.move.line"].search(
+                [
+                    ("subscription_id", "in", metered["subs"]),
+                    ("subscription_usage_details", "!=", False),
+                ]
+            )
+            # 1.00 per unit: what was invoiced is exactly what was used.
+            # pytest.approx(sent): within 1e-6 of it, relatively.
+            total = sum(lines.mapped("price_subtotal"))
+            assert abs(total - sent) <= max(1e-6 * abs(sent), 1e-12)

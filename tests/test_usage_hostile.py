@@ -25,7 +25,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .test_usage import UsageCommon
+from .common import UsageCommon
 
 URL = "/subscription_billing/usage"
 JSON2 = "/json/2/subscription.usage/ingest"

@@ -21,7 +21,7 @@ from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..core import rating
-from .test_usage import UsageCommon
+from .common import UsageCommon
 
 _KEYS = count()
 BILLING_LOGGER = "odoo.addons.subscription_billing.models.subscription_subscription"
