@@ -43,3 +43,16 @@ CHANGE_POLICIES = [
     ("immediate", "Immediately, prorated"),
     ("end_of_period", "At the end of the period"),
 ]
+
+# Subscriptions that go through billing. Paused subscriptions go on through
+# billing: without billing during the pause, their lines end at the pause, so
+# their periods bill nothing.
+BILLABLE_STATES = ("trial", "active", "paused")
+# Invoices are created in bulk: no "created" log message per invoice (their
+# origin and the Subscriptions smart button say where they come from) and no
+# follower subscription of the user running the billing.
+INVOICE_CREATE_CONTEXT = {
+    "default_move_type": "out_invoice",
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+}

@@ -419,7 +419,7 @@ class TestRecurringInvoicing(SubscriptionCommon):
             subs.action_start()
         bad = subs[1]
         Sub = type(self.env["subscription.subscription"])
-        original = Sub._prepare_invoice_line_vals
+        original = Sub._prepare_service_line_vals
 
         def broken(self, period):
             vals_list = original(self, period)
@@ -428,7 +428,7 @@ class TestRecurringInvoicing(SubscriptionCommon):
             return vals_list
 
         with freeze_time("2026-03-01"), mute_logger("odoo.sql_db"):
-            with patch.object(Sub, "_prepare_invoice_line_vals", broken):
+            with patch.object(Sub, "_prepare_service_line_vals", broken):
                 self._run_billing()
         self.assertEqual(len(subs[0].invoice_ids), 1)
         self.assertFalse(bad.period_ids)
