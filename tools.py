@@ -141,6 +141,18 @@ def html_table(headers, rows, totals=()):
 # ---------------------------------------------------------------------------
 
 
+class UsageQuery(NamedTuple):
+    """What ``subscription.usage._aggregate`` measures: ``metric``'s usage of
+    ``subscription`` from ``start`` to ``end`` (days, inclusive); ``values``:
+    the list of event values too (the transactions of a percentage charge)."""
+
+    subscription: object
+    metric: object
+    start: date
+    end: date
+    values: bool = False
+
+
 class UsageItem(NamedTuple):
     """One usage line to rate over ``start..end``: the days of a usage period
     (``core.periods.Period``) the line is billed in; ``late``: the period was
@@ -159,6 +171,16 @@ class UsageItem(NamedTuple):
     def key(self):
         """The usage period of the invoice the item's charge goes on."""
         return (id(self.group), self.subscription, self.period.start)
+
+    def query(self):
+        """The :class:`UsageQuery` of the item's usage."""
+        return UsageQuery(
+            self.subscription,
+            self.line.metric_id,
+            self.start,
+            self.end,
+            self.line.charge_model == "percentage",
+        )
 
 
 @dataclass

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from ..const import CHANGE_ENGINE
 from ..core import changes as core_changes
 from ..core import periods
+from ..tools import UsageQuery
 from .subscription_line_mixin import PRICING_FIELDS
 
 # What only a change may modify once the subscription is started.
@@ -173,7 +174,7 @@ class SubscriptionLine(models.Model):
         # In trial (before the first period): the day itself.
         start = schedule.period_at(day).start if day >= schedule.start else day
         result = self.env["subscription.usage"]._aggregate(
-            [(sub, self.seats_metric_id, start, day, False)]
+            [UsageQuery(sub, self.seats_metric_id, start, day)]
         )[0]
         if result["error"]:
             raise ValidationError(result["error"])

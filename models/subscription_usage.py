@@ -11,6 +11,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..core import aggregation
+from ..tools import UsageQuery
 from .subscription_line_mixin import clean_decimal
 
 # Limits of ingestion (README, "Usage ingestion"): an event over a limit is
@@ -1202,21 +1203,23 @@ class SubscriptionUsage(models.Model):
     def _aggregate(self, items):
         """Billed quantities of ``items``, in SQL, one query per metric.
 
-        ``items``: ``(subscription, metric, first day, last day, values)``;
-        ``values`` asks for the list of event values too (the transactions
-        of a percentage charge). Returns, in order, dicts with ``quantity``
-        (Decimal), ``count`` (events counted) and ``transactions``.
+        ``items``: :class:`~..tools.UsageQuery` (or tuples of its fields):
+        subscription, metric, first day, last day, and ``values``: the list
+        of event values too (the transactions of a percentage charge).
+        Returns, in order, dicts with ``quantity`` (Decimal), ``count``
+        (events counted) and ``transactions``.
         """
+        items = [UsageQuery(*item) for item in items]
         results = [None] * len(items)
         by_metric = {}
         for index, item in enumerate(items):
-            by_metric.setdefault(item[1], []).append((index, item))
+            by_metric.setdefault(item.metric, []).append((index, item))
         self.env.flush_all()
         for metric, group in by_metric.items():
             if metric.aggregation == aggregation.WEIGHTED_SUM:
                 self._aggregate_weighted(metric, group, results)
                 continue
-            want_values = any(item[4] for __, item in group)
+            want_values = any(item.values for __, item in group)
             # NUMERIC read as text: the exact decimals, not a float's digits.
             values = (
                 SQL(
@@ -1241,9 +1244,9 @@ class SubscriptionUsage(models.Model):
                     aggregate=metric._sql_aggregate(),
                     values=values,
                     k=[index for index, __ in group],
-                    s=[item[0].id for __, item in group],
-                    a=[item[2] for __, item in group],
-                    b=[item[3] + timedelta(days=1) for __, item in group],
+                    s=[item.subscription.id for __, item in group],
+                    a=[item.start for __, item in group],
+                    b=[item.end + timedelta(days=1) for __, item in group],
                     metric=metric.id,
                     filter=metric._sql_filter(),
                 )
@@ -1254,7 +1257,7 @@ class SubscriptionUsage(models.Model):
                 quantity = self._numeric(quantity) or Decimal(0)
                 transactions = (
                     None
-                    if amounts is None or not items[index][4]
+                    if amounts is None or not items[index].values
                     else [
                         self._numeric(amount)
                         for amount in amounts
@@ -1274,11 +1277,11 @@ class SubscriptionUsage(models.Model):
                         "quantity": Decimal(0),
                         "count": 0,
                         "transactions": []
-                        if item[4] and metric.aggregation == aggregation.SUM
+                        if item.values and metric.aggregation == aggregation.SUM
                         else None,
                         "error": False,
                     }
-                elif results[index]["transactions"] is None and item[4]:
+                elif results[index]["transactions"] is None and item.values:
                     results[index]["transactions"] = results[index]["count"]
         return results
 
@@ -1292,17 +1295,17 @@ class SubscriptionUsage(models.Model):
         """
         spans = {
             index: (
-                datetime.combine(first, datetime.min.time()),
-                datetime.combine(last + timedelta(days=1), datetime.min.time()),
+                datetime.combine(item.start, datetime.min.time()),
+                datetime.combine(item.end + timedelta(days=1), datetime.min.time()),
             )
-            for index, (__, ___, first, last, ____) in group
+            for index, item in group
         }
         items = SQL(
             "UNNEST(%s::int[], %s::int[], %s::timestamp[], %s::timestamp[]) "
             "AS v(k, sub, since, until) JOIN subscription_usage u "
             "ON u.subscription_id = v.sub AND u.metric_id = %s",
             [index for index, __ in group],
-            [item[0].id for __, item in group],
+            [item.subscription.id for __, item in group],
             [spans[index][0] for index, __ in group],
             [spans[index][1] for index, __ in group],
             metric.id,
@@ -1359,7 +1362,7 @@ class SubscriptionUsage(models.Model):
             results[index] = {
                 "quantity": quantity,
                 "count": len(events[index]),
-                "transactions": len(events[index]) if item[4] else None,
+                "transactions": len(events[index]) if item.values else None,
                 "error": error,
             }
 

@@ -231,16 +231,7 @@ class SubscriptionUsageCharge(models.Model):
         """
         failed = subscriptions.browse()
         quantities = self.env["subscription.usage"]._aggregate(
-            [
-                (
-                    item.subscription,
-                    item.line.metric_id,
-                    item.start,
-                    item.end,
-                    item.line.charge_model == "percentage",
-                )
-                for item in items
-            ]
+            [item.query() for item in items]
         )
         history = self._usage_history([item for item in items if item.late])
         pricings = (
