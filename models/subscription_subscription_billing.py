@@ -83,6 +83,12 @@ class SubscriptionSubscription(models.Model):
         With ``commit``, each batch is committed (scheduled action);
         ``company_ids``: only these companies' changes and invoices (default:
         every company).
+
+        The wizard goes through ``action_generate_due_invoices`` (the API:
+        its access check, the user's companies) by decision: it used to call
+        :meth:`_generate_due_invoices` alone, so a change scheduled before
+        its date was invoiced on the old terms and an unconfirmed trial that
+        had ended failed instead of expiring.
         """
         self._process_trials(up_to)
         self._process_renewal_reminders(up_to)
@@ -155,8 +161,8 @@ class SubscriptionSubscription(models.Model):
 
         With ``commit``, each batch is committed through ``_commit_progress``
         (scheduled action); without, everything stays in the caller's
-        transaction (wizard). ``company_ids``: only these companies' (default:
-        every company).
+        transaction (the API, the wizard). ``company_ids``: only these
+        companies' (default: every company).
         """
         up_to = fields.Date.to_date(up_to)
         moves = self.env["account.move"]
