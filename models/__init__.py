@@ -11,6 +11,7 @@ from . import subscription_subscription_portal
 from . import subscription_line
 from . import subscription_period
 from . import subscription_usage
+from . import subscription_usage_ingest
 from . import subscription_usage_charge
 from . import subscription_change
 from . import subscription_history
