@@ -204,9 +204,10 @@ class BilledPeriod(NamedTuple):
     period: object
 
 
-@dataclass
+@dataclass(eq=False)
 class InvoiceGroup:
-    """One invoice of a billing run, as prepared.
+    """One invoice of a billing run, as prepared (a group is itself: compared
+    and hashed by identity).
 
     ``subscriptions``: those it invoices (several when the customer
     consolidates its invoices); ``periods`` and ``usage_periods``: the
