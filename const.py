@@ -63,3 +63,11 @@ DECLINES = [
     ("action", "Customer action needed"),
     ("no_method", "No saved payment method"),
 ]
+# Invoices are created in bulk: no "created" log message per invoice (their
+# origin and the Subscriptions smart button say where they come from) and no
+# follower subscription of the user running the billing.
+INVOICE_CREATE_CONTEXT = {
+    "default_move_type": "out_invoice",
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+}

@@ -4,10 +4,15 @@
 
 import logging
 import math
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
 
 import psycopg2.errors
 from markupsafe import Markup
 
+from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, mute_logger
 
@@ -190,3 +195,126 @@ def html_table(headers, rows, totals=()):
             for label, value in totals
         ),
     )
+
+
+# ---------------------------------------------------------------------------
+# Values that travel between the billing steps (subscription billing and
+# usage rating): named fields instead of dicts and positional tuples.
+# ---------------------------------------------------------------------------
+
+
+class UsageQuery(NamedTuple):
+    """What ``subscription.usage._aggregate`` measures: ``metric``'s usage of
+    ``subscription`` from ``start`` to ``end`` (days, inclusive); ``values``:
+    the list of event values too (the transactions of a percentage charge)."""
+
+    subscription: object
+    metric: object
+    start: date
+    end: date
+    values: bool = False
+
+
+class UsageItem(NamedTuple):
+    """One usage line to rate over ``start..end``: the days of a usage period
+    (``core.periods.Period``) the line is billed in; ``late``: the period was
+    invoiced already and the item rates the usage that came after, on
+    ``group``'s invoice (the billing's invoice group, opaque to the rating)."""
+
+    group: object
+    subscription: object
+    period: object
+    line: object
+    start: date
+    end: date
+    late: bool
+
+    @property
+    def key(self):
+        """The usage period of the invoice the item's charge goes on."""
+        return (id(self.group), self.subscription, self.period.start)
+
+    def query(self):
+        """The :class:`UsageQuery` of the item's usage."""
+        return UsageQuery(
+            self.subscription,
+            self.line.metric_id,
+            self.start,
+            self.end,
+            self.line.charge_model == "percentage",
+        )
+
+
+@dataclass
+class RatedUsage:
+    """A rated usage item: its ``subscription.usage.charge`` values
+    (``charge_vals``), its invoice line values (``line_vals``) and its
+    invoiced amount (``rounded``, with the currency)."""
+
+    line: object
+    period: object
+    rounded: Decimal
+    late: bool
+    line_vals: dict
+    charge_vals: dict
+
+
+class BilledPeriod(NamedTuple):
+    """A period (``core.periods.Period``) of a subscription on an invoice."""
+
+    subscription: object
+    period: object
+
+
+@dataclass(eq=False)
+class InvoiceGroup:
+    """One invoice of a billing run, as prepared (a group is itself: compared
+    and hashed by identity).
+
+    ``subscriptions``: those it invoices (several when the customer
+    consolidates its invoices); ``periods`` and ``usage_periods``: the
+    :class:`BilledPeriod` of its service and usage; ``charges``: the rated
+    usage (``tools.RatedUsage``); ``changes``: the changes whose pending
+    proration it charges; ``move_vals``: the invoice values, with its lines.
+    """
+
+    subscriptions: object
+    move_vals: dict
+    periods: list = field(default_factory=list)
+    usage_periods: list = field(default_factory=list)
+    charges: list = field(default_factory=list)
+    changes: list = field(default_factory=list)
+
+    @property
+    def invoice_date(self):
+        return self.move_vals["invoice_date"]
+
+    @property
+    def has_lines(self):
+        return bool(self.move_vals["invoice_line_ids"])
+
+    def add_lines(self, vals_list):
+        """Add invoice lines (their values) to the invoice."""
+        self.move_vals["invoice_line_ids"] += [
+            Command.create(vals) for vals in vals_list
+        ]
+
+
+@dataclass
+class BillingProgress:
+    """How far a run bills a subscription: the last day its due service
+    (``until``) and usage (``usage_until``) periods cover, billed now or
+    before, and its renewed end (``None``: no renewal)."""
+
+    renewed_end: date | None
+    until: date | None = None
+    usage_until: date | None = None
+
+
+@dataclass
+class BillingResult:
+    """Outcome of a billing batch: the invoices written and the failed
+    subscriptions."""
+
+    moves: object
+    failed: object

@@ -614,12 +614,10 @@ def ceiling_context(args):
     if args.ceiling_default_context:
         return default
     try:
-        from odoo.addons.subscription_billing.models import (
-            subscription_subscription as billing,
-        )
+        from odoo.addons.subscription_billing import const
     except ImportError:
         return default
-    return dict(getattr(billing, "INVOICE_CREATE_CONTEXT", default))
+    return dict(getattr(const, "INVOICE_CREATE_CONTEXT", default))
 
 
 def run_ceiling(env, vals_list, args, chunk_size, name):

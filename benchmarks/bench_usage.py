@@ -202,9 +202,9 @@ def main(argv=None):
                 )
                 assert not failed
                 for group in groups:
-                    for charge in group["charges"]:
+                    for charge in group.charges:
                         charges += 1
-                        amount += charge["rounded"]
+                        amount += charge.rounded
                 env.invalidate_all()
             return charges, amount
 

@@ -5,9 +5,13 @@ from . import subscription_pricing_tier
 from . import subscription_plan
 from . import subscription_plan_line
 from . import subscription_subscription
+from . import subscription_subscription_billing
+from . import subscription_subscription_change
+from . import subscription_subscription_portal
 from . import subscription_line
 from . import subscription_period
 from . import subscription_usage
+from . import subscription_usage_ingest
 from . import subscription_usage_charge
 from . import subscription_change
 from . import subscription_history

@@ -7,14 +7,13 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..const import CHANGE_POLICIES, OPERATIONS
+from ..const import CHANGE_POLICIES, INVOICE_CREATE_CONTEXT, OPERATIONS
 from ..core import changes as core
 from ..core import periods
 from ..core.periods import ONE_DAY
 from ..core.rating.base import fmt_money, fmt_units
 from ..tools import claim_ids, claimed_batches, for_each_isolated
 from .subscription_line_mixin import exact_decimal
-from .subscription_subscription import INVOICE_CREATE_CONTEXT
 
 # Changes on one line may share a day with changes on other lines; the
 # others concern the whole subscription and stand alone on their day.

@@ -6,6 +6,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..const import CHANGE_ENGINE
+from ..core import changes as core_changes
+from ..core import periods
+from ..tools import UsageQuery
 from .subscription_line_mixin import PRICING_FIELDS
 
 # What only a change may modify once the subscription is started.
@@ -171,7 +174,7 @@ class SubscriptionLine(models.Model):
         # In trial (before the first period): the day itself.
         start = schedule.period_at(day).start if day >= schedule.start else day
         result = self.env["subscription.usage"]._aggregate(
-            [(sub, self.seats_metric_id, start, day, False)]
+            [UsageQuery(sub, self.seats_metric_id, start, day)]
         )[0]
         if result["error"]:
             raise ValidationError(result["error"])
@@ -192,3 +195,46 @@ class SubscriptionLine(models.Model):
             for line in self
             if line.line_type == "fixed"
         ]
+
+    def _prepare_invoice_line_vals(self, period):
+        """Invoice line values of this recurring line for its subscription's
+        service ``period``, prorated to the days the line is billed in it (a
+        change splits a period between the old and the new line); ``None``
+        when the line is not billed during ``period``."""
+        self.ensure_one()
+        part = core_changes.clip(period, self.date_start, self.date_end)
+        if part is None:
+            return None
+        if part != period:
+            # A change split the period: this line bills its own days.
+            label = self.env._(
+                "%(period)s (%(days)s/%(full)s days)",
+                period=f"{part.start} → {part.end}",
+                days=part.days,
+                full=part.full_days,
+            )
+        elif period.is_partial:
+            label = self.env._(
+                "%(period)s (%(days)s/%(full)s days)",
+                period=f"{period.start} → {period.end}",
+                days=period.days,
+                full=period.full_days,
+            )
+        else:
+            label = f"{period.start} → {period.end}"
+        sub = self.subscription_id
+        quantum = repr(sub.currency_id.rounding)
+        price, __ = periods.prorate(repr(self.price_unit), part, quantum)
+        return {
+            "product_id": self.product_id.id,
+            "name": f"{self.name} — {label}",
+            "quantity": self.quantity,
+            "price_unit": float(price),
+            "discount": self.discount,
+            "subscription_id": sub.id,
+            "subscription_line_id": self.id,
+            "subscription_period_start": part.start,
+            "subscription_period_end": part.end,
+            "subscription_billed_days": part.days,
+            "subscription_period_days": part.full_days,
+        }

@@ -272,6 +272,53 @@ class TestRecurringInvoicing(SubscriptionCommon):
                 {"date": "2026-04-01"}
             ).action_generate()
 
+    def test_wizard_is_the_billing_run(self):
+        """The wizard bills as the scheduled action and the API do: the
+        scheduled changes due apply before their period is invoiced, and a
+        trial that ended unconfirmed expires instead of failing."""
+        trial_plan = self._create_plan(
+            "Trial", trial_interval=14, trial_unit="day", trial_conversion="manual"
+        )
+        with freeze_time("2026-03-01"):
+            sub = self._create_subscription()
+            trial = self._create_subscription(plan=trial_plan, partner=self.customer_b)
+            (sub | trial).action_start()
+            self._run_billing()
+            result = sub.change_price(sub.line_ids.id, 30.0, policy="end_of_period")
+            self.assertEqual(result["state"], "scheduled")
+            self.assertEqual(result["effective_date"], "2026-04-01")
+        with freeze_time("2026-04-01"):
+            self.env["subscription.invoice.wizard"].with_user(self.billing_user).create(
+                {"date": "2026-04-01"}
+            ).action_generate()
+        self.assertEqual(
+            self._invoices(sub).mapped("amount_untaxed"),
+            [20.0, 30.0],
+            "April at the new price",
+        )
+        self.assertEqual(trial.state, "closed")
+        self.assertFalse(trial.billing_error)
+
+    @freeze_time("2026-03-01")
+    def test_invoice_grouping_keys_can_be_extended(self):
+        self.customer.subscription_consolidate_invoices = True
+        subs = self._create_subscription() | self._create_subscription()
+        subs[1].user_id = self.billing_user
+        subs.action_start()
+        Sub = type(self.env["subscription.subscription"])
+        original = Sub._get_invoice_grouping_keys
+
+        def by_salesperson(self):
+            return [*original(self), "user_id"]
+
+        with patch.object(Sub, "_get_invoice_grouping_keys", by_salesperson):
+            self._run_billing()
+        invoices = self._invoices(subs)
+        self.assertEqual(len(invoices), 2, "one invoice per salesperson")
+        self.assertEqual(
+            invoices.mapped("invoice_user_id"), (self.env.user | self.billing_user)
+        )
+
     def test_deleted_draft_invoice_is_billed_again(self):
         plan = self._create_plan("Draft", price=20.0, invoice_policy="draft")
         with freeze_time("2026-03-01"):
@@ -419,7 +466,7 @@ class TestRecurringInvoicing(SubscriptionCommon):
             subs.action_start()
         bad = subs[1]
         Sub = type(self.env["subscription.subscription"])
-        original = Sub._prepare_invoice_line_vals
+        original = Sub._prepare_service_line_vals
 
         def broken(self, period):
             vals_list = original(self, period)
@@ -428,7 +475,7 @@ class TestRecurringInvoicing(SubscriptionCommon):
             return vals_list
 
         with freeze_time("2026-03-01"), mute_logger("odoo.sql_db"):
-            with patch.object(Sub, "_prepare_invoice_line_vals", broken):
+            with patch.object(Sub, "_prepare_service_line_vals", broken):
                 self._run_billing()
         self.assertEqual(len(subs[0].invoice_ids), 1)
         self.assertFalse(bad.period_ids)

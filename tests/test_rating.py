@@ -895,3 +895,61 @@ class TestRatingEdges(CoreCase):
             transactions=[base.to_decimal(float(q)) for q in quantities],
         )
         assert result.amount == total * D("0.012")
+
+
+class TestChargeDetails(CoreCase):
+    def test_details_written_and_read_back_exactly(self):
+        # The JSON details of a charge: decimal strings, read back as the exact
+        # figures, by the one pair of functions that knows their keys.
+        result = rating.rate(
+            "graduated", D("12000.5"), {"tiers": THREE_TIERS}, included_units=D(500)
+        )
+
+        class Roll:  # the allowance of the period (core.allowance.Allowance)
+            included, carried_in, used = D(500), D("0"), D(500)
+            expired, carried_out, billed = D(0), D(0), D("11500.5")
+
+        details = result.to_details(
+            metric="api_calls",
+            period=("2026-03-01", "2026-03-31"),
+            events=3,
+            quantity=D("12000.5"),
+            amount=result.amount,
+            amount_rounded=result.rounded("0.01"),
+            explanation=result.explain(),
+            allowance=Roll,
+        )
+        assert details["tiers"][0] == {
+            "units": "1000",
+            "unit_price": "0.10",
+            "flat_fee": "0",
+            "amount": "100.00",
+            "from": "0",
+            "to": "1000",
+            "kind": "tier",
+            "note": "",
+        }
+        assert details["late"] is False and "billed_before" not in details
+        stored = base.RatingResult.from_details(details)
+        assert stored.quantity == D("12000.5")
+        assert stored.amount == result.amount == D("565.005")
+        assert (stored.used, stored.billed, stored.available) == (
+            D(500),
+            D("11500.5"),
+            D(500),
+        )
+        late = result.to_details(
+            metric="api_calls",
+            period=("2026-03-01", "2026-03-31"),
+            events=1,
+            quantity=D("12000.5"),
+            amount=D("0.5"),
+            amount_rounded=D("0.50"),
+            explanation="",
+            billed_before=D("565"),
+        )
+        assert late["late"] is True and late["billed_before"] == "565"
+        read = base.RatingResult.from_details(late)
+        assert (read.late, read.allowance, read.billed) == (True, None, D("11500.5"))
+        empty = base.RatingResult.from_details(None)
+        assert (empty.quantity, empty.amount, empty.billed) == (D(0), D(0), D(0))

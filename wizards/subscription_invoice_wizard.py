@@ -25,9 +25,12 @@ class SubscriptionInvoiceWizard(models.TransientModel):
                     date=self.date,
                 )
             )
+        # The same billing run as the scheduled action and the API (trials,
+        # the changes due, the invoices, then closing), up to the date chosen,
+        # for the companies the user works in.
         subscriptions = self.env["subscription.subscription"]
-        moves = subscriptions._generate_due_invoices(
-            self.date, company_ids=self.env.companies.ids
+        moves = self.env["account.move"].browse(
+            subscriptions.action_generate_due_invoices(self.date)
         )
         if not moves:
             return {

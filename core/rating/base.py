@@ -294,6 +294,144 @@ class RatingResult:
             text += f" - {fmt_money(-self.maximum_adjustment)} (maximum)"
         return text.replace("+ -", "- ")
 
+    # The JSON ``details`` of a stored charge (``subscription.usage.charge``
+    # and its invoice line) are written by ``to_details`` and read by
+    # ``from_details``, nowhere else.
+
+    def to_details(
+        self,
+        *,
+        metric,
+        period,
+        events,
+        quantity,
+        amount,
+        amount_rounded,
+        explanation,
+        billed_before=None,
+        allowance=None,
+    ):
+        """The JSON ``details`` of this result once billed: every figure a
+        decimal string, so the exact computation is kept.
+
+        ``metric``: the metric's code; ``period``: ``(start, end)``;
+        ``events``: the events rated; ``quantity``: the measured quantity;
+        ``amount``: what the charge bills (this result's amount, less
+        ``billed_before`` for late usage) and ``amount_rounded`` the invoiced
+        amount; ``billed_before``: for late usage, what the period's invoice
+        already billed; ``allowance``: the allowance of the period (an object
+        with ``included``, ``carried_in``, ``used``, ``expired``,
+        ``carried_out`` and ``billed``), when one was rolled.
+        """
+        details = {
+            "metric": metric,
+            "period": [str(period[0]), str(period[1])],
+            "events": events,
+            "quantity": str(quantity),
+            "charge_model": self.model,
+            "tiers": [
+                {
+                    "units": str(detail.units),
+                    "unit_price": str(detail.unit_price),
+                    "flat_fee": str(detail.flat_fee),
+                    "amount": str(detail.amount),
+                    "from": str(detail.from_),
+                    "to": None if detail.to is None else str(detail.to),
+                    "kind": detail.kind,
+                    "note": detail.note,
+                }
+                for detail in self.details
+            ],
+            "included_units_used": str(self.included_units_used),
+            "minimum_adjustment": str(self.minimum_adjustment),
+            "maximum_adjustment": str(self.maximum_adjustment),
+            "amount": str(amount),
+            "amount_rounded": str(amount_rounded),
+            "explanation": explanation,
+            "late": billed_before is not None,
+        }
+        if billed_before is not None:
+            details["billed_before"] = str(billed_before)
+        if allowance is not None:
+            details["allowance"] = {
+                name: str(getattr(allowance, name)) for name in ALLOWANCE_FIGURES
+            }
+        return details
+
+    @staticmethod
+    def from_details(details):
+        """The exact figures of stored ``details`` (see :meth:`to_details`), as
+        :class:`ChargeDetails`; missing figures (empty details) are zero."""
+        details = details or {}
+
+        def number(mapping, key, default=ZERO):
+            value = mapping.get(key)
+            return default if value in (None, "") else to_decimal(value, key)
+
+        quantity = number(details, "quantity")
+        used = number(details, "included_units_used")
+        granted = details.get("allowance")
+        allowance = (
+            {name: number(granted, name, None) for name in ALLOWANCE_FIGURES}
+            if granted is not None
+            else None
+        )
+        return ChargeDetails(
+            quantity=quantity,
+            amount=number(details, "amount"),
+            included_units_used=used,
+            late=bool(details.get("late")),
+            allowance=allowance,
+        )
+
+
+# The figures of an allowance kept in a charge's details, in order.
+ALLOWANCE_FIGURES = (
+    "included",
+    "carried_in",
+    "used",
+    "expired",
+    "carried_out",
+    "billed",
+)
+
+
+@dataclass(frozen=True)
+class ChargeDetails:
+    """The exact figures of a billed charge, read from its ``details`` by
+    :meth:`RatingResult.from_details`.
+
+    ``allowance``: ``{figure: Decimal or None}`` (see
+    :data:`ALLOWANCE_FIGURES`), ``None`` when no allowance was rolled (late
+    usage).
+    """
+
+    quantity: Decimal
+    amount: Decimal
+    included_units_used: Decimal
+    late: bool = False
+    allowance: dict | None = None
+
+    def allowance_figure(self, name, default=ZERO):
+        """An allowance figure; ``default`` when it was not stored."""
+        value = (self.allowance or {}).get(name)
+        return default if value is None else value
+
+    @property
+    def available(self):
+        """The allowance granted: included plus carried in."""
+        return self.allowance_figure("included") + self.allowance_figure("carried_in")
+
+    @property
+    def used(self):
+        """The allowance used (the engine's included units without one)."""
+        return self.allowance_figure("used", self.included_units_used)
+
+    @property
+    def billed(self):
+        """The units billed: the quantity less the allowance used."""
+        return self.allowance_figure("billed", self.quantity - self.included_units_used)
+
 
 def _explain_detail(detail, decimals=None):
     if detail.kind in (MINIMUM, MAXIMUM):
