@@ -397,9 +397,8 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
             self.assertTrue(self._refused(lambda p=policy: as_user.cancel(policy=p)))
         self.assertEqual(sub.state, "active")
 
-    # Defect (to confirm with the product owner): change_plan accepts an
+    # Fixed defect (archived plans are refused): change_plan accepts an
     # archived plan (withdrawn from sale) from the API and the wizard.
-    @unittest.expectedFailure
     def test_change_to_an_archived_plan_is_refused(self):
         sub = self._started(plan=self.plan_monthly)
         withdrawn = self._create_plan("Outsider withdrawn", price=5.0)
@@ -499,11 +498,10 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
         self.assertEqual(other.line_ids.quantity, 1.0)
         self.assertFalse(sub.change_ids | other.change_ids)
 
-    # Defect: subscription.change has no write guard; a Subscriptions user
+    # Fixed defect: subscription.change has no write guard; a Subscriptions user
     # rewrites a scheduled change (quantity, date, state) through the ORM or
     # JSON-2 `write`, and the rewritten change is applied as if the engine
     # had validated it.
-    @unittest.expectedFailure
     def test_scheduled_change_cannot_be_rewritten(self):
         sub = self._started(plan=self.plan_monthly)
         with freeze_time("2026-03-10"):
@@ -516,10 +514,9 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
             )
         )
 
-    # Defect: a Subscriptions user creates subscription.change records
+    # Fixed defect: a Subscriptions user creates subscription.change records
     # directly (ORM / JSON-2 `create`), skipping the checks of the change
     # API (bounds, commitment, policies); the billing run applies them.
-    @unittest.expectedFailure
     def test_change_records_cannot_be_created_directly(self):
         sub = self._started(plan=self.plan_monthly)
         Change = self.env["subscription.change"].with_user(self.billing_user)
