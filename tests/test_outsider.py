@@ -603,11 +603,10 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
             )
         )
 
-    # Defect: a usage line of a started subscription is turned into a
+    # Fixed defect: a usage line of a started subscription is turned into a
     # recurring line with a price in one write: the "started" check looks at
     # the line before the write (still usage), so a recurring charge is added
     # with no change, proration or history.
-    @unittest.expectedFailure
     def test_usage_line_cannot_become_a_recurring_charge(self):
         sub = self._started()
         usage = sub.line_ids.filtered(lambda line: line.line_type == "usage")
@@ -838,11 +837,10 @@ class TestOutsiderMoney(RefusedMixin, UsageCommon):
         )
         self.assertTrue(sub.exists())
 
-    # Defect: a usage line that already billed usage can be deleted by a
+    # Fixed defect: a usage line that already billed usage can be deleted by a
     # Subscriptions user (only recurring lines are guarded): its usage charges
     # go with it (ondelete cascade) and the invoiced events are marked unrated
     # again, ready to be billed a second time.
-    @unittest.expectedFailure
     def test_usage_line_that_billed_cannot_be_deleted(self):
         plan = self._plan(
             self.metric_kwh,
