@@ -431,11 +431,10 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
             )
         self.assertEqual(sub.plan_id, self.plan_monthly)
 
-    # Defect: subscription.dunning has no write guard: a Subscriptions user
+    # Fixed defect: subscription.dunning has no write guard: a Subscriptions user
     # (write access, for the Retry/Stop buttons) rewrites a follow-up's state,
     # amounts and subscriptions through the ORM or JSON-2 `write` (e.g. marks
     # it recovered with nothing paid), bypassing action_stop and the report.
-    @unittest.expectedFailure
     def test_dunning_state_and_amounts_are_not_writable(self):
         sub = self._started(plan=self.plan_monthly)
         invoice = sub.invoice_ids
@@ -648,6 +647,21 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
         usage = self.env["subscription.usage"].browse(answer["id"])
         with self.assertRaises(ValidationError):
             usage.with_user(self.billing_user).write({"subscription_id": flat.id})
+
+    # Guard: with its state and amounts guarded, a follow-up is still
+    # stopped by a Subscriptions user (the Stop button).
+    def test_dunning_stop_button_still_works(self):
+        sub = self._started(plan=self.plan_monthly)
+        invoice = sub.invoice_ids
+        with freeze_time("2026-03-05"):
+            dunning = self.env["subscription.dunning"]._open(
+                invoice, "soft", invoice.invoice_date
+            )
+            dunning.with_user(self.billing_user).action_stop()
+        self.assertEqual(dunning.state, "escalated")
+        self.assertEqual(str(dunning.date_closed), "2026-03-05")
+        self.assertFalse(dunning.next_action_date)
+        self.assertEqual(dunning.amount_failed, invoice.amount_total)
 
 
 @tagged("post_install", "-at_install")
