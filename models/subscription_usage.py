@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..const import RUNNING_STATES
+from ..const import CHANGE_ENGINE, RUNNING_STATES
 from ..core import aggregation
 from ..core.rating.base import to_decimal
 from .subscription_line_mixin import clean_decimal
@@ -57,6 +57,9 @@ ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 REFUSED = "refused"
 PAYLOAD_FIELDS = ("subscription_id", "metric_id", "timestamp", "quantity", "properties")
+# Moving an event (another subscription, metric or moment) checks it again
+# as ingestion does.
+WHERE_FIELDS = ("subscription_id", "metric_id", "timestamp")
 # What checking an event reads of its subscription: fetched once per batch.
 CHECKED_SUB_FIELDS = [
     "name",
@@ -258,21 +261,10 @@ class SubscriptionUsage(models.Model):
         by row after an error gets the same error again.
         """
         vals_list = [dict(vals) for vals in vals_list]
+        if any(vals.get("charge_id") for vals in vals_list):
+            self._check_charge_written()
         for vals in vals_list:
-            for name in ("subscription_id", "metric_id"):
-                value = vals.get(name)
-                if value and (
-                    not isinstance(value, int)
-                    or isinstance(value, bool)
-                    or not 0 < value <= MAX_ID
-                ):
-                    raise ValidationError(
-                        self.env._(
-                            "The event names no valid %(field)s (got %(value)s).",
-                            field=self._fields[name].string,
-                            value=shown(value),
-                        )
-                    )
+            self._check_ids(vals)
         subs = self.env["subscription.subscription"].browse(
             {
                 vals["subscription_id"]
@@ -290,9 +282,39 @@ class SubscriptionUsage(models.Model):
                 raise ValidationError(str(refusal)) from None
         return super().create(vals_list)
 
+    def _check_ids(self, vals):
+        for name in ("subscription_id", "metric_id"):
+            value = vals.get(name)
+            if value and (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not 0 < value <= MAX_ID
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The event names no valid %(field)s (got %(value)s).",
+                        field=self._fields[name].string,
+                        value=shown(value),
+                    )
+                )
+
+    def _check_charge_written(self):
+        """Only the billing marks events as rated (``charge_id``)."""
+        if self.env.context.get("subscription_change") is not CHANGE_ENGINE:
+            raise ValidationError(
+                self.env._(
+                    "The invoice that rated a usage event is set by the billing: "
+                    "it cannot be written."
+                )
+            )
+
     def write(self, vals):
         """Checked as at creation: the idempotency key, the timestamp, the
-        quantity and the properties (bounds of the event's metric)."""
+        quantity and the properties (bounds of the event's metric); an event
+        moved to another subscription, metric or moment is checked as
+        ingestion checks it."""
+        if "charge_id" in vals:
+            self._check_charge_written()
         if not set(vals) & {*PAYLOAD_FIELDS, "idempotency_key", "properties_text"}:
             return super().write(vals)
         if self.filtered("charge_id"):
@@ -305,6 +327,7 @@ class SubscriptionUsage(models.Model):
         vals = dict(vals)
         if "properties_text" in vals:
             vals["properties"] = self._parse_properties(vals.pop("properties_text"))
+        self._check_ids(vals)
         checked = {}
         try:
             if "idempotency_key" in vals:
@@ -318,6 +341,8 @@ class SubscriptionUsage(models.Model):
                 raise UsageRefused(
                     "invalid_metric", self.env._("The event names no metric.")
                 )
+            if set(vals) & set(WHERE_FIELDS):
+                self._check_moved(vals)
             for usage in self:
                 checked = {
                     "quantity": vals.get("quantity", usage.quantity),
@@ -335,6 +360,30 @@ class SubscriptionUsage(models.Model):
             if name in vals and checked:
                 vals[name] = checked[name]
         return super().write(vals)
+
+    def _check_moved(self, vals):
+        """Check these events, with ``vals`` written, as ingestion would."""
+        subs = self.subscription_id
+        if vals.get("subscription_id"):
+            subs |= subs.browse(vals["subscription_id"])
+        context = self._ingest_context(subs)
+        for usage in self:
+            self._check_event(
+                {
+                    name: vals.get(name, usage[name])
+                    for name in (
+                        "quantity",
+                        "properties",
+                        "idempotency_key",
+                        "timestamp",
+                    )
+                }
+                | {
+                    name: vals.get(name, usage[name].id)
+                    for name in ("subscription_id", "metric_id")
+                },
+                context,
+            )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
@@ -469,6 +518,9 @@ class SubscriptionUsage(models.Model):
         if names:
             domain = ["|", ("name", "in", list(names)), *domain]
         subs = Sub.search_fetch(domain, CHECKED_SUB_FIELDS) if ids or names else Sub
+        by_name = {}
+        for sub in subs:
+            by_name[sub.name] = by_name.get(sub.name, Sub) | sub
         by_customer = {}
         if refs:
             for sub in Sub.search_fetch(
@@ -483,7 +535,7 @@ class SubscriptionUsage(models.Model):
                 subs |= sub
         return {
             "by_id": {sub.id: sub for sub in subs},
-            "by_name": {sub.name: sub for sub in subs},
+            "by_name": by_name,
             "by_customer": by_customer,
             "records": subs,
         }
@@ -633,6 +685,17 @@ class SubscriptionUsage(models.Model):
                 sub = subs["by_id"].get(value)
             elif self._valid_text(value, MAX_REFERENCE_LENGTH):
                 sub = subs["by_name"].get(value)
+                if sub and len(sub) > 1:
+                    # The same reference in several companies of the user.
+                    raise UsageRefused(
+                        "ambiguous_subscription",
+                        self.env._(
+                            "Several subscriptions are named %(sub)s (%(companies)s): "
+                            "name the subscription by its id.",
+                            sub=shown(value),
+                            companies=", ".join(sub.company_id.mapped("name")),
+                        ),
+                    )
             else:
                 raise UsageRefused(
                     "invalid_subscription",

@@ -247,12 +247,11 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
                 self._ingest([self._event(sub, "ro", 1)], user=user)
         self.assertFalse(sub.usage_ids)
 
-    # Defect: subscription names are unique per company only, and ingest
+    # Fixed defect: subscription names are unique per company only, and ingest
     # resolves a name with a dict over every company the key's user may see:
     # an integration user of two companies sending "subscription": NAME, with
     # that name in both, gets the event silently booked on one of them
     # instead of an "ambiguous" refusal.
-    @unittest.expectedFailure
     def test_same_name_in_two_companies_is_ambiguous(self):
         other_company = self.env["res.company"].create({"name": "Outsider Twin Co"})
         self.billing_user.company_ids = [Command.link(other_company.id)]
@@ -623,10 +622,9 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
         sub.invalidate_recordset()
         self.assertNotIn("fixed", sub.line_ids.mapped("line_type"))
 
-    # Defect: usage.write checks the quantity and properties again but not
+    # Fixed defect: usage.write checks the quantity and properties again but not
     # the timestamp against the clock and the subscription's life: an event
     # is moved into the future (or before the start) where ingest refuses it.
-    @unittest.expectedFailure
     def test_usage_write_checks_the_timestamp_as_ingest_does(self):
         sub = self._started()
         answer = self._ingest([self._event(sub, "w1", 1)])[0]
@@ -637,9 +635,8 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
                     {"timestamp": "2099-01-01 00:00:00"}
                 )
 
-    # Defect: usage.write moves an event to another subscription without the
+    # Fixed defect: usage.write moves an event to another subscription without the
     # checks of ingest (the target does not bill the metric, or is closed).
-    @unittest.expectedFailure
     def test_usage_write_checks_the_new_subscription(self):
         sub = self._started()
         flat = self._started(plan=self.plan_monthly)  # bills no usage
@@ -647,6 +644,19 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
         usage = self.env["subscription.usage"].browse(answer["id"])
         with self.assertRaises(ValidationError):
             usage.with_user(self.billing_user).write({"subscription_id": flat.id})
+
+    # Guard: an event moved within the rules of ingest is still written.
+    def test_usage_write_within_the_rules_is_accepted(self):
+        sub = self._started()
+        answer = self._ingest([self._event(sub, "w3", 1)])[0]
+        usage = self.env["subscription.usage"].browse(answer["id"])
+        with freeze_time("2026-03-20"):
+            usage.with_user(self.billing_user).write(
+                {"timestamp": "2026-03-12 08:00:00", "quantity": 4}
+            )
+        self.assertEqual(str(usage.timestamp), "2026-03-12 08:00:00")
+        self.assertEqual(usage.quantity, 4.0)
+        self.assertEqual(usage.subscription_id, sub)
 
     # Guard: with its state and amounts guarded, a follow-up is still
     # stopped by a Subscriptions user (the Stop button).
@@ -782,11 +792,10 @@ class TestOutsiderMoney(RefusedMixin, UsageCommon):
         self.assertEqual(invoice.amount_untaxed, 20.0 + 9.80)
         self.assertEqual(preview["amount_untaxed"], 20.0 + 9.80)
 
-    # Defect: charge_id ("Rated in") of a usage event is writable by a
+    # Fixed defect: charge_id ("Rated in") of a usage event is writable by a
     # Subscriptions user (readonly only in the view; usage.write checks
     # payload fields only). Cleared, a billed event is billed again as late
     # usage on the next invoice; set, an unbilled event is never billed.
-    @unittest.expectedFailure
     def test_rated_mark_of_an_event_cannot_be_rewritten(self):
         plan = self._plan(
             self.metric_kwh,
