@@ -20,6 +20,7 @@ from .subscription_line_mixin import clean_decimal
 MAX_BATCH = 1000
 # Request body of POST /subscription_billing/usage, in bytes (413 above).
 MAX_BODY_SIZE = 10 * 1024 * 1024
+USAGE_ROUTE = "/subscription_billing/usage"
 MAX_KEY_LENGTH = 255
 # Metric code, subscription reference, customer reference.
 MAX_REFERENCE_LENGTH = 255

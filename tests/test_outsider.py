@@ -1052,10 +1052,9 @@ class TestOutsiderHttp(HttpCase):
         self.sub.invalidate_recordset()
         self.assertEqual(sorted(self.sub.usage_ids.mapped("quantity")), [1.0, 2.0])
 
-    # Defect: a form-encoded body (Content-Type application/x-www-form-urlencoded,
+    # Fixed defect: a form-encoded body (Content-Type application/x-www-form-urlencoded,
     # e.g. curl -d without -H) is consumed by the form parser before the
     # endpoint reads it: the answer is "invalid_body" for a valid batch.
-    @unittest.expectedFailure
     def test_usage_endpoint_form_content_type(self):
         key = self._key(self.seller)
         events = json.dumps({"events": [self._event("form1")]})
@@ -1250,10 +1249,9 @@ class TestOutsiderHttp(HttpCase):
             self.assertEqual(response.status_code, 422, response.text[:300])
         self.assertEqual(self.sub.state, "active")
 
-    # Defect: the clean 4xx for unreadable JSON-2 bodies (ir_http._pre_dispatch)
+    # Fixed defect: the clean 4xx for unreadable JSON-2 bodies (ir_http._pre_dispatch)
     # covers subscription.usage only: the change API answers a deeply nested
     # body with a 500 carrying the server's traceback (RecursionError).
-    @unittest.expectedFailure
     def test_json2_change_api_deep_body_is_4xx(self):
         nested = "[" * 100000 + "1" + "]" * 100000
         raw = f'{{"ids": [{self.sub.id}], "line_id": {nested}, "quantity": 3}}'
