@@ -512,6 +512,27 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
             )
         )
 
+    # Guard: a context key sent from outside does not open the change's
+    # guard, and a user still cancels the scheduled change.
+    def test_scheduled_change_guard_ignores_forged_context(self):
+        sub = self._started(plan=self.plan_monthly)
+        with freeze_time("2026-03-10"):
+            result = sub.change_quantity(sub.line_ids.id, 3, policy="end_of_period")
+        change = self.env["subscription.change"].browse(result["change_id"])
+        as_user = change.with_user(self.billing_user)
+        for forged in (True, 1, "engine", {"engine": True}):
+            forging = as_user.with_context(subscription_change=forged)
+            self.assertTrue(
+                self._refused(
+                    lambda c=forging: c.write({"effective_date": "2026-03-11"})
+                ),
+                forged,
+            )
+        self.assertEqual(str(change.effective_date), "2026-04-01")
+        self.assertEqual(change.quantity, 3.0)
+        as_user.action_cancel()
+        self.assertEqual(change.state, "cancelled")
+
     # Fixed defect: a Subscriptions user creates subscription.change records
     # directly (ORM / JSON-2 `create`), skipping the checks of the change
     # API (bounds, commitment, policies); the billing run applies them.
