@@ -7,7 +7,12 @@ from odoo import http
 from odoo.exceptions import AccessDenied, AccessError, UserError, ValidationError
 from odoo.http import Response, request
 
-from ..models.subscription_usage import MAX_BATCH, MAX_BODY_SIZE, loads_exact
+from ..models.subscription_usage import (
+    MAX_BATCH,
+    MAX_BODY_SIZE,
+    USAGE_ROUTE,
+    loads_exact,
+)
 
 BEARER = re.compile(r"^bearer\s+(.+)$", re.IGNORECASE)
 
@@ -21,11 +26,12 @@ class UsageController(http.Controller):
     a bad event is refused alone, with a code. A body that cannot be read as
     a batch gets one JSON error, ``{"error": {"code": ..., "message": ...}}``,
     and nothing of it is written. Numbers are read exactly (never through a
-    float).
+    float). The body is read as JSON whatever its content type (a form type
+    too: ``ir.http._pre_dispatch`` keeps it before the form parser).
     """
 
     @http.route(
-        "/subscription_billing/usage",
+        USAGE_ROUTE,
         type="http",
         auth="none",
         methods=["POST"],

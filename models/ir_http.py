@@ -7,7 +7,7 @@ import werkzeug.exceptions
 from odoo import models
 from odoo.http import request
 
-from .subscription_usage import MAX_BODY_SIZE
+from .subscription_usage import MAX_BODY_SIZE, USAGE_ROUTE
 
 
 class IrHttp(models.AbstractModel):
@@ -15,19 +15,33 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _pre_dispatch(cls, rule, args):
-        """JSON-2 calls of ``subscription.usage``: a body that cannot be read
-        gets one clean JSON error (4xx, with a code, no traceback).
+        """JSON-2 calls of this addon's models (``subscription.*``): a body
+        that cannot be read gets one clean JSON error (4xx, with a code, no
+        traceback).
 
         Odoo's JSON-2 dispatcher reads the body after this hook and answers
         a body nested too deeply (RecursionError) or with an integer of more
         than 4,300 digits with a 500 or a 400 that carry the server's
-        traceback. The same reading is tried here first, for the usage model
-        only (the ingestion API), with the endpoint's size limit.
+        traceback. The same reading is tried here first, for the models of
+        this addon (the ingestion and change APIs), with the usage endpoint's
+        size limit.
+
+        The usage endpoint reads its body as JSON whatever its content type:
+        the body is kept here, before Odoo parses a form body (``curl -d``
+        sends ``application/x-www-form-urlencoded``) and consumes it.
         """
         result = super()._pre_dispatch(rule, args)
+        httprequest = request.httprequest
+        if (
+            rule.rule == USAGE_ROUTE
+            and 0 < (httprequest.content_length or 0) <= MAX_BODY_SIZE
+        ):
+            httprequest.get_data(cache=True)
+        model = args.get("__model__")
         if (
             request.dispatcher.routing_type == "json2"
-            and args.get("__model__") == "subscription.usage"
+            and isinstance(model, str)
+            and model.startswith("subscription.")
         ):
             error = cls._subscription_usage_body_error(request.httprequest)
             if error:

@@ -7,7 +7,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..const import CHANGE_POLICIES, INVOICE_CREATE_CONTEXT, OPERATIONS
+from ..const import CHANGE_ENGINE, CHANGE_POLICIES, INVOICE_CREATE_CONTEXT, OPERATIONS
 from ..core import changes as core
 from ..core import periods
 from ..core.periods import ONE_DAY
@@ -35,6 +35,23 @@ REQUEST_FIELDS = (
     "close_reason_id",
     "is_indexation",
 )
+# Written only by the engine (see ``const.CHANGE_ENGINE``): what was asked and
+# checked, and the change's life; a scheduled change applies as written.
+ENGINE_FIELDS = {
+    *REQUEST_FIELDS,
+    "subscription_id",
+    "state",
+    "effective_date",
+    "target",
+    "previous_date_end",
+    "ended_line_ids",
+    "new_line_ids",
+    "amount_credit",
+    "amount_charge",
+    "amount_fee",
+    "amount_net",
+    "proration_lines",
+}
 
 
 class SubscriptionChange(models.Model):
@@ -175,6 +192,45 @@ class SubscriptionChange(models.Model):
                 change.proration_state = "none"
 
     # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._is_engine():
+            raise UserError(
+                self.env._(
+                    "Changes are requested with the Change buttons or the change "
+                    "API (change_plan, change_quantity, cancel...), which check "
+                    "them: they cannot be created directly."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        engine_only = ENGINE_FIELDS & set(vals)
+        if engine_only and not self._is_engine():
+            raise UserError(
+                self.env._(
+                    "A change applies as it was requested and checked: cancel it "
+                    "and request a new one instead of writing %(fields)s.",
+                    fields=", ".join(
+                        self._fields[name]._description_string(self.env)
+                        for name in sorted(engine_only)
+                    ),
+                )
+            )
+        return super().write(vals)
+
+    def _as_engine(self):
+        """These changes, for a write of the change engine: see
+        ``const.CHANGE_ENGINE``."""
+        return self.with_context(subscription_change=CHANGE_ENGINE)
+
+    def _is_engine(self):
+        return self.env.context.get("subscription_change") is CHANGE_ENGINE
+
+    # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
 
@@ -191,7 +247,7 @@ class SubscriptionChange(models.Model):
                     )
                 )
         for change in self:
-            change.state = "cancelled"
+            change._as_engine().state = "cancelled"
             sub = change.subscription_id
             if change.operation == "cancel":
                 sub._undo_cancellation(change)
@@ -246,9 +302,9 @@ class SubscriptionChange(models.Model):
         )
         if change.operation == "cancel":
             vals["previous_date_end"] = sub.date_end
-        record = self.create(vals)
+        record = self._as_engine().create(vals).with_env(self.env)
         if record.operation == "cancel":
-            sub._schedule_cancellation(record)
+            sub._as_engine()._schedule_cancellation(record)
             if not record._closes_for_non_payment():
                 sub._send_template(
                     "subscription_billing.mail_template_cancellation_confirmed"
@@ -340,6 +396,14 @@ class SubscriptionChange(models.Model):
             plan = self.new_plan_id
             if not plan:
                 raise UserError(self.env._("Choose the new plan."))
+            if not plan.active:
+                raise UserError(
+                    self.env._(
+                        "The plan %(plan)s is archived (withdrawn from sale): "
+                        "choose a plan in use.",
+                        plan=plan.display_name,
+                    )
+                )
             if plan == sub.plan_id:
                 raise UserError(
                     self.env._(
@@ -1050,7 +1114,7 @@ class SubscriptionChange(models.Model):
         )
         if self.operation == "change_plan":
             sub.plan_id = self.new_plan_id
-        self.write(
+        self._as_engine().write(
             {
                 "state": "applied",
                 "ended_line_ids": [Command.set(effect["ended"].ids)],

@@ -9,6 +9,7 @@ from odoo.tools import SQL
 
 from ..const import (
     BILLABLE_STATES,
+    CHANGE_ENGINE,
     DECLINES,
     OPEN_PAYMENT_STATES,
     RUNNING_STATES,
@@ -30,6 +31,29 @@ STATES = [
 # provider's answer (a bank debit can take a few working days); then they go
 # on (a payment arriving after a closing for non-payment reopens it).
 ATTEMPT_WAIT_DAYS = 7
+# Written only by the follow-up's own steps (see ``const.CHANGE_ENGINE``):
+# staff stop or retry it with the buttons, and may change its policy.
+ENGINE_FIELDS = {
+    "invoice_id",
+    "partner_id",
+    "company_id",
+    "subscription_ids",
+    "suspended_subscription_ids",
+    "state",
+    "decline_type",
+    "date_start",
+    "date_closed",
+    "next_action_date",
+    "amount_failed",
+    "amount_residual",
+    "amount_at_risk",
+    "amount_recovered",
+    "amount_lost",
+    "recovered_step_id",
+    "recovery_channel",
+    "declined_token_id",
+    "last_error",
+}
 
 
 class SubscriptionDunning(models.Model):
@@ -155,6 +179,34 @@ class SubscriptionDunning(models.Model):
             )
 
     # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    def write(self, vals):
+        engine_only = ENGINE_FIELDS & set(vals)
+        if engine_only and not self._is_engine():
+            raise UserError(
+                self.env._(
+                    "A payment follow-up runs its steps and ends with its invoice "
+                    "(use Retry Payment Now or Stop and Hand Over): %(fields)s "
+                    "cannot be written directly.",
+                    fields=", ".join(
+                        self._fields[name]._description_string(self.env)
+                        for name in sorted(engine_only)
+                    ),
+                )
+            )
+        return super().write(vals)
+
+    def _as_engine(self):
+        """These follow-ups, for a write of their own steps: see
+        ``const.CHANGE_ENGINE``."""
+        return self.with_context(subscription_change=CHANGE_ENGINE)
+
+    def _is_engine(self):
+        return self.env.context.get("subscription_change") is CHANGE_ENGINE
+
+    # ------------------------------------------------------------------
     # Scheduled action
     # ------------------------------------------------------------------
 
@@ -259,7 +311,7 @@ class SubscriptionDunning(models.Model):
         )
         if dunning:
             if decline_type and decline_type != dunning.decline_type:
-                dunning.decline_type = decline_type
+                dunning._as_engine().decline_type = decline_type
             return dunning
         partner = invoice.commercial_partner_id
         subscriptions = invoice.subscription_ids
@@ -427,7 +479,7 @@ class SubscriptionDunning(models.Model):
 
         def run(dunning):
             dunning._run_one(today, reminders)
-            dunning.last_error = False
+            dunning._as_engine().last_error = False
 
         def record_error(dunning, error):
             _logger.info("Dunning of %s failed: %s", dunning.name, error)
@@ -442,7 +494,7 @@ class SubscriptionDunning(models.Model):
         for dunning in self:
             if dunning.last_error == str(error):
                 continue
-            dunning.last_error = str(error)
+            dunning._as_engine().last_error = str(error)
             dunning.message_post(
                 body=self.env._("Payment follow-up failed: %(error)s", error=error)
             )
@@ -531,7 +583,7 @@ class SubscriptionDunning(models.Model):
         """A follow-up with no step left is handed over (its last step was an
         activity)."""
         self.ensure_one()
-        self.next_action_date = day
+        self._as_engine().next_action_date = day
         if not day and self.state == "open":
             self._close("escalated")
 
@@ -613,7 +665,7 @@ class SubscriptionDunning(models.Model):
                     inv=self.name,
                 )
             )
-        self.suspended_subscription_ids |= subs
+        self._as_engine().suspended_subscription_ids |= subs
         # Told once per customer at the end of the run (not if it closes).
         self._log("suspend", "to_send" if subs else "done", step=step)
 
@@ -669,7 +721,7 @@ class SubscriptionDunning(models.Model):
             for lead, error in errors.items():
                 plan = next(p for p in plans if p["lead"] == lead)
                 for dunning, __ in plan["pairs"]:
-                    dunning.next_action_date = today
+                    dunning._as_engine().next_action_date = today
                     failed |= dunning._record_error(error)
         for plan in plans:
             message = message_of.get(plan["lead"].id)
@@ -861,7 +913,7 @@ class SubscriptionDunning(models.Model):
                 and e.transaction_id.payment_id
             )
         )
-        self.write(
+        self._as_engine().write(
             {
                 "recovered_step_id": steps[-1:].step_id.id,
                 "recovery_channel": "retry" if retried else "other",
@@ -920,7 +972,7 @@ class SubscriptionDunning(models.Model):
 
     def _close(self, state):
         self.ensure_one()
-        self.write(
+        self._as_engine().write(
             {
                 "state": state,
                 "date_closed": fields.Date.context_today(self),

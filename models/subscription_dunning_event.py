@@ -384,9 +384,9 @@ class SubscriptionDunningEvent(models.Model):
         )
         if not self.dunning_id:
             self.dunning_id = dunning
-        dunning.decline_type = decline
+        dunning._as_engine().decline_type = decline
         if decline in (core.HARD, core.ACTION):
-            dunning.declined_token_id = self.transaction_id.token_id
+            dunning._as_engine().declined_token_id = self.transaction_id.token_id
         if decline == core.HARD:
             self.transaction_id.token_id._subscription_retire(self.note)
         expired = decline == core.ACTION and "expired" in (self.note or "").lower()

@@ -103,7 +103,11 @@ class SubscriptionLine(models.Model):
             )
         if set(vals) & CHANGE_FIELDS:
             self._check_not_started()
-        return super().write(vals)
+        result = super().write(vals)
+        if "line_type" in vals:
+            # A usage line that becomes recurring is checked as recurring.
+            self._check_not_started()
+        return result
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -114,6 +118,17 @@ class SubscriptionLine(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_started(self):
         self._check_not_started()
+        if self.usage_charge_ids:
+            raise UserError(
+                self.env._(
+                    "%(lines)s already billed usage: a usage line that billed "
+                    "cannot be deleted, or its invoiced events would be billed "
+                    "again.",
+                    lines=", ".join(
+                        self.filtered("usage_charge_ids").mapped("display_name")
+                    ),
+                )
+            )
 
     # ------------------------------------------------------------------
     # Business methods

@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..const import CHANGE_ENGINE
 from ..core import aggregation
 from ..core.rating.base import to_decimal
 from ..tools import UsageQuery
@@ -19,6 +20,7 @@ from .subscription_line_mixin import clean_decimal
 MAX_BATCH = 1000
 # Request body of POST /subscription_billing/usage, in bytes (413 above).
 MAX_BODY_SIZE = 10 * 1024 * 1024
+USAGE_ROUTE = "/subscription_billing/usage"
 MAX_KEY_LENGTH = 255
 # Metric code, subscription reference, customer reference.
 MAX_REFERENCE_LENGTH = 255
@@ -56,6 +58,9 @@ ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 REFUSED = "refused"
 PAYLOAD_FIELDS = ("subscription_id", "metric_id", "timestamp", "quantity", "properties")
+# Moving an event (another subscription, metric or moment) checks it again
+# as ingestion does.
+WHERE_FIELDS = ("subscription_id", "metric_id", "timestamp")
 # What checking an event reads of its subscription: fetched once per batch.
 CHECKED_SUB_FIELDS = [
     "name",
@@ -257,21 +262,10 @@ class SubscriptionUsage(models.Model):
         by row after an error gets the same error again.
         """
         vals_list = [dict(vals) for vals in vals_list]
+        if any(vals.get("charge_id") for vals in vals_list):
+            self._check_charge_written()
         for vals in vals_list:
-            for name in ("subscription_id", "metric_id"):
-                value = vals.get(name)
-                if value and (
-                    not isinstance(value, int)
-                    or isinstance(value, bool)
-                    or not 0 < value <= MAX_ID
-                ):
-                    raise ValidationError(
-                        self.env._(
-                            "The event names no valid %(field)s (got %(value)s).",
-                            field=self._fields[name].string,
-                            value=shown(value),
-                        )
-                    )
+            self._check_ids(vals)
         subs = self.env["subscription.subscription"].browse(
             {
                 vals["subscription_id"]
@@ -289,9 +283,39 @@ class SubscriptionUsage(models.Model):
                 raise ValidationError(str(refusal)) from None
         return super().create(vals_list)
 
+    def _check_ids(self, vals):
+        for name in ("subscription_id", "metric_id"):
+            value = vals.get(name)
+            if value and (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not 0 < value <= MAX_ID
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The event names no valid %(field)s (got %(value)s).",
+                        field=self._fields[name].string,
+                        value=shown(value),
+                    )
+                )
+
+    def _check_charge_written(self):
+        """Only the billing marks events as rated (``charge_id``)."""
+        if self.env.context.get("subscription_change") is not CHANGE_ENGINE:
+            raise ValidationError(
+                self.env._(
+                    "The invoice that rated a usage event is set by the billing: "
+                    "it cannot be written."
+                )
+            )
+
     def write(self, vals):
         """Checked as at creation: the idempotency key, the timestamp, the
-        quantity and the properties (bounds of the event's metric)."""
+        quantity and the properties (bounds of the event's metric); an event
+        moved to another subscription, metric or moment is checked as
+        ingestion checks it."""
+        if "charge_id" in vals:
+            self._check_charge_written()
         if not set(vals) & {*PAYLOAD_FIELDS, "idempotency_key", "properties_text"}:
             return super().write(vals)
         if self.filtered("charge_id"):
@@ -304,6 +328,7 @@ class SubscriptionUsage(models.Model):
         vals = dict(vals)
         if "properties_text" in vals:
             vals["properties"] = self._parse_properties(vals.pop("properties_text"))
+        self._check_ids(vals)
         checked = {}
         try:
             if "idempotency_key" in vals:
@@ -317,6 +342,8 @@ class SubscriptionUsage(models.Model):
                 raise UsageRefused(
                     "invalid_metric", self.env._("The event names no metric.")
                 )
+            if set(vals) & set(WHERE_FIELDS):
+                self._check_moved(vals)
             for usage in self:
                 checked = {
                     "quantity": vals.get("quantity", usage.quantity),
@@ -334,6 +361,30 @@ class SubscriptionUsage(models.Model):
             if name in vals and checked:
                 vals[name] = checked[name]
         return super().write(vals)
+
+    def _check_moved(self, vals):
+        """Check these events, with ``vals`` written, as ingestion would."""
+        subs = self.subscription_id
+        if vals.get("subscription_id"):
+            subs |= subs.browse(vals["subscription_id"])
+        context = self._ingest_context(subs)
+        for usage in self:
+            self._check_event(
+                {
+                    name: vals.get(name, usage[name])
+                    for name in (
+                        "quantity",
+                        "properties",
+                        "idempotency_key",
+                        "timestamp",
+                    )
+                }
+                | {
+                    name: vals.get(name, usage[name].id)
+                    for name in ("subscription_id", "metric_id")
+                },
+                context,
+            )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):

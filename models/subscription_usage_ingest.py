@@ -170,6 +170,9 @@ class SubscriptionUsage(models.Model):
         if names:
             domain = ["|", ("name", "in", list(names)), *domain]
         subs = Sub.search_fetch(domain, CHECKED_SUB_FIELDS) if ids or names else Sub
+        by_name = {}
+        for sub in subs:
+            by_name[sub.name] = by_name.get(sub.name, Sub) | sub
         by_customer = {}
         if refs:
             for sub in Sub.search_fetch(
@@ -184,7 +187,7 @@ class SubscriptionUsage(models.Model):
                 subs |= sub
         return {
             "by_id": {sub.id: sub for sub in subs},
-            "by_name": {sub.name: sub for sub in subs},
+            "by_name": by_name,
             "by_customer": by_customer,
             "records": subs,
         }
@@ -334,6 +337,17 @@ class SubscriptionUsage(models.Model):
                 sub = subs["by_id"].get(value)
             elif self._valid_text(value, MAX_REFERENCE_LENGTH):
                 sub = subs["by_name"].get(value)
+                if sub and len(sub) > 1:
+                    # The same reference in several companies of the user.
+                    raise UsageRefused(
+                        "ambiguous_subscription",
+                        self.env._(
+                            "Several subscriptions are named %(sub)s (%(companies)s): "
+                            "name the subscription by its id.",
+                            sub=shown(value),
+                            companies=", ".join(sub.company_id.mapped("name")),
+                        ),
+                    )
             else:
                 raise UsageRefused(
                     "invalid_subscription",

@@ -247,12 +247,11 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
                 self._ingest([self._event(sub, "ro", 1)], user=user)
         self.assertFalse(sub.usage_ids)
 
-    # Defect: subscription names are unique per company only, and ingest
+    # Fixed defect: subscription names are unique per company only, and ingest
     # resolves a name with a dict over every company the key's user may see:
     # an integration user of two companies sending "subscription": NAME, with
     # that name in both, gets the event silently booked on one of them
     # instead of an "ambiguous" refusal.
-    @unittest.expectedFailure
     def test_same_name_in_two_companies_is_ambiguous(self):
         other_company = self.env["res.company"].create({"name": "Outsider Twin Co"})
         self.billing_user.company_ids = [Command.link(other_company.id)]
@@ -397,9 +396,8 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
             self.assertTrue(self._refused(lambda p=policy: as_user.cancel(policy=p)))
         self.assertEqual(sub.state, "active")
 
-    # Defect (to confirm with the product owner): change_plan accepts an
+    # Fixed defect (archived plans are refused): change_plan accepts an
     # archived plan (withdrawn from sale) from the API and the wizard.
-    @unittest.expectedFailure
     def test_change_to_an_archived_plan_is_refused(self):
         sub = self._started(plan=self.plan_monthly)
         withdrawn = self._create_plan("Outsider withdrawn", price=5.0)
@@ -432,11 +430,10 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
             )
         self.assertEqual(sub.plan_id, self.plan_monthly)
 
-    # Defect: subscription.dunning has no write guard: a Subscriptions user
+    # Fixed defect: subscription.dunning has no write guard: a Subscriptions user
     # (write access, for the Retry/Stop buttons) rewrites a follow-up's state,
     # amounts and subscriptions through the ORM or JSON-2 `write` (e.g. marks
     # it recovered with nothing paid), bypassing action_stop and the report.
-    @unittest.expectedFailure
     def test_dunning_state_and_amounts_are_not_writable(self):
         sub = self._started(plan=self.plan_monthly)
         invoice = sub.invoice_ids
@@ -499,11 +496,10 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
         self.assertEqual(other.line_ids.quantity, 1.0)
         self.assertFalse(sub.change_ids | other.change_ids)
 
-    # Defect: subscription.change has no write guard; a Subscriptions user
+    # Fixed defect: subscription.change has no write guard; a Subscriptions user
     # rewrites a scheduled change (quantity, date, state) through the ORM or
     # JSON-2 `write`, and the rewritten change is applied as if the engine
     # had validated it.
-    @unittest.expectedFailure
     def test_scheduled_change_cannot_be_rewritten(self):
         sub = self._started(plan=self.plan_monthly)
         with freeze_time("2026-03-10"):
@@ -516,10 +512,30 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
             )
         )
 
-    # Defect: a Subscriptions user creates subscription.change records
+    # Guard: a context key sent from outside does not open the change's
+    # guard, and a user still cancels the scheduled change.
+    def test_scheduled_change_guard_ignores_forged_context(self):
+        sub = self._started(plan=self.plan_monthly)
+        with freeze_time("2026-03-10"):
+            result = sub.change_quantity(sub.line_ids.id, 3, policy="end_of_period")
+        change = self.env["subscription.change"].browse(result["change_id"])
+        as_user = change.with_user(self.billing_user)
+        for forged in (True, 1, "engine", {"engine": True}):
+            forging = as_user.with_context(subscription_change=forged)
+            self.assertTrue(
+                self._refused(
+                    lambda c=forging: c.write({"effective_date": "2026-03-11"})
+                ),
+                forged,
+            )
+        self.assertEqual(str(change.effective_date), "2026-04-01")
+        self.assertEqual(change.quantity, 3.0)
+        as_user.action_cancel()
+        self.assertEqual(change.state, "cancelled")
+
+    # Fixed defect: a Subscriptions user creates subscription.change records
     # directly (ORM / JSON-2 `create`), skipping the checks of the change
     # API (bounds, commitment, policies); the billing run applies them.
-    @unittest.expectedFailure
     def test_change_records_cannot_be_created_directly(self):
         sub = self._started(plan=self.plan_monthly)
         Change = self.env["subscription.change"].with_user(self.billing_user)
@@ -606,11 +622,10 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
             )
         )
 
-    # Defect: a usage line of a started subscription is turned into a
+    # Fixed defect: a usage line of a started subscription is turned into a
     # recurring line with a price in one write: the "started" check looks at
     # the line before the write (still usage), so a recurring charge is added
     # with no change, proration or history.
-    @unittest.expectedFailure
     def test_usage_line_cannot_become_a_recurring_charge(self):
         sub = self._started()
         usage = sub.line_ids.filtered(lambda line: line.line_type == "usage")
@@ -628,10 +643,9 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
         sub.invalidate_recordset()
         self.assertNotIn("fixed", sub.line_ids.mapped("line_type"))
 
-    # Defect: usage.write checks the quantity and properties again but not
+    # Fixed defect: usage.write checks the quantity and properties again but not
     # the timestamp against the clock and the subscription's life: an event
     # is moved into the future (or before the start) where ingest refuses it.
-    @unittest.expectedFailure
     def test_usage_write_checks_the_timestamp_as_ingest_does(self):
         sub = self._started()
         answer = self._ingest([self._event(sub, "w1", 1)])[0]
@@ -642,9 +656,8 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
                     {"timestamp": "2099-01-01 00:00:00"}
                 )
 
-    # Defect: usage.write moves an event to another subscription without the
+    # Fixed defect: usage.write moves an event to another subscription without the
     # checks of ingest (the target does not bill the metric, or is closed).
-    @unittest.expectedFailure
     def test_usage_write_checks_the_new_subscription(self):
         sub = self._started()
         flat = self._started(plan=self.plan_monthly)  # bills no usage
@@ -652,6 +665,34 @@ class TestOutsiderModel(RefusedMixin, UsageCommon):
         usage = self.env["subscription.usage"].browse(answer["id"])
         with self.assertRaises(ValidationError):
             usage.with_user(self.billing_user).write({"subscription_id": flat.id})
+
+    # Guard: an event moved within the rules of ingest is still written.
+    def test_usage_write_within_the_rules_is_accepted(self):
+        sub = self._started()
+        answer = self._ingest([self._event(sub, "w3", 1)])[0]
+        usage = self.env["subscription.usage"].browse(answer["id"])
+        with freeze_time("2026-03-20"):
+            usage.with_user(self.billing_user).write(
+                {"timestamp": "2026-03-12 08:00:00", "quantity": 4}
+            )
+        self.assertEqual(str(usage.timestamp), "2026-03-12 08:00:00")
+        self.assertEqual(usage.quantity, 4.0)
+        self.assertEqual(usage.subscription_id, sub)
+
+    # Guard: with its state and amounts guarded, a follow-up is still
+    # stopped by a Subscriptions user (the Stop button).
+    def test_dunning_stop_button_still_works(self):
+        sub = self._started(plan=self.plan_monthly)
+        invoice = sub.invoice_ids
+        with freeze_time("2026-03-05"):
+            dunning = self.env["subscription.dunning"]._open(
+                invoice, "soft", invoice.invoice_date
+            )
+            dunning.with_user(self.billing_user).action_stop()
+        self.assertEqual(dunning.state, "escalated")
+        self.assertEqual(str(dunning.date_closed), "2026-03-05")
+        self.assertFalse(dunning.next_action_date)
+        self.assertEqual(dunning.amount_failed, invoice.amount_total)
 
 
 @tagged("post_install", "-at_install")
@@ -772,11 +813,10 @@ class TestOutsiderMoney(RefusedMixin, UsageCommon):
         self.assertEqual(invoice.amount_untaxed, 20.0 + 9.80)
         self.assertEqual(preview["amount_untaxed"], 20.0 + 9.80)
 
-    # Defect: charge_id ("Rated in") of a usage event is writable by a
+    # Fixed defect: charge_id ("Rated in") of a usage event is writable by a
     # Subscriptions user (readonly only in the view; usage.write checks
     # payload fields only). Cleared, a billed event is billed again as late
     # usage on the next invoice; set, an unbilled event is never billed.
-    @unittest.expectedFailure
     def test_rated_mark_of_an_event_cannot_be_rewritten(self):
         plan = self._plan(
             self.metric_kwh,
@@ -841,11 +881,10 @@ class TestOutsiderMoney(RefusedMixin, UsageCommon):
         )
         self.assertTrue(sub.exists())
 
-    # Defect: a usage line that already billed usage can be deleted by a
+    # Fixed defect: a usage line that already billed usage can be deleted by a
     # Subscriptions user (only recurring lines are guarded): its usage charges
     # go with it (ondelete cascade) and the invoiced events are marked unrated
     # again, ready to be billed a second time.
-    @unittest.expectedFailure
     def test_usage_line_that_billed_cannot_be_deleted(self):
         plan = self._plan(
             self.metric_kwh,
@@ -1034,10 +1073,9 @@ class TestOutsiderHttp(HttpCase):
         self.sub.invalidate_recordset()
         self.assertEqual(sorted(self.sub.usage_ids.mapped("quantity")), [1.0, 2.0])
 
-    # Defect: a form-encoded body (Content-Type application/x-www-form-urlencoded,
+    # Fixed defect: a form-encoded body (Content-Type application/x-www-form-urlencoded,
     # e.g. curl -d without -H) is consumed by the form parser before the
     # endpoint reads it: the answer is "invalid_body" for a valid batch.
-    @unittest.expectedFailure
     def test_usage_endpoint_form_content_type(self):
         key = self._key(self.seller)
         events = json.dumps({"events": [self._event("form1")]})
@@ -1232,10 +1270,9 @@ class TestOutsiderHttp(HttpCase):
             self.assertEqual(response.status_code, 422, response.text[:300])
         self.assertEqual(self.sub.state, "active")
 
-    # Defect: the clean 4xx for unreadable JSON-2 bodies (ir_http._pre_dispatch)
+    # Fixed defect: the clean 4xx for unreadable JSON-2 bodies (ir_http._pre_dispatch)
     # covers subscription.usage only: the change API answers a deeply nested
     # body with a 500 carrying the server's traceback (RecursionError).
-    @unittest.expectedFailure
     def test_json2_change_api_deep_body_is_4xx(self):
         nested = "[" * 100000 + "1" + "]" * 100000
         raw = f'{{"ids": [{self.sub.id}], "line_id": {nested}, "quantity": 3}}'
