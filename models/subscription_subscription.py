@@ -538,7 +538,14 @@ class SubscriptionSubscription(models.Model):
         if self._is_engine():
             return super().write(vals)
         self._check_engine_fields(set(vals))
-        frozen = {"plan_id", "date_start", "trial_end_date", "date_end"} & set(vals)
+        frozen = {
+            "plan_id",
+            "date_start",
+            "trial_end_date",
+            "date_end",
+            # A close reason stops a renewal: only a cancellation sets it.
+            "close_reason_id",
+        } & set(vals)
         if frozen:
             started = self.filtered(lambda s: s.state != "draft")
             if started:
@@ -564,6 +571,16 @@ class SubscriptionSubscription(models.Model):
                         self._fields[name]._description_string(self.env)
                         for name in sorted(engine_only)
                     ),
+                )
+            )
+
+    def _ensure_one_subscription(self):
+        """``ensure_one`` for the public API: a ``UserError`` (422 over
+        JSON-2), not a ``ValueError`` (500)."""
+        if len(self) != 1:
+            raise UserError(
+                self.env._(
+                    "Call this on one subscription (got %(count)s).", count=len(self)
                 )
             )
 

@@ -807,7 +807,7 @@ class SubscriptionSubscription(models.Model):
         usage with its allowance and details), ``amount_untaxed``,
         ``amount_tax`` and ``amount_total``; usage is counted up to now.
         """
-        self.ensure_one()
+        self._ensure_one_subscription()
         self.check_access("read")
         result = {
             "subscription": self.name,

@@ -92,8 +92,10 @@ class SubscriptionSubscription(models.Model):
 
     def _change(self, operation, values, simulate=False):
         """Request a change; return a summary (JSON-friendly)."""
-        self.ensure_one()
+        self._ensure_one_subscription()
         self.check_access("write")
+        if not isinstance(simulate, bool):
+            raise UserError(self.env._("simulate must be true or false."))
         values = self._clean_change_values(operation, values)
         if not simulate:
             self._lock_for_billing()
@@ -134,7 +136,9 @@ class SubscriptionSubscription(models.Model):
                             value=value,
                         )
                     )
-            elif name == "policy" and value not in dict(CHANGE_POLICIES):
+            elif name == "policy" and (
+                not isinstance(value, str) or value not in dict(CHANGE_POLICIES)
+            ):
                 raise UserError(
                     self.env._(
                         "Unknown policy %(policy)r: use %(policies)s.",
