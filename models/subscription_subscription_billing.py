@@ -145,7 +145,7 @@ class SubscriptionSubscription(models.Model):
             return
         reason = self.env.ref("subscription_billing.close_reason_term_ended")
         without_reason = ended.filtered(lambda s: not s.close_reason_id)
-        without_reason.close_reason_id = reason
+        without_reason._as_engine().close_reason_id = reason
         ended._end_lines()
         ended._as_engine().state = "closed"
 
