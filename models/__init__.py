@@ -14,12 +14,14 @@ from . import subscription_usage
 from . import subscription_usage_ingest
 from . import subscription_usage_charge
 from . import subscription_change
+from . import subscription_change_effect
 from . import subscription_history
 from . import subscription_mrr_movement_mixin
 from . import subscription_mrr_snapshot
 from . import subscription_dunning_policy
 from . import subscription_dunning_step
 from . import subscription_dunning
+from . import subscription_dunning_reminder
 from . import subscription_dunning_event
 from . import account_move
 from . import account_move_line
