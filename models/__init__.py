@@ -1,3 +1,4 @@
+from . import subscription_engine_mixin
 from . import subscription_close_reason
 from . import subscription_line_mixin
 from . import subscription_metric

@@ -6,7 +6,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..const import CHANGE_ENGINE, CHANGE_POLICIES, INVOICE_CREATE_CONTEXT, OPERATIONS
+from ..const import CHANGE_POLICIES, INVOICE_CREATE_CONTEXT, OPERATIONS
 from ..core import changes as core
 from ..core import periods
 from ..core.periods import ONE_DAY
@@ -65,6 +65,7 @@ class SubscriptionChange(models.Model):
     """
 
     _name = "subscription.change"
+    _inherit = ["subscription.engine.mixin"]
     _description = "Subscription Change"
     _order = "effective_date desc, id desc"
     _check_company_auto = True
@@ -213,21 +214,10 @@ class SubscriptionChange(models.Model):
                 self.env._(
                     "A change applies as it was requested and checked: cancel it "
                     "and request a new one instead of writing %(fields)s.",
-                    fields=", ".join(
-                        self._fields[name]._description_string(self.env)
-                        for name in sorted(engine_only)
-                    ),
+                    fields=self._engine_fields_label(engine_only),
                 )
             )
         return super().write(vals)
-
-    def _as_engine(self):
-        """These changes, for a write of the change engine: see
-        ``const.CHANGE_ENGINE``."""
-        return self.with_context(subscription_change=CHANGE_ENGINE)
-
-    def _is_engine(self):
-        return self.env.context.get("subscription_change") is CHANGE_ENGINE
 
     # ------------------------------------------------------------------
     # Actions

@@ -9,7 +9,6 @@ from odoo.tools import SQL
 
 from ..const import (
     BILLABLE_STATES,
-    CHANGE_ENGINE,
     DECLINES,
     OPEN_PAYMENT_STATES,
     RUNNING_STATES,
@@ -66,7 +65,7 @@ class SubscriptionDunning(models.Model):
 
     _name = "subscription.dunning"
     _description = "Payment Follow-up"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "subscription.engine.mixin"]
     _order = "date_start desc, id desc"
     _check_company_auto = True
 
@@ -190,21 +189,10 @@ class SubscriptionDunning(models.Model):
                     "A payment follow-up runs its steps and ends with its invoice "
                     "(use Retry Payment Now or Stop and Hand Over): %(fields)s "
                     "cannot be written directly.",
-                    fields=", ".join(
-                        self._fields[name]._description_string(self.env)
-                        for name in sorted(engine_only)
-                    ),
+                    fields=self._engine_fields_label(engine_only),
                 )
             )
         return super().write(vals)
-
-    def _as_engine(self):
-        """These follow-ups, for a write of their own steps: see
-        ``const.CHANGE_ENGINE``."""
-        return self.with_context(subscription_change=CHANGE_ENGINE)
-
-    def _is_engine(self):
-        return self.env.context.get("subscription_change") is CHANGE_ENGINE
 
     # ------------------------------------------------------------------
     # Scheduled action

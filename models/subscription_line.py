@@ -5,7 +5,6 @@ from datetime import date
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..const import CHANGE_ENGINE
 from ..core import changes as core_changes
 from ..core import periods
 from ..tools import UsageQuery
@@ -26,7 +25,7 @@ CHANGE_FIELDS = {
 
 class SubscriptionLine(models.Model):
     _name = "subscription.line"
-    _inherit = ["subscription.line.mixin"]
+    _inherit = ["subscription.line.mixin", "subscription.engine.mixin"]
     _description = "Subscription Line"
     _order = "subscription_id, sequence, id"
 
@@ -133,14 +132,6 @@ class SubscriptionLine(models.Model):
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
-
-    def _as_engine(self):
-        """These lines, for a write of the change engine: see
-        ``const.CHANGE_ENGINE``."""
-        return self.with_context(subscription_change=CHANGE_ENGINE)
-
-    def _is_engine(self):
-        return self.env.context.get("subscription_change") is CHANGE_ENGINE
 
     def _check_not_started(self):
         """Lines of a started subscription change through a change (history)."""

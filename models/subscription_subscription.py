@@ -6,7 +6,7 @@ from decimal import Decimal
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..const import BILLABLE_STATES, CHANGE_ENGINE
+from ..const import BILLABLE_STATES
 from ..core import changes as core_changes
 from ..core import periods
 from ..core.periods import ARREARS, ONE_DAY
@@ -25,7 +25,12 @@ ENGINE_FIELDS = {
 class SubscriptionSubscription(models.Model):
     _name = "subscription.subscription"
     _description = "Subscription"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "subscription.engine.mixin",
+    ]
     _order = "id desc"
     _check_company_auto = True
 
@@ -567,10 +572,7 @@ class SubscriptionSubscription(models.Model):
                     "The state and billing dates of a subscription follow its "
                     "life (Start, Change, Invoice, Cancel); they cannot be written "
                     "directly (%(fields)s).",
-                    fields=", ".join(
-                        self._fields[name]._description_string(self.env)
-                        for name in sorted(engine_only)
-                    ),
+                    fields=self._engine_fields_label(engine_only),
                 )
             )
 
@@ -583,14 +585,6 @@ class SubscriptionSubscription(models.Model):
                     "Call this on one subscription (got %(count)s).", count=len(self)
                 )
             )
-
-    def _as_engine(self):
-        """These records, for a write of the change engine (state, billing
-        dates, frozen fields): see ``const.CHANGE_ENGINE``."""
-        return self.with_context(subscription_change=CHANGE_ENGINE)
-
-    def _is_engine(self):
-        return self.env.context.get("subscription_change") is CHANGE_ENGINE
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
