@@ -6,7 +6,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import NamedTuple
 
 import psycopg2.errors
@@ -16,7 +16,12 @@ from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, mute_logger
 
+from .core.rating.base import to_decimal
+
 _logger = logging.getLogger(__name__)
+
+# The largest quantity or unit price a line takes (10^12).
+MAX_LINE_VALUE = 10**12
 
 # The largest magnitude a number field of ours takes (prices, quantities,
 # tiers): far beyond any price or quantity, far below a float's range.
@@ -318,3 +323,31 @@ class BillingResult:
 
     moves: object
     failed: object
+
+
+# ---------------------------------------------------------------------------
+# Exact decimals: the one conversion of ORM values for the engine.
+# ---------------------------------------------------------------------------
+
+
+def exact_decimal(value):
+    """A number read from the database as the Decimal it was written as.
+
+    The one conversion of ORM values for the engine: a float (what Odoo
+    hands back for ``NUMERIC`` columns) through its ``repr``, never
+    ``Decimal(float)``; ``Decimal`` (from SQL as text) as is.
+    """
+    return clean_decimal(to_decimal(value or 0))
+
+
+def clean_decimal(number):
+    """``1000.000`` as ``1000``, ``0.050`` as ``0.05``: no meaningless zeros.
+
+    Exact at any size (``1E+29`` stays 10**29); infinities and NaN are
+    returned as they are, for the engine to refuse.
+    """
+    if not number.is_finite():
+        return number
+    if number == number.to_integral_value():
+        return Decimal(int(number))
+    return number.normalize(Context(prec=len(number.as_tuple().digits)))

@@ -11,8 +11,7 @@ from ..core import changes as core
 from ..core import periods
 from ..core.periods import ONE_DAY
 from ..core.rating.base import fmt_money, fmt_units
-from ..tools import claim_ids, claimed_batches, for_each_isolated
-from .subscription_line_mixin import exact_decimal
+from ..tools import claim_ids, claimed_batches, exact_decimal, for_each_isolated
 
 # Changes on one line may share a day with changes on other lines; the
 # others concern the whole subscription and stand alone on their day.

@@ -12,7 +12,7 @@ from ..core import changes as core
 from ..core import periods
 from ..core.periods import ONE_DAY
 from ..core.rating.base import fmt_units
-from .subscription_line_mixin import exact_decimal
+from ..tools import exact_decimal
 
 
 class SubscriptionChange(models.Model):

@@ -1,15 +1,14 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import math
-from decimal import Context, Decimal
+from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..core import rating
-from ..core.rating.base import to_decimal
-from ..tools import check_number_values
+from ..tools import MAX_LINE_VALUE, check_number_values, exact_decimal
 
 CHARGE_MODEL_SELECTION = [
     ("standard", "Standard (per unit)"),
@@ -19,8 +18,6 @@ CHARGE_MODEL_SELECTION = [
     ("percentage", "Percentage"),
     ("graduated_percentage", "Graduated percentage"),
 ]
-# The largest quantity or unit price a line takes (10^12).
-MAX_LINE_VALUE = 10**12
 
 # Where a line keeps each charge model's properties: per model, property
 # (as :mod:`..core.rating` declares it) -> line field; a model priced by
@@ -117,32 +114,9 @@ def pricing_from_values(model, values, tiers):
     return model, properties
 
 
-def exact_decimal(value):
-    """A number read from the database as the Decimal it was written as.
-
-    The one conversion of ORM values for the engine: a float (what Odoo
-    hands back for ``NUMERIC`` columns) through its ``repr``, never
-    ``Decimal(float)``; ``Decimal`` (from SQL as text) as is.
-    """
-    return clean_decimal(to_decimal(value or 0))
-
-
 def _numeric(text):
     """A ``NUMERIC`` read as text in SQL as its Decimal (``None``: 0)."""
     return Decimal(0) if text is None else Decimal(text)
-
-
-def clean_decimal(number):
-    """``1000.000`` as ``1000``, ``0.050`` as ``0.05``: no meaningless zeros.
-
-    Exact at any size (``1E+29`` stays 10**29); infinities and NaN are
-    returned as they are, for the engine to refuse.
-    """
-    if not number.is_finite():
-        return number
-    if number == number.to_integral_value():
-        return Decimal(int(number))
-    return number.normalize(Context(prec=len(number.as_tuple().digits)))
 
 
 class SubscriptionLineMixin(models.AbstractModel):

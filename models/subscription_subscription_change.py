@@ -17,7 +17,7 @@ from odoo.tools import formatLang
 from ..const import BILLABLE_STATES, CHANGE_POLICIES, OPERATIONS
 from ..core import periods
 from ..core.periods import ONE_DAY
-from .subscription_line_mixin import MAX_LINE_VALUE
+from ..tools import MAX_LINE_VALUE
 
 # The days a change may name (the calendar's edges stay out of reach of
 # period arithmetic).

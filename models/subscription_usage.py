@@ -12,8 +12,7 @@ from odoo.tools import SQL
 from ..const import CHANGE_ENGINE
 from ..core import aggregation
 from ..core.rating.base import to_decimal
-from ..tools import UsageQuery
-from .subscription_line_mixin import clean_decimal
+from ..tools import UsageQuery, clean_decimal
 
 # Limits of ingestion (README, "Usage ingestion"): an event over a limit is
 # refused with a code, the rest of its batch is kept.

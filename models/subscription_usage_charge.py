@@ -10,8 +10,7 @@ from odoo.tools import SQL
 from ..core import allowance, periods, rating
 from ..core.periods import ONE_DAY
 from ..core.rating.base import RatingResult, fmt_money
-from ..tools import RatedUsage, UsageItem
-from .subscription_line_mixin import clean_decimal, exact_decimal
+from ..tools import RatedUsage, UsageItem, clean_decimal, exact_decimal
 
 
 class SubscriptionUsageCharge(models.Model):
