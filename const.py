@@ -71,3 +71,9 @@ INVOICE_CREATE_CONTEXT = {
     "mail_create_nolog": True,
     "mail_create_nosubscribe": True,
 }
+
+# Usage ingestion (README, "Usage ingestion"): events per batch, and the
+# request body of POST /subscription_billing/usage in bytes (413 above).
+MAX_BATCH = 1000
+MAX_BODY_SIZE = 10 * 1024 * 1024
+USAGE_ROUTE = "/subscription_billing/usage"

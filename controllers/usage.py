@@ -7,12 +7,8 @@ from odoo import http
 from odoo.exceptions import AccessDenied, AccessError, UserError, ValidationError
 from odoo.http import Response, request
 
-from ..models.subscription_usage import (
-    MAX_BATCH,
-    MAX_BODY_SIZE,
-    USAGE_ROUTE,
-    loads_exact,
-)
+from ..const import MAX_BATCH, MAX_BODY_SIZE, USAGE_ROUTE
+from ..models.subscription_usage import loads_exact
 
 BEARER = re.compile(r"^bearer\s+(.+)$", re.IGNORECASE)
 

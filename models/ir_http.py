@@ -7,7 +7,7 @@ import werkzeug.exceptions
 from odoo import models
 from odoo.http import request
 
-from .subscription_usage import MAX_BODY_SIZE, USAGE_ROUTE
+from ..const import MAX_BODY_SIZE, USAGE_ROUTE
 
 
 class IrHttp(models.AbstractModel):

@@ -9,17 +9,12 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..const import CHANGE_ENGINE
 from ..core import aggregation
 from ..core.rating.base import to_decimal
 from ..tools import UsageQuery, clean_decimal
 
 # Limits of ingestion (README, "Usage ingestion"): an event over a limit is
 # refused with a code, the rest of its batch is kept.
-MAX_BATCH = 1000
-# Request body of POST /subscription_billing/usage, in bytes (413 above).
-MAX_BODY_SIZE = 10 * 1024 * 1024
-USAGE_ROUTE = "/subscription_billing/usage"
 MAX_KEY_LENGTH = 255
 # Metric code, subscription reference, customer reference.
 MAX_REFERENCE_LENGTH = 255
@@ -154,6 +149,7 @@ class SubscriptionUsage(models.Model):
     """
 
     _name = "subscription.usage"
+    _inherit = ["subscription.engine.mixin"]
     _description = "Usage Event"
     _order = "timestamp desc, id desc"
     _rec_name = "idempotency_key"
@@ -300,7 +296,7 @@ class SubscriptionUsage(models.Model):
 
     def _check_charge_written(self):
         """Only the billing marks events as rated (``charge_id``)."""
-        if self.env.context.get("subscription_change") is not CHANGE_ENGINE:
+        if not self._is_engine():
             raise ValidationError(
                 self.env._(
                     "The invoice that rated a usage event is set by the billing: "

@@ -14,7 +14,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..const import RUNNING_STATES
+from ..const import MAX_BATCH, RUNNING_STATES
 from ..core import aggregation
 from ..core.rating.base import to_decimal
 from .subscription_usage import (
@@ -25,7 +25,6 @@ from .subscription_usage import (
     CLOCK_SKEW,
     DUPLICATE,
     EVENT_FIELDS,
-    MAX_BATCH,
     MAX_ID,
     MAX_KEY_LENGTH,
     MAX_PROPERTIES,
