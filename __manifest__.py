@@ -40,6 +40,7 @@
         "wizards/subscription_kpi_dashboard_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
         "views/subscription_billing_menus.xml",
         "views/subscription_portal_templates.xml",
         "reports/report_invoice.xml",

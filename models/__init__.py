@@ -9,6 +9,7 @@ from . import subscription_subscription
 from . import subscription_subscription_billing
 from . import subscription_subscription_change
 from . import subscription_subscription_portal
+from . import subscription_subscription_backoffice
 from . import subscription_line
 from . import subscription_period
 from . import subscription_usage
@@ -30,3 +31,5 @@ from . import res_partner
 from . import payment_token
 from . import payment_transaction
 from . import ir_http
+from . import res_company
+from . import res_config_settings

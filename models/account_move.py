@@ -45,6 +45,11 @@ class AccountMove(models.Model):
     subscription_dunning_count = fields.Integer(
         compute="_compute_subscription_dunning_count"
     )
+    subscription_can_retry_payment = fields.Boolean(
+        compute="_compute_subscription_can_retry_payment",
+        help="The subscription's saved payment method can be charged now: an "
+        "open invoice, a usable saved method, no payment being processed.",
+    )
 
     _subscription_to_charge_index = models.Index("(id) WHERE subscription_to_charge")
 
@@ -68,6 +73,10 @@ class AccountMove(models.Model):
             move.subscription_usage_charge_ids = (
                 move.subscription_period_ids.usage_charge_ids
             )
+
+    def _compute_subscription_can_retry_payment(self):
+        for move in self:
+            move.subscription_can_retry_payment = not move._subscription_retry_blocker()
 
     def _search_subscription_ids(self, operator, value):
         return [("invoice_line_ids.subscription_id", operator, value)]
@@ -185,26 +194,64 @@ class AccountMove(models.Model):
             )
         )
 
+    def _subscription_retry_blocker(self):
+        """Why the saved payment method cannot be charged now (a message), or
+        an empty string when it can: what Retry Payment refuses is what hides
+        its button (``subscription_can_retry_payment``)."""
+        self.ensure_one()
+        if not self._subscription_is_open():
+            try:
+                self._subscription_check_chargeable()
+            except UserError as error:
+                return str(error)
+        if not self.subscription_ids:
+            return self.env._(
+                "Invoice %(inv)s does not bill a subscription.", inv=self.display_name
+            )
+        token = self._subscription_payment_token()
+        if not token:
+            return self.env._(
+                "Invoice %(inv)s has no saved payment method to charge: the "
+                "customer pays by transfer or in the portal.",
+                inv=self.display_name,
+            )
+        if token.sudo().provider_id.state not in ("enabled", "test"):
+            return self.env._(
+                "The payment method %(token)s cannot be charged: its provider is "
+                "disabled.",
+                token=token.display_name,
+            )
+        pending = self.env["subscription.dunning.event"].sudo().search(
+            [("invoice_id", "=", self.id), ("result", "in", ("queued", "pending"))],
+            limit=1,
+        ).transaction_id or self.sudo().transaction_ids.filtered(
+            lambda tx: tx.state in ("pending", "authorized")
+        )[:1]
+        if pending:
+            return self.env._(
+                "A payment of invoice %(inv)s is still being processed "
+                "(transaction %(tx)s): wait for its result before trying again.",
+                inv=self.display_name,
+                tx=pending.reference,
+            )
+        return ""
+
     def action_subscription_retry_payment(self):
         """Retry the automatic payment now (staff): queued, then sent by the
         scheduled action, triggered at once."""
         for invoice in self:
-            invoice._subscription_check_chargeable()
+            blocker = invoice._subscription_retry_blocker()
+            if blocker:
+                raise UserError(blocker)
             dunning = invoice.subscription_dunning_ids.filtered(
                 lambda d: d.state == "open"
             )
             if dunning:
                 dunning.action_retry_now()
                 continue
-            token = invoice._subscription_payment_token()
-            if not token:
-                raise UserError(
-                    self.env._(
-                        "Invoice %(inv)s has no saved payment method to charge.",
-                        inv=invoice.display_name,
-                    )
-                )
-            self.env["subscription.dunning.event"]._create_charge(invoice, token)
+            self.env["subscription.dunning.event"]._create_charge(
+                invoice, invoice._subscription_payment_token()
+            )
         return self.env["subscription.dunning.event"]._notify_queued()
 
     def action_view_subscription_dunning(self):

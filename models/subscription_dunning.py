@@ -130,6 +130,9 @@ class SubscriptionDunning(models.Model):
     amount_residual = fields.Monetary(
         related="invoice_id.amount_residual", store=True, string="Amount Due"
     )
+    can_retry_payment = fields.Boolean(
+        related="invoice_id.subscription_can_retry_payment"
+    )
     amount_at_risk = fields.Monetary(
         string="At Risk", compute="_compute_amounts", store=True
     )
@@ -827,16 +830,10 @@ class SubscriptionDunning(models.Model):
         Event = self.env["subscription.dunning.event"]
         for dunning in self:
             invoice = dunning.invoice_id
-            invoice._subscription_check_chargeable()
+            blocker = invoice._subscription_retry_blocker()
+            if blocker:
+                raise UserError(blocker)
             token = invoice._subscription_payment_token()
-            if not token:
-                raise UserError(
-                    self.env._(
-                        "Invoice %(inv)s has no saved payment method to charge: "
-                        "the customer pays by transfer or in the portal.",
-                        inv=invoice.display_name,
-                    )
-                )
             Event._create_charge(invoice, token, dunning=dunning)
         return Event._notify_queued()
 

@@ -126,7 +126,11 @@ class SubscriptionDunningPolicy(models.Model):
 
     @api.model
     def _get_default(self, company=None):
-        """The shipped default policy, or the first one of the company."""
+        """The company's default policy (Settings), else the shipped default,
+        else the first one of the company."""
+        configured = (company or self.env.company).subscription_dunning_policy_id
+        if configured.active:
+            return configured
         default = self.env.ref(
             "subscription_billing.dunning_policy_default", raise_if_not_found=False
         )

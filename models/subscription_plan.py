@@ -122,7 +122,7 @@ class SubscriptionPlan(models.Model):
         ],
         string="Invoices",
         required=True,
-        default="post",
+        default=lambda self: self.env.company.subscription_invoice_policy or "post",
     )
     journal_id = fields.Many2one(
         "account.journal",
@@ -229,13 +229,13 @@ class SubscriptionPlan(models.Model):
     )
     trial_reminder_days = fields.Integer(
         string="Trial Reminder (days before)",
-        default=3,
+        default=lambda self: self.env.company.subscription_trial_reminder_days,
         help="Days before the end of a trial that the customer receives the "
         "'trial ending' email; 0: no reminder.",
     )
     renewal_reminder_days = fields.Integer(
         string="Renewal Reminder (days)",
-        default=30,
+        default=lambda self: self.env.company.subscription_renewal_reminder_days,
         help="Fixed terms that renew: days before the end of the term when the "
         "customer is told of the renewal; 0: no reminder.",
     )
@@ -248,12 +248,13 @@ class SubscriptionPlan(models.Model):
     )
     portal_change_quantity = fields.Boolean(
         string="Customers Change Quantities",
-        default=True,
+        default=lambda self: self.env.company.subscription_portal_change_quantity,
         help="In the portal, customers change the quantity of their lines, "
         "within each line's minimum and maximum.",
     )
     portal_change_plan = fields.Boolean(
         string="Customers Change Plan",
+        default=lambda self: self.env.company.subscription_portal_change_plan,
         help="In the portal, customers switch to one of the plans below.",
     )
     portal_plan_ids = fields.Many2many(
@@ -265,11 +266,12 @@ class SubscriptionPlan(models.Model):
         check_company=True,
     )
     portal_manage_options = fields.Boolean(
-        string="Customers Add and Remove Options", default=True
+        string="Customers Add and Remove Options",
+        default=lambda self: self.env.company.subscription_portal_manage_options,
     )
     portal_cancel = fields.Boolean(
         string="Customers Cancel",
-        default=True,
+        default=lambda self: self.env.company.subscription_portal_cancel,
         help="In the portal, customers cancel at the end of the period (with "
         "the notice period) and reactivate before the end.",
     )

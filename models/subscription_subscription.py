@@ -145,6 +145,8 @@ class SubscriptionSubscription(models.Model):
         index=True,
         tracking=True,
         copy=False,
+        # Every state is a column of the kanban, in the order of the life.
+        group_expand=True,
     )
     close_reason_id = fields.Many2one(
         "subscription.close.reason", tracking=True, copy=False
