@@ -6,6 +6,7 @@ from . import test_bad_input
 from . import test_security
 from . import test_concurrency
 from . import test_ui
+from . import test_backoffice
 from . import test_i18n
 from . import test_rating
 from . import test_aggregation
