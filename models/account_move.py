@@ -221,12 +221,18 @@ class AccountMove(models.Model):
                 "disabled.",
                 token=token.display_name,
             )
-        pending = self.env["subscription.dunning.event"].sudo().search(
-            [("invoice_id", "=", self.id), ("result", "in", ("queued", "pending"))],
-            limit=1,
-        ).transaction_id or self.sudo().transaction_ids.filtered(
-            lambda tx: tx.state in ("pending", "authorized")
-        )[:1]
+        pending = (
+            self.env["subscription.dunning.event"]
+            .sudo()
+            .search(
+                [("invoice_id", "=", self.id), ("result", "in", ("queued", "pending"))],
+                limit=1,
+            )
+            .transaction_id
+            or self.sudo().transaction_ids.filtered(
+                lambda tx: tx.state in ("pending", "authorized")
+            )[:1]
+        )
         if pending:
             return self.env._(
                 "A payment of invoice %(inv)s is still being processed "

@@ -71,8 +71,7 @@ class SubscriptionSubscription(models.Model):
                 else self.env._("Create your first plan")
             )
             help_message = Markup(
-                '<p class="o_view_nocontent_smiling_face">%s</p>'
-                "<p>%s</p><p>%s</p>"
+                '<p class="o_view_nocontent_smiling_face">%s</p><p>%s</p><p>%s</p>'
             ) % (
                 self.env._("No plan yet: start with a plan"),
                 link,

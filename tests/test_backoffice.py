@@ -34,9 +34,9 @@ class TestBackOffice(SubscriptionCommon):
 
     def _arch(self, view_type, view=None):
         view_id = self.env.ref(view).id if view else None
-        arch = self.Sub.with_user(self.billing_user).get_views(
-            [(view_id, view_type)]
-        )["views"][view_type]["arch"]
+        arch = self.Sub.with_user(self.billing_user).get_views([(view_id, view_type)])[
+            "views"
+        ][view_type]["arch"]
         return etree.fromstring(arch)
 
     def _visible_header_buttons(self, sub):
@@ -123,7 +123,9 @@ class TestBackOffice(SubscriptionCommon):
 
     def test_header_primary_actions_are_highlighted_and_few(self):
         buttons = self._arch("form").xpath("//header/button")
-        primary = {b.get("name") for b in buttons if "btn-primary" in b.get("class", "")}
+        primary = {
+            b.get("name") for b in buttons if "btn-primary" in b.get("class", "")
+        }
         self.assertEqual(
             primary,
             {
@@ -153,7 +155,9 @@ class TestBackOffice(SubscriptionCommon):
             "Pause",
         ):
             self.assertIn(name, names)
-        action = self.env.ref("subscription_billing.subscription_subscription_action_pause")
+        action = self.env.ref(
+            "subscription_billing.subscription_subscription_action_pause"
+        )
         sub = self._create_subscription().with_user(self.billing_user)
         run = action.with_user(self.billing_user).with_context(
             active_model=sub._name, active_id=sub.id, active_ids=sub.ids
@@ -267,7 +271,9 @@ class TestBackOffice(SubscriptionCommon):
         trial_plan = self._create_plan(
             "Trial plan", trial_interval=14, trial_unit="day"
         )
-        soon = self._create_subscription(plan=trial_plan, start=today - timedelta(days=9))
+        soon = self._create_subscription(
+            plan=trial_plan, start=today - timedelta(days=9)
+        )
         soon.action_start()
         far = self._create_subscription(plan=trial_plan, start=today)
         far.action_start()
@@ -326,9 +332,7 @@ class TestBackOffice(SubscriptionCommon):
         self.assertEqual(kanban.get("group_create"), "0")
         self.assertEqual(kanban.get("records_draggable"), "0")
         # "+" on the Paused column: the column's state comes as a default.
-        Sub = self.Sub.with_user(self.billing_user).with_context(
-            default_state="paused"
-        )
+        Sub = self.Sub.with_user(self.billing_user).with_context(default_state="paused")
         form = Form(
             Sub,
             view="subscription_billing.subscription_subscription_view_form_quick_create",
@@ -349,17 +353,21 @@ class TestBackOffice(SubscriptionCommon):
         policy = self.env["subscription.dunning.policy"].create(
             {"name": "Gentle", "company_id": self.env.company.id}
         )
-        settings = self.env["res.config.settings"].sudo().create(
-            {
-                "subscription_dunning_policy_id": policy.id,
-                "subscription_invoice_policy": "send",
-                "subscription_trial_reminder_days": 5,
-                "subscription_renewal_reminder_days": 45,
-                "subscription_portal_change_quantity": False,
-                "subscription_portal_manage_options": False,
-                "subscription_portal_change_plan": True,
-                "subscription_portal_cancel": False,
-            }
+        settings = (
+            self.env["res.config.settings"]
+            .sudo()
+            .create(
+                {
+                    "subscription_dunning_policy_id": policy.id,
+                    "subscription_invoice_policy": "send",
+                    "subscription_trial_reminder_days": 5,
+                    "subscription_renewal_reminder_days": 45,
+                    "subscription_portal_change_quantity": False,
+                    "subscription_portal_manage_options": False,
+                    "subscription_portal_change_plan": True,
+                    "subscription_portal_cancel": False,
+                }
+            )
         )
         settings.execute()
         company = self.env.company
