@@ -47,6 +47,9 @@
         "reports/report_subscription_statement.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "subscription_billing/static/src/views/*.js",
+        ],
         "web.assets_tests": [
             "subscription_billing/static/tests/tours/*.js",
         ],

@@ -329,6 +329,9 @@ class TestBackOffice(SubscriptionCommon):
             kanban.get("quick_create_view"),
             "subscription_billing.subscription_subscription_view_form_quick_create",
         )
+        self.assertEqual(
+            kanban.get("js_class"), "subscription_kanban", "+ on Draft only"
+        )
         self.assertEqual(kanban.get("group_create"), "0")
         self.assertEqual(kanban.get("records_draggable"), "0")
         # "+" on the Paused column: the column's state comes as a default.

@@ -174,6 +174,32 @@ registry.category("web_tour.tours").add("subscription_backoffice_views_tour", {
             content: "The kanban has a column per state, Suspended included",
             trigger: ".o_kanban_view .o_column_title:contains(Suspended)",
         },
+        {
+            content: "A subscription is not created paused",
+            trigger:
+                ".o_kanban_view .o_kanban_group:contains(Paused):not(:has(.o_kanban_quick_add))",
+        },
+        {
+            content: "Quick create a subscription in the Draft column",
+            trigger: ".o_kanban_view .o_kanban_group:contains(Draft) .o_kanban_quick_add",
+            run: "click",
+        },
+        ...pickMany2one("partner_id", "Tour Customer"),
+        ...pickMany2one("plan_id", "Tour Plan"),
+        {
+            content: "Add it",
+            trigger: ".o_kanban_quick_create .o_kanban_add",
+            run: "click",
+        },
+        {
+            content: "It is a draft",
+            trigger:
+                ".o_kanban_group:contains(Draft) .o_kanban_record:contains(Tour Customer)",
+        },
+        {
+            trigger: ".o_kanban_quick_create .o_kanban_cancel",
+            run: "click",
+        },
         ...switchView("pivot", "Pivot", ".o_pivot table"),
         ...switchView("graph", "Graph", ".o_graph_renderer canvas"),
     ],
