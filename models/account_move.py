@@ -46,6 +46,7 @@ class AccountMove(models.Model):
         compute="_compute_subscription_dunning_count"
     )
     subscription_can_retry_payment = fields.Boolean(
+        string="Payment Retry Possible",
         compute="_compute_subscription_can_retry_payment",
         help="The subscription's saved payment method can be charged now: an "
         "open invoice, a usable saved method, no payment being processed.",
