@@ -30,3 +30,4 @@ from . import res_partner
 from . import payment_token
 from . import payment_transaction
 from . import ir_http
+from . import subscription_subscription_demo
