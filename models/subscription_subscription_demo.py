@@ -6,8 +6,8 @@ from odoo import api, fields, models
 
 # Days the demo's overdue invoices are past due: one follow-up at each
 # reminder of the standard policy (days 7, 14 and 21, the last one with the
-# suspension).
-DEMO_OVERDUE_DAYS = (8, 15, 22)
+# suspension), and one paid today after its first reminder (10 days).
+DEMO_OVERDUE_DAYS = (8, 15, 22, 10)
 
 
 class SubscriptionSubscription(models.Model):
@@ -46,11 +46,12 @@ class SubscriptionSubscription(models.Model):
         admin.company_id = company
 
     @api.model
-    def _sb_load_demo(self, subscription_ids, paused_ids, overdue_ids):
+    def _sb_load_demo(self, subscription_ids, paused_ids, overdue_ids, paid_ids=()):
         """Start the demo subscriptions, bill their past periods with the
         engine, pay the invoices of the past except those of ``overdue_ids``
         (one per day of :data:`DEMO_OVERDUE_DAYS`), run the payment
-        follow-ups, and pause ``paused_ids``."""
+        follow-ups, pay the invoices of ``paid_ids`` today (recovered
+        follow-ups), and pause ``paused_ids``."""
         subscriptions = self.browse(subscription_ids)
         overdue = self.browse(overdue_ids)
         today = fields.Date.context_today(self)
@@ -79,6 +80,10 @@ class SubscriptionSubscription(models.Model):
         Event._send_queued()
         Dunning._run_due(today)
         Event._send_notices()
+        for invoice in self.browse(paid_ids).invoice_ids.filtered(
+            lambda m: m.state == "posted" and m.payment_state == "not_paid"
+        ):
+            self._sb_demo_pay(invoice, today)
         self.browse(paused_ids).filtered(lambda s: s.state == "active").pause()
 
     @api.model

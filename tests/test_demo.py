@@ -104,7 +104,8 @@ class TestDemo(TransactionCase):
         )
         self.assertIn("Facture", html)
         self.assertIn("TVA 20 %", html)
-        self.assertIn("Date d'échéance", html)
+        self.assertIn("Date de facturation", html)
+        self.assertIn("Échéance", html)
 
     def test_one_overdue_follow_up_per_reminder(self):
         policy = self.env.ref("subscription_billing.dunning_policy_default")
@@ -126,6 +127,16 @@ class TestDemo(TransactionCase):
         for dunning in dunnings:
             self.assertEqual(dunning.invoice_id.payment_state, "not_paid")
             self.assertEqual(dunning.amount_residual, 80.4)  # (49 + 2 x 9) x 1.2
+        # Paid after the first reminder: the recovery report has a line.
+        recovered = self.env["subscription.dunning"].search(
+            [("company_id", "=", self.company.id), ("state", "=", "recovered")]
+        )
+        self.assertEqual(recovered.partner_id.name, "Fleuriste Rose et Lys")
+        self.assertEqual(recovered.amount_recovered, 80.4)
+        self.assertEqual(
+            (recovered.recovered_step_id.day, recovered.recovered_step_id.action),
+            (7, "reminder"),
+        )
 
     def test_suspended_for_non_payment(self):
         sub = self._ref("demo_sub_late_21")
@@ -158,6 +169,7 @@ class TestDemo(TransactionCase):
         self.assertEqual(subscriptions.invoice_ids.invoice_user_id, sales)
         portal = self.env["res.users"].search([("login", "=", "claire")])
         self.assertTrue(portal._is_portal())
+        self.assertEqual(portal.lang, "fr_FR")
         self.assertEqual(portal.commercial_partner_id, self._ref("demo_partner_fr"))
         portal_subscriptions = (
             self.env["subscription.subscription"]
