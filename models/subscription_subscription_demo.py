@@ -46,6 +46,15 @@ class SubscriptionSubscription(models.Model):
         admin.company_id = company
 
     @api.model
+    def _sb_demo_translate(self, translations):
+        """The French names of demo records: ``translations`` is a list of
+        ``(model, id, field, French value)``."""
+        for model, record_id, field, value in translations:
+            self.env[model].browse(record_id).with_context(lang="fr_FR").write(
+                {field: value}
+            )
+
+    @api.model
     def _sb_load_demo(self, subscription_ids, paused_ids, overdue_ids, paid_ids=()):
         """Start the demo subscriptions, bill their past periods with the
         engine, pay the invoices of the past except those of ``overdue_ids``

@@ -104,6 +104,11 @@ class TestDemo(TransactionCase):
         )
         self.assertIn("Facture", html)
         self.assertIn("TVA 20 %", html)
+        self.assertEqual(
+            self._ref("demo_plan_pro_monthly").with_context(lang="fr_FR").name,
+            "Pro, mensuel",
+        )
+        self.assertEqual(self._ref("demo_plan_pro_monthly").name, "Pro, monthly")
         self.assertIn("Date de facturation", html)
         self.assertIn("Échéance", html)
 
