@@ -33,3 +33,4 @@ from . import payment_transaction
 from . import ir_http
 from . import res_company
 from . import res_config_settings
+from . import subscription_subscription_demo

@@ -23,6 +23,8 @@ from . import test_dunning_core
 from . import test_mail_templates
 from . import test_mrr_snapshot
 from . import test_portal
+from . import test_portal_screens
+from . import test_demo
 from . import test_subscription_changes
 from . import test_suite
 from . import test_outsider

@@ -10,8 +10,10 @@ from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
-@tagged("post_install", "-at_install")
-class TestSubscriptionPortal(HttpCase):
+class PortalCase(HttpCase):
+    """A customer (Acme, users Alice and Bob) with a running subscription and
+    its unpaid first invoice; another customer (Globex) and a draft."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -119,6 +121,24 @@ class TestSubscriptionPortal(HttpCase):
     def _get(self, url):
         return self.url_open(url, allow_redirects=False)
 
+    def _run_portal_tour(self):
+        """The portal tour (which checks that the pages fit the window), then
+        its changes in the database."""
+        with freeze_time("2026-05-16"):
+            self.start_tour("/my", "subscription_portal_tour", login="alice")
+        self.env.invalidate_all()
+        self.assertEqual(
+            self.sub.line_ids.filtered("is_current").mapped("quantity"), [3.0]
+        )
+        self.assertEqual(str(self.sub.date_end), "2026-05-31")
+        self.assertEqual(
+            self.sub.close_reason_id,
+            self.env.ref("subscription_billing.close_reason_too_expensive"),
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptionPortal(PortalCase):
     def _post(self, sub, **data):
         page = self.url_open(f"/my/subscriptions/{self.sub.id}").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -395,17 +415,7 @@ class TestSubscriptionPortal(HttpCase):
                 self.assertIn(name.encode(), response.content)
 
     def test_portal_tour_list_detail_change_and_cancel(self):
-        with freeze_time("2026-05-16"):
-            self.start_tour("/my", "subscription_portal_tour", login="alice")
-        self.env.invalidate_all()
-        self.assertEqual(
-            self.sub.line_ids.filtered("is_current").mapped("quantity"), [3.0]
-        )
-        self.assertEqual(str(self.sub.date_end), "2026-05-31")
-        self.assertEqual(
-            self.sub.close_reason_id,
-            self.env.ref("subscription_billing.close_reason_too_expensive"),
-        )
+        self._run_portal_tour()
 
     def test_choose_the_saved_method_for_automatic_payment(self):
         provider = (

@@ -1,5 +1,27 @@
 import { registry } from "@web/core/registry";
 
+// The page fits the window (phone or desktop): no horizontal scroll, and
+// each element of `selectors` is shown inside the viewport.
+function checkFits(selectors) {
+    const width = window.innerWidth;
+    const scrollWidth = document.documentElement.scrollWidth;
+    if (scrollWidth > width + 1) {
+        throw new Error(`The page scrolls sideways: ${scrollWidth}px for ${width}px`);
+    }
+    for (const selector of selectors) {
+        const element = document.querySelector(selector);
+        const rect = element && element.getBoundingClientRect();
+        if (!rect || !rect.width || !rect.height) {
+            throw new Error(`${selector} is not shown`);
+        }
+        if (rect.left < 0 || rect.right > width) {
+            throw new Error(
+                `${selector} is off-screen: ${rect.left}-${rect.right}px for ${width}px`
+            );
+        }
+    }
+}
+
 // A customer opens their subscriptions in the portal, checks the invoice,
 // raises a quantity (seeing the prorated amount first) and cancels at the
 // end of the period.
@@ -13,10 +35,26 @@ registry.category("web_tour.tours").add("subscription_portal_tour", {
             expectUnloadPage: true,
         },
         {
+            content: "The list fits the screen, status included",
+            trigger: ".o_portal_subscription_row .badge",
+            run: () => checkFits([".o_portal_subscription_row .badge"]),
+        },
+        {
             content: "The list shows the subscription",
             trigger: ".o_portal_subscription_row a:contains(SUB/)",
             run: "click",
             expectUnloadPage: true,
+        },
+        {
+            content: "The page fits the screen: the invoice's status, PDF and Pay are in view",
+            trigger: ".o_portal_subscription_invoices .o_portal_invoice_pay",
+            run: () =>
+                checkFits([
+                    ".o_portal_subscription_invoices .o_portal_invoice_status",
+                    ".o_portal_subscription_invoices a.o_download_pdf",
+                    ".o_portal_subscription_invoices .o_portal_invoice_pay",
+                    ".o_portal_quantity_form button[type=submit]",
+                ]),
         },
         {
             content: "The invoice's PDF downloads",
