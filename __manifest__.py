@@ -46,6 +46,9 @@
         "reports/report_subscription_statement.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "subscription_billing/static/src/dashboard/*",
+        ],
         "web.assets_tests": [
             "subscription_billing/static/tests/tours/*.js",
         ],
