@@ -102,9 +102,16 @@ class SubscriptionMrrSnapshot(models.Model):
                 _logger.info(
                     "MRR snapshots of %s since %s: taken again", company.name, stale
                 )
-                self.sudo().search(
-                    [("company_id", "=", company.id), ("month", ">=", stale)]
-                ).unlink()
+                # Nothing refers to snapshots: deleted in SQL (many rows).
+                self.env.execute_query(
+                    SQL(
+                        "DELETE FROM subscription_mrr_snapshot"
+                        " WHERE company_id = %s AND month >= %s",
+                        company.id,
+                        stale,
+                    )
+                )
+                self.invalidate_model()
             done = self.search(
                 [("company_id", "=", company.id)], order="month desc", limit=1
             ).month

@@ -120,8 +120,7 @@ class TestAnalyticsTotals(SubscriptionCommon):
         self.assertEqual(per_cohort, {1: [1, 0, 0.0, 0.0], 2: [1, 1, 100.0, 20.0]})
         # An age over the cohorts: the sum of the cohorts.
         per_age = {
-            age: values
-            for age, *values in Cohort._read_group([], ["age"], measures)
+            age: values for age, *values in Cohort._read_group([], ["age"], measures)
         }
         self.assertEqual(
             per_age,
@@ -341,6 +340,9 @@ class TestAnalyticsTotals(SubscriptionCommon):
             self._run_billing()
         self.assertEqual(late.history_ids.date, date(2026, 1, 1))
         self.assertEqual(Snapshot._stale_month(self.env.company), date(2026, 1, 1))
+        with freeze_time("2026-04-10"):
+            data = self.env["subscription.kpi.dashboard"].get_dashboard_data(months=3)
+        self.assertIn("reach back to January 2026", data["stale"])
         self._snapshots("2026-04-11")
         self.assertFalse(Snapshot._stale_month(self.env.company))
         rows = Snapshot.search([("subscription_id", "=", late.id)])

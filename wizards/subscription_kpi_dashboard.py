@@ -236,7 +236,12 @@ class SubscriptionKpiDashboard(models.TransientModel):
                 end=format_date(self.env, dashboard.date_to, date_format="MMMM y"),
             ),
             "has_data": bool(lines),
-            "stale": format_date(self.env, stale, date_format="MMMM y")
+            "stale": self.env._(
+                "Changes dated in the past reach back to %(month)s: the snapshots "
+                "of that month and after are taken again at the next run of the "
+                "snapshot action.",
+                month=format_date(self.env, stale, date_format="MMMM y"),
+            )
             if stale
             else False,
             "kpis": [

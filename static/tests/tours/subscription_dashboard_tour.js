@@ -39,7 +39,8 @@ registry.category("web_tour.tours").add("subscription_dashboard_tour", {
             run: "select 3",
         },
         {
-            trigger: ".o_sb_dashboard_period_label",
+            content: "The figures of the last 3 months are shown",
+            trigger: ".o_sb_dashboard[data-months='3'] .o_sb_kpi[data-kpi=mrr]",
         },
     ],
 });
