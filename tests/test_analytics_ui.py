@@ -296,6 +296,16 @@ class TestAnalyticsTotals(SubscriptionCommon):
         [line] = data["lines"]
         self.assertEqual((line["new_amount"], line["mrr"]), (20.0, 20.0))
         self.assertIsNone(line["display"]["logo_churn"])
+        # Filtered by plan: the customer's plan, or another one.
+        [plans] = [f for f in data["filters"] if f["name"] == "plan_ids"]
+        self.assertEqual(plans["all"], "All plans")
+        self.assertIn(self.plan_monthly.id, [c["id"] for c in plans["choices"]])
+        for plan, mrr in ((self.plan_monthly, 20.0), (self.plan_60, 0.0)):
+            with freeze_time("2026-04-15"):
+                only = Dashboard.get_dashboard_data(
+                    months=1, filters={"plan_ids": plan.ids}
+                )
+            self.assertEqual(self._kpis(only)["mrr"][0], mrr)
         # Over two months, the customer was there at the start of April's...
         self._snapshots("2026-05-01")
         with freeze_time("2026-05-15"):

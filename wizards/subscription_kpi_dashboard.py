@@ -87,11 +87,12 @@ class SubscriptionKpiDashboard(models.TransientModel):
     )
 
     @api.model
-    def get_dashboard_data(self, months=12, plan_id=None):
+    def get_dashboard_data(self, months=12, filters=None):
         """The figures of the dashboard (client action
         ``subscription_billing.kpi_dashboard``): the last ``months`` closed
-        months, optionally of one plan. Each KPI has its value and its text;
-        a KPI without a base has ``None`` for both (shown *not available*)."""
+        months, optionally filtered (``{"plan_ids": [id], "user_ids": ...}``,
+        the fields of the filters). Each KPI has its value and its text; a
+        KPI without a base has ``None`` for both (shown *not available*)."""
         if not self.env.user.has_group("subscription_billing.group_subscription_user"):
             raise AccessError(
                 self.env._(
@@ -100,13 +101,17 @@ class SubscriptionKpiDashboard(models.TransientModel):
             )
         months = min(max(int(months or 12), 1), 60)
         today = fields.Date.context_today(self)
-        plans = self.env["subscription.plan"].search([])
-        plan = plans.filtered(lambda p: p.id == plan_id)
+        choices = self._filter_choices()
+        chosen = {}
+        for name, records in choices.items():
+            wanted = set((filters or {}).get(name) or ())
+            chosen[name] = records.filtered(lambda r, w=wanted: r.id in w)
+        all_labels = self._filter_all_labels()
         dashboard = self.new(
             {
                 "date_from": today.replace(day=1) - relativedelta(months=months),
                 "date_to": today.replace(day=1) - relativedelta(days=1),
-                "plan_ids": [Command.set(plan.ids)],
+                **{name: [Command.set(recs.ids)] for name, recs in chosen.items()},
             }
         )
         figures = dashboard._figures()
@@ -228,8 +233,20 @@ class SubscriptionKpiDashboard(models.TransientModel):
         stale = self.env["subscription.mrr.snapshot"]._stale_month(self.env.company)
         return {
             "months": months,
-            "plan_id": plan.id or False,
-            "plans": [{"id": p.id, "name": p.display_name} for p in plans],
+            "filters": [
+                {
+                    "name": name,
+                    "label": self._fields[name].get_description(self.env)["string"],
+                    "all": all_labels[name],
+                    "selected": chosen[name].ids,
+                    "choices": [
+                        {"id": record.id, "name": record.display_name}
+                        for record in records.sorted(lambda r: r.display_name or "")
+                    ],
+                }
+                for name, records in choices.items()
+                if records
+            ],
             "period": self.env._(
                 "%(start)s to %(end)s",
                 start=format_date(self.env, dashboard.date_from, date_format="MMMM y"),
@@ -274,6 +291,32 @@ class SubscriptionKpiDashboard(models.TransientModel):
                 }
                 for line in lines
             ],
+        }
+
+    @api.model
+    def _filter_choices(self):
+        """``{filter field: records to choose from}``: the plans, and the
+        salespersons, customer countries and tags met in the snapshots."""
+        Snapshot = self.env["subscription.mrr.snapshot"]
+
+        def met(field):
+            return self.env[Snapshot._fields[field].comodel_name].union(
+                *(record for [record] in Snapshot._read_group([], [field]))
+            )
+
+        return {
+            "plan_ids": self.env["subscription.plan"].search([]),
+            "user_ids": met("user_id"),
+            "country_ids": met("country_id"),
+            "category_ids": met("partner_id").category_id,
+        }
+
+    def _filter_all_labels(self):
+        return {
+            "plan_ids": self.env._("All plans"),
+            "user_ids": self.env._("All salespersons"),
+            "country_ids": self.env._("All countries"),
+            "category_ids": self.env._("All customer tags"),
         }
 
     @api.model_create_multi

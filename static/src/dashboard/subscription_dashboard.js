@@ -29,7 +29,7 @@ export class SubscriptionDashboard extends Component {
     setup() {
         this.orm = useService("orm");
         this.action = useService("action");
-        this.state = useState({ data: null, months: 12, planId: false });
+        this.state = useState({ data: null, months: 12, filters: {} });
         this.mrrCanvas = useRef("mrrChart");
         this.movesCanvas = useRef("movesChart");
         this.charts = [];
@@ -70,7 +70,7 @@ export class SubscriptionDashboard extends Component {
     async load() {
         this.state.data = await this.orm.call("subscription.kpi.dashboard", "get_dashboard_data", [], {
             months: this.state.months,
-            plan_id: this.state.planId || false,
+            filters: this.state.filters,
         });
     }
 
@@ -79,8 +79,9 @@ export class SubscriptionDashboard extends Component {
         await this.load();
     }
 
-    async onPlanChange(ev) {
-        this.state.planId = parseInt(ev.target.value) || false;
+    async onFilterChange(name, ev) {
+        const id = parseInt(ev.target.value);
+        this.state.filters = { ...this.state.filters, [name]: id ? [id] : [] };
         await this.load();
     }
 
