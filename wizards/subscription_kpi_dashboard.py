@@ -127,8 +127,75 @@ class SubscriptionKpiDashboard(models.TransientModel):
         def count(value):
             return formatLang(self.env, value, digits=0)
 
-        # (field, label, formatter, explanation, why it may be not available)
-        kpis = [
+        kpis = self._dashboard_kpis(amount, pct, count)
+        stale = self.env["subscription.mrr.snapshot"]._stale_month(self.env.company)
+        return {
+            "months": months,
+            "filters": [
+                {
+                    "name": name,
+                    "label": self._fields[name].get_description(self.env)["string"],
+                    "all": all_labels[name],
+                    "selected": chosen[name].ids,
+                    "choices": [
+                        {"id": record.id, "name": record.display_name}
+                        for record in records.sorted(lambda r: r.display_name or "")
+                    ],
+                }
+                for name, records in choices.items()
+                if records
+            ],
+            "period": self.env._(
+                "%(start)s to %(end)s",
+                start=format_date(self.env, dashboard.date_from, date_format="MMMM y"),
+                end=format_date(self.env, dashboard.date_to, date_format="MMMM y"),
+            ),
+            "has_data": bool(lines),
+            "stale": self.env._(
+                "Changes dated in the past reach back to %(month)s: the snapshots "
+                "of that month and after are taken again at the next run of the "
+                "snapshot action.",
+                month=format_date(self.env, stale, date_format="MMMM y"),
+            )
+            if stale
+            else False,
+            "kpis": [
+                {
+                    "key": key,
+                    "label": label,
+                    "value": figures[key],
+                    "display": formatter(figures[key]),
+                    "help": help_text,
+                    "unavailable": unavailable,
+                }
+                for key, label, formatter, help_text, unavailable in kpis
+            ],
+            "lines": [
+                {
+                    "label": line["month_label"],
+                    "short": format_date(self.env, line["month"], date_format="MMM y"),
+                    **{
+                        name: line[name]
+                        for name in ("starting_mrr", *MOVEMENT_FIELDS, "mrr")
+                    },
+                    "display": {
+                        **{
+                            name: amount(line[name])
+                            for name in ("starting_mrr", *MOVEMENT_FIELDS, "mrr")
+                        },
+                        "logo_churn": pct(line["logo_churn"]),
+                        "revenue_churn": pct(line["revenue_churn"]),
+                    },
+                }
+                for line in lines
+            ],
+        }
+
+    @api.model
+    def _dashboard_kpis(self, amount, pct, count):
+        """The cards of the dashboard: ``(field, label, formatter,
+        explanation, why it may be not available)``."""
+        return [
             (
                 "mrr",
                 self.env._("MRR"),
@@ -230,68 +297,6 @@ class SubscriptionKpiDashboard(models.TransientModel):
                 self.env._("No failed payment in the period."),
             ),
         ]
-        stale = self.env["subscription.mrr.snapshot"]._stale_month(self.env.company)
-        return {
-            "months": months,
-            "filters": [
-                {
-                    "name": name,
-                    "label": self._fields[name].get_description(self.env)["string"],
-                    "all": all_labels[name],
-                    "selected": chosen[name].ids,
-                    "choices": [
-                        {"id": record.id, "name": record.display_name}
-                        for record in records.sorted(lambda r: r.display_name or "")
-                    ],
-                }
-                for name, records in choices.items()
-                if records
-            ],
-            "period": self.env._(
-                "%(start)s to %(end)s",
-                start=format_date(self.env, dashboard.date_from, date_format="MMMM y"),
-                end=format_date(self.env, dashboard.date_to, date_format="MMMM y"),
-            ),
-            "has_data": bool(lines),
-            "stale": self.env._(
-                "Changes dated in the past reach back to %(month)s: the snapshots "
-                "of that month and after are taken again at the next run of the "
-                "snapshot action.",
-                month=format_date(self.env, stale, date_format="MMMM y"),
-            )
-            if stale
-            else False,
-            "kpis": [
-                {
-                    "key": key,
-                    "label": label,
-                    "value": figures[key],
-                    "display": formatter(figures[key]),
-                    "help": help_text,
-                    "unavailable": unavailable,
-                }
-                for key, label, formatter, help_text, unavailable in kpis
-            ],
-            "lines": [
-                {
-                    "label": line["month_label"],
-                    "short": format_date(self.env, line["month"], date_format="MMM y"),
-                    **{
-                        name: line[name]
-                        for name in ("starting_mrr", *MOVEMENT_FIELDS, "mrr")
-                    },
-                    "display": {
-                        **{
-                            name: amount(line[name])
-                            for name in ("starting_mrr", *MOVEMENT_FIELDS, "mrr")
-                        },
-                        "logo_churn": pct(line["logo_churn"]),
-                        "revenue_churn": pct(line["revenue_churn"]),
-                    },
-                }
-                for line in lines
-            ],
-        }
 
     @api.model
     def _filter_choices(self):
