@@ -78,8 +78,11 @@ class SubscriptionMrrSnapshot(models.Model):
         "A subscription has one snapshot per month.",
     )
     _month_company_index = models.Index("(company_id, month)")
+    _report_single_groupbys = ({"month"},)
 
-    def _report_totals(self, column):
+    def _report_totals(self, column, single=False):
+        if single:  # one month a group: the sums are the balances
+            return {}
         month = column("month")
         return {
             "starting_mrr": sum_at(month, column("starting_mrr"), last=False),

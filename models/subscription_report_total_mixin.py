@@ -1,6 +1,6 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import models
+from odoo import api, models
 from odoo.orm.models import parse_read_group_spec
 from odoo.tools import SQL
 
@@ -20,10 +20,39 @@ class SubscriptionReportTotalMixin(models.AbstractModel):
     _name = "subscription.report.total.mixin"
     _description = "Report Totals"
 
-    def _report_totals(self, column):
+    # Groupings whose every group holds a single period of the balances
+    # (one month...): sets of field names; with all the fields of one of them
+    # in the groupby (dates by month or finer), ``_report_totals`` is asked
+    # with ``single=True`` and may use plain sums (faster).
+    _report_single_groupbys = ()
+
+    def _report_totals(self, column, single=False):
         """``{field name: SQL aggregate}`` of the measures not summed;
         ``column(name)`` is the SQL of a column of the report's table."""
         return {}
+
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        grouped = set()
+        for spec in groupby:
+            fname, __, granularity = parse_read_group_spec(spec)
+            if granularity in (None, "day", "week", "month"):
+                grouped.add(fname)
+        records = self
+        if any(fields <= grouped for fields in self._report_single_groupbys):
+            records = self.with_context(report_total_single=True)
+        return super(SubscriptionReportTotalMixin, records)._read_group(
+            domain, groupby, aggregates, having, offset, limit, order
+        )
 
     def _read_group_select(self, aggregate_spec, query):
         if aggregate_spec != "__count":
@@ -35,7 +64,8 @@ class SubscriptionReportTotalMixin(models.AbstractModel):
                         return self._field_to_sql(self._table, name, query)
                     return SQL.identifier(self._table, name)
 
-                total = self._report_totals(column).get(fname)
+                single = self.env.context.get("report_total_single", False)
+                total = self._report_totals(column, single).get(fname)
                 if total is not None:
                     return total
         return super()._read_group_select(aggregate_spec, query)

@@ -3,7 +3,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from ..models.subscription_report_total_mixin import ratio, sum_once_per
+from ..models.subscription_report_total_mixin import ratio, sum_of, sum_once_per
 
 
 class SubscriptionCohort(models.Model):
@@ -21,6 +21,7 @@ class SubscriptionCohort(models.Model):
     _description = "Customer Cohort"
     _auto = False
     _order = "cohort desc, age"
+    _report_single_groupbys = ({"cohort", "age"}, {"cohort", "month"})
 
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
@@ -47,7 +48,11 @@ class SubscriptionCohort(models.Model):
         "several months, at the end of the last one.",
     )
 
-    def _report_totals(self, column):
+    def _report_totals(self, column, single=False):
+        if single:  # one month of each cohort a group: sums, and the ratio
+            retained = sum_of(column("retained"))
+            size = sum_of(column("cohort_size"))
+            return {"retention": ratio(retained, size)}
         cohort = SQL("CONCAT(%s, ':', %s)", column("company_id"), column("cohort"))
         age = column("age")
         # SUM of integers is NUMERIC in PostgreSQL: counts back to integers.
@@ -84,8 +89,8 @@ class SubscriptionCohort(models.Model):
                        ((EXTRACT(YEAR FROM p.month) - EXTRACT(YEAR FROM f.cohort)) * 12
                         + EXTRACT(MONTH FROM p.month) - EXTRACT(MONTH FROM f.cohort)
                        )::int AS age,
-                       MAX(s.size) AS cohort_size,
-                       COUNT(*) FILTER (WHERE p.mrr > 0) AS retained,
+                       MAX(s.size)::int AS cohort_size,
+                       (COUNT(*) FILTER (WHERE p.mrr > 0))::int AS retained,
                        ROUND(100.0 * COUNT(*) FILTER (WHERE p.mrr > 0)
                              / MAX(s.size), 2) AS retention,
                        SUM(p.mrr) AS mrr

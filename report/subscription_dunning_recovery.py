@@ -54,7 +54,7 @@ class SubscriptionDunningRecovery(models.Model):
         help="Recovered ÷ failed, from the sums of the rows grouped.",
     )
 
-    def _report_totals(self, column):
+    def _report_totals(self, column, single=False):
         return {
             "recovery_rate": ratio(
                 sum_of(column("amount_recovered")), sum_of(column("amount_failed"))

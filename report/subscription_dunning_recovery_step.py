@@ -56,7 +56,7 @@ class SubscriptionDunningRecoveryStep(models.Model):
         "next step; from the sums of the rows grouped.",
     )
 
-    def _report_totals(self, column):
+    def _report_totals(self, column, single=False):
         failed = sum_once_per(column("dunning_id"), column("amount_failed"))
         return {
             "amount_failed": failed,
