@@ -49,6 +49,7 @@
     "assets": {
         "web.assets_backend": [
             "subscription_billing/static/src/views/*.js",
+            "subscription_billing/static/src/dashboard/*",
         ],
         "web.assets_tests": [
             "subscription_billing/static/tests/tours/*.js",

@@ -19,6 +19,7 @@ from . import subscription_change
 from . import subscription_change_effect
 from . import subscription_history
 from . import subscription_mrr_movement_mixin
+from . import subscription_report_total_mixin
 from . import subscription_mrr_snapshot
 from . import subscription_dunning_policy
 from . import subscription_dunning_step

@@ -1,5 +1,6 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -10,20 +11,31 @@ from odoo.tools import SQL
 from ..core.periods import quantize
 from ..core.rating.base import to_decimal
 from .subscription_mrr_movement_mixin import MOVEMENTS
+from .subscription_report_total_mixin import sum_at
+
+_logger = logging.getLogger(__name__)
 
 
 class SubscriptionMrrSnapshot(models.Model):
     """MRR of a subscription at the end of a month, with the month's movements.
 
     Written once per month (scheduled action) from the subscription history,
-    and kept as written: a later edit of the subscription does not change a
-    month already taken. Amounts are in the company currency at the rate of
-    the month's last day; ``fx_amount`` holds the currency effect, so that
-    starting MRR + movements + currency effect = ending MRR, exactly.
+    and kept as written: a later change of the subscription, dated after the
+    month, does not change it. History written later but dated in a month
+    already taken or before (a subscription started or changed with a past
+    date) and usage billed late for such a month make it stale: the next run
+    takes it again, and the months after it (their starting MRR follows).
+    Amounts are in the company currency at the rate of the month's last day;
+    ``fx_amount`` holds the currency effect, so that starting MRR + movements
+    + currency effect = ending MRR, exactly.
+
+    Totals: the MRR of a group over several months is the MRR at the end of
+    its last month, its starting MRR at the start of its first month (not
+    the sum of the months); the movements add up.
     """
 
     _name = "subscription.mrr.snapshot"
-    _inherit = ["subscription.mrr.movement.mixin"]
+    _inherit = ["subscription.mrr.movement.mixin", "subscription.report.total.mixin"]
     _description = "Monthly MRR Snapshot"
     _order = "month desc, subscription_id"
     _check_company_auto = True
@@ -56,21 +68,53 @@ class SubscriptionMrrSnapshot(models.Model):
     was_active = fields.Boolean(
         readonly=True, help="Active or paused at the end of the previous month."
     )
+    # The last history entry and usage charge that existed when the month was
+    # taken: a later one dated in the month or before makes the month stale.
+    history_watermark = fields.Integer(readonly=True, aggregator=False)
+    usage_watermark = fields.Integer(readonly=True, aggregator=False)
 
     _subscription_month_unique = models.Constraint(
         "UNIQUE(subscription_id, month)",
         "A subscription has one snapshot per month.",
     )
     _month_company_index = models.Index("(company_id, month)")
+    _report_single_groupbys = ({"month"},)
+
+    def _report_totals(self, column, single=False):
+        if single:  # one month a group: the sums are the balances
+            return {}
+        month = column("month")
+        return {
+            "starting_mrr": sum_at(month, column("starting_mrr"), last=False),
+            **{
+                name: sum_at(month, column(name))
+                for name in ("mrr", "arr", "mrr_subscription_currency")
+            },
+        }
 
     @api.model
     def _cron_take_snapshots(self):
         """Take the snapshot of the month that just ended, and of any month
         missed since the last one (since the first history entry, the first
-        time)."""
+        time); take again the stale months and those after them."""
         today = fields.Date.context_today(self)
         last_month = today.replace(day=1) - relativedelta(months=1)
         for company in self.env["res.company"].search([]):
+            stale = self._stale_month(company)
+            if stale:
+                _logger.info(
+                    "MRR snapshots of %s since %s: taken again", company.name, stale
+                )
+                # Nothing refers to snapshots: deleted in SQL (many rows).
+                self.env.execute_query(
+                    SQL(
+                        "DELETE FROM subscription_mrr_snapshot"
+                        " WHERE company_id = %s AND month >= %s",
+                        company.id,
+                        stale,
+                    )
+                )
+                self.invalidate_model()
             done = self.search(
                 [("company_id", "=", company.id)], order="month desc", limit=1
             ).month
@@ -89,6 +133,38 @@ class SubscriptionMrrSnapshot(models.Model):
                 self.env["ir.cron"]._commit_progress(1)
 
     @api.model
+    def _stale_month(self, company):
+        """The first month taken of ``company`` that misses a history entry
+        dated in it or before, or a usage charge of a period ended in it,
+        written after it was taken; ``None`` when every month is up to date."""
+        self.env.flush_all()
+        [(month,)] = self.env.execute_query(
+            SQL(
+                """
+                WITH taken AS (
+                    SELECT month, MAX(history_watermark) AS history,
+                           MAX(usage_watermark) AS usage
+                      FROM subscription_mrr_snapshot
+                     WHERE company_id = %(company)s AND history_watermark IS NOT NULL
+                     GROUP BY month
+                )
+                SELECT MIN(t.month) FROM taken t
+                 WHERE EXISTS (
+                        SELECT 1 FROM subscription_history h
+                         WHERE h.company_id = %(company)s AND h.id > t.history
+                           AND h.date < t.month + INTERVAL '1 month')
+                    OR EXISTS (
+                        SELECT 1 FROM subscription_usage_charge c
+                         WHERE c.company_id = %(company)s AND c.id > t.usage
+                           AND c.usage_end >= t.month
+                           AND c.usage_end < t.month + INTERVAL '1 month')
+                """,
+                company=company.id,
+            )
+        )
+        return month
+
+    @api.model
     def _take(self, month, company):
         """Write the snapshots of ``month`` (its first day) for ``company``,
         unless already taken; returns how many rows were written."""
@@ -96,6 +172,14 @@ class SubscriptionMrrSnapshot(models.Model):
         end = month + relativedelta(months=1) - timedelta(days=1)
         rates = self._month_end_rates(company, end)
         self.env.flush_all()
+        [(history_watermark, usage_watermark)] = self.env.execute_query(
+            SQL(
+                """
+                SELECT (SELECT COALESCE(MAX(id), 0) FROM subscription_history),
+                       (SELECT COALESCE(MAX(id), 0) FROM subscription_usage_charge)
+                """
+            )
+        )
         rows = self.env.execute_query(
             SQL(
                 """
@@ -211,6 +295,8 @@ class SubscriptionMrrSnapshot(models.Model):
                     "is_active": mrr > 0,
                     "is_paused": paused,
                     "was_active": was_active,
+                    "history_watermark": history_watermark,
+                    "usage_watermark": usage_watermark,
                 }
             )
         self.sudo().create(vals_list)

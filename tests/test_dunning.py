@@ -140,17 +140,17 @@ class TestDunning(SubscriptionCommon):
         self._process("2026-05-08")
         self.assertEqual(len(invoice.transaction_ids), 3, "dunning closed")
         # The recovery report: one follow-up, all recovered, at the day-5 retry.
-        rows = self.env["subscription.dunning.recovery"].search(
-            [("company_id", "=", self.env.company.id)]
+        company = [("company_id", "=", self.env.company.id)]
+        [overall] = self.env["subscription.dunning.recovery"]._read_group(
+            company,
+            [],
+            ["amount_failed:sum", "amount_recovered:sum", "recovery_rate:sum"],
         )
-        overall = rows.filtered(lambda r: r.dimension == "overall")
-        self.assertEqual(
-            (overall.amount_failed, overall.amount_recovered, overall.recovery_rate),
-            (23.0, 23.0, 100.0),
-        )
+        self.assertEqual(overall, (23.0, 23.0, 100.0))
+        rows = self.env["subscription.dunning.recovery.step"].search(company)
         per_step = {
             (r.step_id.day, r.step_id.action): (r.amount_failed, r.amount_recovered)
-            for r in rows.filtered(lambda r: r.dimension == "step")
+            for r in rows
         }
         self.assertEqual(
             per_step, {(3, "retry"): (23.0, 0.0), (5, "retry"): (23.0, 23.0)}
@@ -628,8 +628,8 @@ class TestDunning(SubscriptionCommon):
             (7, "retry"),
         )
         self.assertEqual(dunning.recovery_channel, "retry")
-        rows = self.env["subscription.dunning.recovery"].search(
-            [("company_id", "=", self.env.company.id), ("dimension", "=", "step")]
+        rows = self.env["subscription.dunning.recovery.step"].search(
+            [("company_id", "=", self.env.company.id)]
         )
         per_step = {
             (r.step_id.day, r.step_id.action): (r.amount_recovered, r.recovery_rate)

@@ -3,8 +3,9 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
-from odoo.tools.misc import format_date
+from odoo.tools.misc import format_amount, format_date, formatLang
 
 from ..core.periods import quantize
 from ..core.rating.base import to_decimal
@@ -86,16 +87,241 @@ class SubscriptionKpiDashboard(models.TransientModel):
     )
 
     @api.model
-    def action_open_dashboard(self):
-        """Menu entry: the last 12 closed months, every filter empty."""
-        dashboard = self.create({})
+    def get_dashboard_data(self, months=12, filters=None):
+        """The figures of the dashboard (client action
+        ``subscription_billing.kpi_dashboard``): the last ``months`` closed
+        months, optionally filtered (``{"plan_ids": [id], "user_ids": ...}``,
+        the fields of the filters). Each KPI has its value and its text; a
+        KPI without a base has ``None`` for both (shown *not available*)."""
+        if not self.env.user.has_group("subscription_billing.group_subscription_user"):
+            raise AccessError(
+                self.env._(
+                    "Only subscription users can see the subscription analytics."
+                )
+            )
+        months = min(max(int(months or 12), 1), 60)
+        today = fields.Date.context_today(self)
+        choices = self._filter_choices()
+        chosen = {}
+        for name, records in choices.items():
+            wanted = set((filters or {}).get(name) or ())
+            chosen[name] = records.filtered(lambda r, w=wanted: r.id in w)
+        all_labels = self._filter_all_labels()
+        dashboard = self.new(
+            {
+                "date_from": today.replace(day=1) - relativedelta(months=months),
+                "date_to": today.replace(day=1) - relativedelta(days=1),
+                **{name: [Command.set(recs.ids)] for name, recs in chosen.items()},
+            }
+        )
+        figures = dashboard._figures()
+        currency = dashboard.currency_id
+        lines = figures.pop("lines")
+
+        def amount(value):
+            return None if value is None else format_amount(self.env, value, currency)
+
+        def pct(value):
+            return None if value is None else f"{formatLang(self.env, value)} %"
+
+        def count(value):
+            return formatLang(self.env, value, digits=0)
+
+        kpis = self._dashboard_kpis(amount, pct, count)
+        stale = self.env["subscription.mrr.snapshot"]._stale_month(self.env.company)
         return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Subscription Analytics"),
-            "res_model": self._name,
-            "res_id": dashboard.id,
-            "view_mode": "form",
-            "target": "current",
+            "months": months,
+            "filters": [
+                {
+                    "name": name,
+                    "label": self._fields[name].get_description(self.env)["string"],
+                    "all": all_labels[name],
+                    "selected": chosen[name].ids,
+                    "choices": [
+                        {"id": record.id, "name": record.display_name}
+                        for record in records.sorted(lambda r: r.display_name or "")
+                    ],
+                }
+                for name, records in choices.items()
+                if records
+            ],
+            "period": self.env._(
+                "%(start)s to %(end)s",
+                start=format_date(self.env, dashboard.date_from, date_format="MMMM y"),
+                end=format_date(self.env, dashboard.date_to, date_format="MMMM y"),
+            ),
+            "has_data": bool(lines),
+            "stale": self.env._(
+                "Changes dated in the past reach back to %(month)s: the snapshots "
+                "of that month and after are taken again at the next run of the "
+                "snapshot action.",
+                month=format_date(self.env, stale, date_format="MMMM y"),
+            )
+            if stale
+            else False,
+            "kpis": [
+                {
+                    "key": key,
+                    "label": label,
+                    "value": figures[key],
+                    "display": formatter(figures[key]),
+                    "help": help_text,
+                    "unavailable": unavailable,
+                }
+                for key, label, formatter, help_text, unavailable in kpis
+            ],
+            "lines": [
+                {
+                    "label": line["month_label"],
+                    "short": format_date(self.env, line["month"], date_format="MMM y"),
+                    **{
+                        name: line[name]
+                        for name in ("starting_mrr", *MOVEMENT_FIELDS, "mrr")
+                    },
+                    "display": {
+                        **{
+                            name: amount(line[name])
+                            for name in ("starting_mrr", *MOVEMENT_FIELDS, "mrr")
+                        },
+                        "logo_churn": pct(line["logo_churn"]),
+                        "revenue_churn": pct(line["revenue_churn"]),
+                    },
+                }
+                for line in lines
+            ],
+        }
+
+    @api.model
+    def _dashboard_kpis(self, amount, pct, count):
+        """The cards of the dashboard: ``(field, label, formatter,
+        explanation, why it may be not available)``."""
+        return [
+            (
+                "mrr",
+                self.env._("MRR"),
+                amount,
+                self.env._("Monthly recurring revenue, at month end."),
+                "",
+            ),
+            (
+                "arr",
+                self.env._("ARR"),
+                amount,
+                self.env._("Annual recurring revenue: MRR × 12."),
+                "",
+            ),
+            (
+                "active_subscriptions",
+                self.env._("Active Subscriptions"),
+                count,
+                self.env._("Subscriptions with some MRR at month end."),
+                "",
+            ),
+            (
+                "active_customers",
+                self.env._("Active Customers"),
+                count,
+                self.env._("Customers with an active or paused subscription."),
+                "",
+            ),
+            (
+                "arpu",
+                self.env._("ARPA"),
+                amount,
+                self.env._("Average revenue per account: MRR ÷ active customers."),
+                self.env._("No active customer."),
+            ),
+            (
+                "nrr",
+                self.env._("NRR"),
+                pct,
+                self.env._(
+                    "Net revenue retention: MRR at the end of the period of the "
+                    "customers active at its start ÷ their MRR then."
+                ),
+                self.env._("No customer with MRR at the start of the period."),
+            ),
+            (
+                "grr",
+                self.env._("GRR"),
+                pct,
+                self.env._("Gross revenue retention: as NRR, expansion left out."),
+                self.env._("No customer with MRR at the start of the period."),
+            ),
+            (
+                "logo_churn",
+                self.env._("Logo Churn"),
+                pct,
+                self.env._(
+                    "Customers lost ÷ customers at the start, per month (average)."
+                ),
+                self.env._("No customer at the start of any month."),
+            ),
+            (
+                "revenue_churn",
+                self.env._("Revenue Churn"),
+                pct,
+                self.env._(
+                    "Churn and contraction ÷ starting MRR, per month (average)."
+                ),
+                self.env._("No MRR at the start of any month."),
+            ),
+            (
+                "ltv",
+                self.env._("Lifetime Value"),
+                amount,
+                self.env._("Average ARPA ÷ average revenue churn."),
+                self.env._("No revenue churn to divide by."),
+            ),
+            (
+                "usage_amount",
+                self.env._("Usage MRR"),
+                amount,
+                self.env._("Usage billed for the periods ended in the last month."),
+                "",
+            ),
+            (
+                "trial_conversion",
+                self.env._("Trial Conversion"),
+                pct,
+                self.env._("Trials ended that went on to billing ÷ trials ended."),
+                self.env._("No trial ended in the period."),
+            ),
+            (
+                "recovery",
+                self.env._("Payment Recovery"),
+                pct,
+                self.env._(
+                    "Recovered ÷ failed amounts of the follow-ups of the period."
+                ),
+                self.env._("No failed payment in the period."),
+            ),
+        ]
+
+    @api.model
+    def _filter_choices(self):
+        """``{filter field: records to choose from}``: the plans, and the
+        salespersons, customer countries and tags met in the snapshots."""
+        Snapshot = self.env["subscription.mrr.snapshot"]
+
+        def met(field):
+            return self.env[Snapshot._fields[field].comodel_name].union(
+                *(record for [record] in Snapshot._read_group([], [field]))
+            )
+
+        return {
+            "plan_ids": self.env["subscription.plan"].search([]),
+            "user_ids": met("user_id"),
+            "country_ids": met("country_id"),
+            "category_ids": met("partner_id").category_id,
+        }
+
+    def _filter_all_labels(self):
+        return {
+            "plan_ids": self.env._("All plans"),
+            "user_ids": self.env._("All salespersons"),
+            "country_ids": self.env._("All countries"),
+            "category_ids": self.env._("All customer tags"),
         }
 
     @api.model_create_multi
@@ -132,6 +358,22 @@ class SubscriptionKpiDashboard(models.TransientModel):
         return True
 
     def _refresh(self):
+        """Store the figures (a figure without a base is stored as 0)."""
+        self.ensure_one()
+        figures = self._figures()
+        lines = figures.pop("lines")
+        self.write(
+            {
+                "line_ids": [Command.clear()]
+                + [Command.create(vals) for vals in lines],
+                **{name: value or 0 for name, value in figures.items()},
+            }
+        )
+
+    def _figures(self):
+        """The figures of the range: ``{"lines": [month values], KPI: value}``.
+        A ratio without a base (no customer at the start, no trial ended,
+        nothing failed) is ``None``: not 0 %, not available."""
         self.ensure_one()
         Snapshot = self.env["subscription.mrr.snapshot"]
         domain = self._snapshot_domain()
@@ -181,7 +423,7 @@ class SubscriptionKpiDashboard(models.TransientModel):
                     "churned_customers": churned,
                     "arpu": currency.round(mrr / active_customers)
                     if active_customers
-                    else 0.0,
+                    else None,
                     "logo_churn": percent(churned, customers_start),
                     "revenue_churn": percent(-(churn + contraction), start),
                     "trial_conversion": percent(ended - not_converted, ended),
@@ -190,44 +432,47 @@ class SubscriptionKpiDashboard(models.TransientModel):
             )
         last = lines[-1] if lines else {}
         months = [line for line in lines if line["customers_start"]]
+        revenue_churns = [
+            line["revenue_churn"]
+            for line in months
+            if line["revenue_churn"] is not None
+        ]
         avg_revenue_churn = (
-            sum(line["revenue_churn"] for line in months) / len(months)
-            if months
-            else 0.0
+            sum(revenue_churns) / len(revenue_churns) if revenue_churns else None
         )
-        avg_arpu = sum(line["arpu"] for line in lines) / len(lines) if lines else 0.0
+        arpus = [line["arpu"] for line in lines if line["arpu"] is not None]
+        avg_arpu = sum(arpus) / len(arpus) if arpus else None
         nrr, grr = self._retention(domain)
-        self.write(
-            {
-                "line_ids": [Command.clear()]
-                + [Command.create(vals) for vals in lines],
-                "mrr": last.get("mrr", 0.0),
-                "arr": last.get("arr", 0.0),
-                "usage_amount": last.get("usage_amount", 0.0),
-                "active_subscriptions": last.get("active_subscriptions", 0),
-                "active_customers": last.get("active_customers", 0),
-                "arpu": last.get("arpu", 0.0),
-                "nrr": nrr,
-                "grr": grr,
-                "logo_churn": round(
-                    sum(line["logo_churn"] for line in months) / len(months), 2
-                )
-                if months
-                else 0.0,
-                "revenue_churn": round(avg_revenue_churn, 2),
-                "ltv": currency.round(avg_arpu / (avg_revenue_churn / 100.0))
-                if avg_revenue_churn > 0
-                else 0.0,
-                "trial_conversion": percent(
-                    sum(ended - lost for ended, lost in trials.values()),
-                    sum(ended for ended, __ in trials.values()),
-                ),
-                "recovery": percent(
-                    sum(recovered for __, recovered in recovery.values()),
-                    sum(failed for failed, __ in recovery.values()),
-                ),
-            }
-        )
+        return {
+            "lines": lines,
+            "mrr": last.get("mrr", 0.0),
+            "arr": last.get("arr", 0.0),
+            "usage_amount": last.get("usage_amount", 0.0),
+            "active_subscriptions": last.get("active_subscriptions", 0),
+            "active_customers": last.get("active_customers", 0),
+            "arpu": last.get("arpu"),
+            "nrr": nrr,
+            "grr": grr,
+            "logo_churn": round(
+                sum(line["logo_churn"] for line in months) / len(months), 2
+            )
+            if months
+            else None,
+            "revenue_churn": round(avg_revenue_churn, 2)
+            if avg_revenue_churn is not None
+            else None,
+            "ltv": currency.round(avg_arpu / (avg_revenue_churn / 100.0))
+            if avg_arpu is not None and avg_revenue_churn
+            else None,
+            "trial_conversion": percent(
+                sum(ended - lost for ended, lost in trials.values()),
+                sum(ended for ended, __ in trials.values()),
+            ),
+            "recovery": percent(
+                sum(recovered for __, recovered in recovery.values()),
+                sum(failed for failed, __ in recovery.values()),
+            ),
+        }
 
     def _filtered_snapshots(self, domain):
         """``FROM ... WHERE ...`` of the snapshots matching ``domain`` (the
@@ -361,5 +606,6 @@ def exact_sum(currency, amounts, minus=0.0):
 
 
 def percent(part, whole):
-    """``part`` ÷ ``whole`` in %, rounded to 2 decimals; 0 without a whole."""
-    return round(100.0 * part / whole, 2) if whole else 0.0
+    """``part`` ÷ ``whole`` in %, rounded to 2 decimals; ``None`` without a
+    whole (not available, rather than 0 %)."""
+    return round(100.0 * part / whole, 2) if whole else None
