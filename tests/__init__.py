@@ -25,3 +25,4 @@ from . import test_portal
 from . import test_subscription_changes
 from . import test_suite
 from . import test_outsider
+from . import test_backoffice_wizards
