@@ -31,13 +31,17 @@ class SubscriptionPricingTier(models.Model):
         help="Upper bound of the tier; leave 0 on the last tier: no upper bound.",
     )
     unit_price = fields.Float(
-        digits=(20, 8), help="Price of each unit in the tier (graduated and volume)."
+        digits=(20, 8),
+        min_display_digits=2,
+        help="Price of each unit in the tier (graduated and volume).",
     )
     rate = fields.Float(
         string="Rate (%)", digits=(12, 6), help="Percentage (graduated percentage)."
     )
     flat_fee = fields.Float(
-        digits=(20, 8), help="Charged once when the tier is reached."
+        digits=(20, 8),
+        min_display_digits=2,
+        help="Charged once when the tier is reached.",
     )
     range_display = fields.Char(
         string="Units",

@@ -329,6 +329,12 @@ class TestBackofficeWizards(UsageCommon):
         self.assertEqual(format_quantity(self.env, 1000.5, 2), "1,000.5")
         self.assertEqual(format_quantity(self.env, 1000.5, 0), "1,001")
         self.assertEqual(format_quantity(self.env, 1000.0), "1,000")
+        # Prices keep their 8 decimals but show at least 2, not 0.00200000.
+        tier_fields = self.env["subscription.pricing.tier"].fields_get(
+            ["unit_price", "flat_fee"]
+        )
+        self.assertEqual(tier_fields["unit_price"]["min_display_digits"], 2)
+        self.assertEqual(tier_fields["flat_fee"]["min_display_digits"], 2)
         arch = etree.fromstring(
             self.env["subscription.plan"].get_view(view_type="form")["arch"]
         )
