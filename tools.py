@@ -6,7 +6,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Context, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import NamedTuple
 
 import psycopg2.errors
@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL, format_date, formatLang, mute_logger
 
 from .core.rating.base import to_decimal
 
@@ -351,3 +351,32 @@ def clean_decimal(number):
     if number == number.to_integral_value():
         return Decimal(int(number))
     return number.normalize(Context(prec=len(number.as_tuple().digits)))
+
+
+# ---------------------------------------------------------------------------
+# Display in the user's language (chatter messages, wizards, reports)
+# ---------------------------------------------------------------------------
+
+
+def format_quantity(env, value, decimals=None):
+    """A quantity in the user's number format, without meaningless zeros:
+    ``1,000``, ``2.5`` (``1 000`` and ``2,5`` in French). ``decimals``: at
+    most that many (a metric's precision)."""
+    number = exact_decimal(value)
+    if decimals is not None:
+        number = clean_decimal(
+            number.quantize(Decimal(1).scaleb(-max(decimals, 0)), ROUND_HALF_UP)
+        )
+    places = max(-number.as_tuple().exponent, 0) if number.is_finite() else 0
+    return formatLang(env, float(number), digits=places)
+
+
+def format_day(env, day, lang_code=None):
+    """A day in the user's language (``1 janv. 2026``, ``Jan 1, 2026``), for
+    messages: never the ISO form."""
+    return format_date(env, day, lang_code=lang_code, date_format="medium")
+
+
+def format_days(env, start, end, lang_code=None):
+    """A period, ``1 Jan 2026 – 31 Jan 2026`` in the user's language."""
+    return f"{format_day(env, start, lang_code)} – {format_day(env, end, lang_code)}"

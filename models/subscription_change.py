@@ -11,7 +11,13 @@ from ..core import changes as core
 from ..core import periods
 from ..core.periods import ONE_DAY
 from ..core.rating.base import fmt_money, fmt_units
-from ..tools import claim_ids, claimed_batches, exact_decimal, for_each_isolated
+from ..tools import (
+    claim_ids,
+    claimed_batches,
+    exact_decimal,
+    for_each_isolated,
+    format_day,
+)
 
 # Changes on one line may share a day with changes on other lines; the
 # others concern the whole subscription and stand alone on their day.
@@ -303,7 +309,7 @@ class SubscriptionChange(models.Model):
             sub.message_post(
                 body=self.env._(
                     "Change scheduled on %(date)s: %(change)s.",
-                    date=record.effective_date,
+                    date=format_day(self.env, record.effective_date),
                     change=record.name,
                 )
             )
@@ -472,11 +478,26 @@ class SubscriptionChange(models.Model):
                 )
         elif op == "add_option":
             option = self.plan_line_id
-            if not option or option.plan_id != sub.plan_id or not option.is_optional:
+            if not sub.plan_id.line_ids.filtered("is_optional"):
+                raise UserError(
+                    self.env._(
+                        "The plan %(plan)s offers no options: mark lines of the "
+                        "plan as Optional to offer them as options.",
+                        plan=sub.plan_id.display_name,
+                    )
+                )
+            if not option:
+                raise UserError(
+                    self.env._(
+                        "Choose one of the options of the plan %(plan)s.",
+                        plan=sub.plan_id.display_name,
+                    )
+                )
+            if option.plan_id != sub.plan_id or not option.is_optional:
                 raise UserError(
                     self.env._(
                         "%(option)s is not an option of the plan %(plan)s.",
-                        option=option.display_name or self.env._("Nothing"),
+                        option=option.display_name,
                         plan=sub.plan_id.display_name,
                     )
                 )
@@ -860,7 +881,9 @@ class SubscriptionChange(models.Model):
         sub._update_next_invoice_date()
         sub._close_if_ended()
         body = self.env._(
-            "Change applied on %(date)s: %(change)s.", date=day, change=self.name
+            "Change applied on %(date)s: %(change)s.",
+            date=format_day(self.env, day),
+            change=self.name,
         )
         if effect["lines"]:
             body = self.env._(

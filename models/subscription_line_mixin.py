@@ -168,22 +168,34 @@ class SubscriptionLineMixin(models.AbstractModel):
     metric_id = fields.Many2one("subscription.metric", check_company=True)
     charge_model = fields.Selection(CHARGE_MODEL_SELECTION, default="standard")
     usage_unit_price = fields.Float(
-        string="Price per Unit", digits=(20, 8), help="Standard charge model."
+        string="Price per Unit",
+        digits=(20, 8),
+        min_display_digits=2,
+        help="Standard charge model.",
     )
     package_size = fields.Float(digits=(20, 6), default=1.0)
-    package_price = fields.Float(digits=(20, 8))
+    package_price = fields.Float(digits=(20, 8), min_display_digits=2)
     free_units = fields.Float(digits=(20, 6), help="Package: the first units are free.")
     rate_percent = fields.Float(string="Rate (%)", digits=(12, 6))
     fixed_fee = fields.Float(
-        string="Fee per Transaction", digits=(20, 8), help="Percentage charge model."
+        string="Fee per Transaction",
+        digits=(20, 8),
+        min_display_digits=2,
+        help="Percentage charge model.",
     )
     free_transactions = fields.Integer()
-    free_amount = fields.Float(digits=(20, 6))
+    free_amount = fields.Float(digits=(20, 6), min_display_digits=2)
     transaction_min_amount = fields.Float(
-        string="Minimum per Transaction", digits=(20, 8), help="0: no minimum."
+        string="Minimum per Transaction",
+        digits=(20, 8),
+        min_display_digits=2,
+        help="0: no minimum.",
     )
     transaction_max_amount = fields.Float(
-        string="Maximum per Transaction", digits=(20, 8), help="0: no maximum."
+        string="Maximum per Transaction",
+        digits=(20, 8),
+        min_display_digits=2,
+        help="0: no maximum.",
     )
     included_units = fields.Float(
         digits=(20, 6), help="Allowance: units included in each period, not billed."

@@ -1,6 +1,6 @@
 # Copyright 2026 subscription_billing contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class SubscriptionPeriod(models.Model):
@@ -50,6 +50,12 @@ class SubscriptionPeriod(models.Model):
     amount_untaxed = fields.Monetary(
         related="invoice_id.amount_untaxed_signed", string="Invoice Untaxed"
     )
+    amount_period = fields.Monetary(
+        string="Amount",
+        compute="_compute_amount_period",
+        help="Untaxed amount of this period's lines on the invoice (an invoice "
+        "may bill several periods, of several subscriptions).",
+    )
     currency_id = fields.Many2one(related="invoice_id.company_currency_id")
 
     usage_charge_ids = fields.One2many(
@@ -64,6 +70,40 @@ class SubscriptionPeriod(models.Model):
         "CHECK(period_end >= period_start)",
         "A billed period cannot end before it starts.",
     )
+
+    @api.depends(
+        "invoice_id.invoice_line_ids.balance",
+        "usage_charge_ids.invoice_line_id",
+    )
+    def _compute_amount_period(self):
+        """Service: the recurring lines of the subscription whose service
+        days fall in the period. Usage: the lines of its rated usage (late
+        usage included) and its minimum spend true-up."""
+        for period in self:
+            lines = period.invoice_id.invoice_line_ids.filtered(
+                lambda line, p=period: line.subscription_id == p.subscription_id
+            )
+            if period.kind == "service":
+                own = lines.filtered(
+                    lambda line, p=period: (
+                        line.subscription_line_id.line_type == "fixed"
+                        and line.subscription_period_start
+                        and p.period_start
+                        <= line.subscription_period_start
+                        <= p.period_end
+                    )
+                )
+            else:
+                own = period.usage_charge_ids.invoice_line_id | lines.filtered(
+                    lambda line, p=period: (
+                        not line.subscription_line_id
+                        and not line.subscription_billed_days
+                        and line.subscription_period_start == p.period_start
+                        and line.subscription_period_end == p.period_end
+                    )
+                )
+            # Company currency, signed as the invoice's untaxed amount.
+            period.amount_period = -sum(own.mapped("balance"))
 
     def _compute_display_name(self):
         for period in self:

@@ -5,7 +5,7 @@ import math
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import check_number_values
+from ..tools import check_number_values, format_quantity
 
 TIER_VALUES = ("from_units", "to_units", "unit_price", "rate", "flat_fee")
 
@@ -31,19 +31,50 @@ class SubscriptionPricingTier(models.Model):
         help="Upper bound of the tier; leave 0 on the last tier: no upper bound.",
     )
     unit_price = fields.Float(
-        digits=(20, 8), help="Price of each unit in the tier (graduated and volume)."
+        digits=(20, 8),
+        min_display_digits=2,
+        help="Price of each unit in the tier (graduated and volume).",
     )
     rate = fields.Float(
         string="Rate (%)", digits=(12, 6), help="Percentage (graduated percentage)."
     )
     flat_fee = fields.Float(
-        digits=(20, 8), help="Charged once when the tier is reached."
+        digits=(20, 8),
+        min_display_digits=2,
+        help="Charged once when the tier is reached.",
+    )
+    range_display = fields.Char(
+        string="Units",
+        compute="_compute_range_display",
+        help="The units the tier prices, with the metric's precision.",
     )
 
     _one_owner = models.Constraint(
         "CHECK((plan_line_id IS NULL) != (subscription_line_id IS NULL))",
         "A pricing tier belongs to one plan line or one subscription line.",
     )
+
+    @api.depends(
+        "from_units",
+        "to_units",
+        "plan_line_id.metric_id.quantity_decimals",
+        "subscription_line_id.metric_id.quantity_decimals",
+    )
+    def _compute_range_display(self):
+        for tier in self:
+            metric = (tier.plan_line_id or tier.subscription_line_id).metric_id
+            decimals = metric.quantity_decimals if metric else None
+            start = format_quantity(self.env, tier.from_units, decimals)
+            if tier.to_units:
+                tier.range_display = self.env._(
+                    "%(from)s to %(to)s",
+                    **{
+                        "from": start,
+                        "to": format_quantity(self.env, tier.to_units, decimals),
+                    },
+                )
+            else:
+                tier.range_display = self.env._("%(from)s and above", **{"from": start})
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -11,6 +11,7 @@ from ..core import changes as core_changes
 from ..core import periods
 from ..core.periods import ARREARS, ONE_DAY
 from ..core.rating.base import to_decimal
+from ..tools import format_day
 
 # Written only by the engine (see ``const.CHANGE_ENGINE``).
 ENGINE_FIELDS = {
@@ -645,7 +646,7 @@ class SubscriptionSubscription(models.Model):
             sub.message_post(
                 body=self.env._(
                     "Trial confirmed: billing starts on %(date)s.",
-                    date=sub._billing_start(),
+                    date=format_day(self.env, sub._billing_start()),
                 )
             )
         return True
@@ -783,7 +784,7 @@ class SubscriptionSubscription(models.Model):
                 body=self.env._(
                     "The trial ended on %(date)s without confirmation: the "
                     "subscription is closed.",
-                    date=sub.trial_end_date,
+                    date=format_day(self.env, sub.trial_end_date),
                 )
             )
 

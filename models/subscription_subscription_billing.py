@@ -28,6 +28,9 @@ from ..tools import (
     BillingResult,
     InvoiceGroup,
     claim_ids,
+    format_day,
+    format_days,
+    format_quantity,
     html_table,
 )
 
@@ -114,6 +117,14 @@ class SubscriptionSubscription(models.Model):
                 or s.next_invoice_date > today
             )
         )
+        if len(not_due) == 1 and not_due.next_invoice_date:
+            raise UserError(
+                self.env._(
+                    "Nothing is due today on %(sub)s: its next invoice is on %(date)s.",
+                    sub=not_due.display_name,
+                    date=format_day(self.env, not_due.next_invoice_date),
+                )
+            )
         if not_due:
             raise UserError(
                 self.env._(
@@ -123,7 +134,53 @@ class SubscriptionSubscription(models.Model):
                 )
             )
         result = self._bill_due_periods(today, isolate=False)
-        return self._action_view_moves(result.moves)
+        return self._invoice_now_notification(result.moves)
+
+    def _invoice_now_notification(self, moves):
+        """What *Invoice now* did: the invoices created (opened with the
+        notification's button), or when the next invoice falls."""
+        if moves:
+            message = self.env._(
+                "%(count)s invoice created: %(names)s",
+                count=len(moves),
+                names=", ".join(moves.mapped("display_name")),
+            )
+            if len(moves) > 1:
+                message = self.env._(
+                    "%(count)s invoices created: %(names)s",
+                    count=len(moves),
+                    names=", ".join(moves.mapped("display_name")),
+                )
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "success",
+                    "title": self.env._("Invoiced"),
+                    "message": message,
+                    "next": self._action_view_moves(moves),
+                },
+            }
+        dates = [
+            format_day(self.env, sub.next_invoice_date)
+            for sub in self
+            if sub.next_invoice_date
+        ]
+        message = (
+            self.env._("Nothing to invoice: next invoice on %(date)s.", date=dates[0])
+            if len(dates) == 1
+            else self.env._("Nothing to invoice.")
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": self.env._("Nothing to invoice"),
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     # ------------------------------------------------------------------
     # After invoicing: closing what ended
@@ -660,7 +717,69 @@ class SubscriptionSubscription(models.Model):
                 moves,
                 [group.subscriptions[:1].plan_id.invoice_policy for group in invoiced],
             )
+            self._log_billing(invoiced, move_of)
         return moves
+
+    def _log_billing(self, groups, move_of):
+        """Say in the chatter where each invoice comes from, and log it on its
+        subscriptions (link, amount, periods): two batched logs, whatever the
+        number of invoices (no message per record, no notification)."""
+        move_bodies = {}
+        sub_bodies = defaultdict(list)
+        for group in groups:
+            move = move_of[id(group)]
+            parts = defaultdict(list)
+            for sub, period in group.periods:
+                parts[sub].append(
+                    self.env._(
+                        "the period %(period)s",
+                        period=format_days(self.env, period.start, period.end),
+                    )
+                )
+            for sub, period in group.usage_periods:
+                parts[sub].append(
+                    self.env._(
+                        "the usage of %(period)s",
+                        period=format_days(self.env, period.start, period.end),
+                    )
+                )
+            lines = move.invoice_line_ids
+            sources = []
+            for sub in group.subscriptions:
+                periods_text = ", ".join(parts[sub])
+                sources.append(
+                    self.env._(
+                        "Created by the billing of %(subscription)s for %(periods)s.",
+                        subscription=sub._get_html_link(title=sub.name),
+                        periods=periods_text,
+                    )
+                )
+                own = lines.filtered(lambda line, s=sub: line.subscription_id == s)
+                amount = (
+                    move.amount_total
+                    if len(group.subscriptions) == 1
+                    else sum(own.mapped("price_total"))
+                )
+                sub_bodies[sub.id].append(
+                    self.env._(
+                        "Invoice %(invoice)s created: %(amount)s for %(periods)s.",
+                        invoice=move._get_html_link(),
+                        amount=formatLang(
+                            self.env, amount, currency_obj=move.currency_id
+                        ),
+                        periods=periods_text,
+                    )
+                )
+            move_bodies[move.id] = Markup("<br/>").join(sources)
+        moves = self.env["account.move"].browse(move_bodies)
+        moves._message_log_batch(bodies=move_bodies)
+        subs = self.browse(sub_bodies)
+        subs._message_log_batch(
+            bodies={
+                sub_id: Markup("<br/>").join(bodies)
+                for sub_id, bodies in sub_bodies.items()
+            }
+        )
 
     def _write_usage_charges(self, groups, move_of, period_rows):
         """Store the rated usage with its billed period and invoice line."""
@@ -758,7 +877,10 @@ class SubscriptionSubscription(models.Model):
             if renewed_end and renewed_end != sub.date_end:
                 sub._as_engine().date_end = renewed_end
                 sub.message_post(
-                    body=self.env._("Term renewed until %(end)s.", end=renewed_end)
+                    body=self.env._(
+                        "Term renewed until %(end)s.",
+                        end=format_day(self.env, renewed_end),
+                    )
                 )
             until = state.until
             if until and (not sub.invoiced_until or until > sub.invoiced_until):
@@ -922,13 +1044,13 @@ class SubscriptionSubscription(models.Model):
         headers += [self.env._("Quantity"), self.env._("Amount")]
         return Markup("<p><strong>%s</strong> %s</p>%s") % (
             self.env._("Invoice date:"),
-            preview["invoice_date"],
+            format_day(self.env, fields.Date.to_date(preview["invoice_date"])),
             html_table(
                 headers,
                 [
                     (
                         line["description"],
-                        formatLang(self.env, line["quantity"]),
+                        format_quantity(self.env, line["quantity"]),
                         money(line["subtotal"]),
                     )
                     for line in preview["lines"]
@@ -949,6 +1071,7 @@ class SubscriptionSubscription(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Preview of the Next Invoice"),
             "res_model": "subscription.preview.wizard",
             "view_mode": "form",
             "target": "new",

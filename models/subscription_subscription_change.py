@@ -41,15 +41,55 @@ class SubscriptionSubscription(models.Model):
         action["context"] = {"search_default_scheduled": 1}
         return action
 
+    has_plan_options = fields.Boolean(
+        compute="_compute_has_options",
+        help="The plan offers options (optional lines) to add.",
+    )
+    has_option_lines = fields.Boolean(
+        compute="_compute_has_options",
+        help="The subscription has running options to remove.",
+    )
+
+    @api.depends(
+        "plan_id.line_ids.is_optional",
+        "line_ids.plan_line_id.is_optional",
+        "line_ids.date_end",
+    )
+    def _compute_has_options(self):
+        for sub in self:
+            sub.has_plan_options = bool(sub.plan_id.line_ids.filtered("is_optional"))
+            sub.has_option_lines = bool(sub._running_option_lines())
+
+    def _running_option_lines(self):
+        """The option lines the Remove an Option wizard offers."""
+        self.ensure_one()
+        return self.line_ids.filtered(
+            lambda line: (
+                line.plan_line_id.is_optional
+                and line.line_type == "fixed"
+                and not line.date_end
+            )
+        )
+
+    def _change_wizard_titles(self):
+        """The title of the change wizard of each operation (what it does)."""
+        return {
+            "change_plan": self.env._("Change the Plan"),
+            "change_quantity": self.env._("Change a Quantity"),
+            "add_option": self.env._("Add an Option"),
+            "remove_option": self.env._("Remove an Option"),
+            "change_price": self.env._("Change a Price"),
+            "pause": self.env._("Pause the Subscription"),
+            "resume": self.env._("Resume the Subscription"),
+            "cancel": self.env._("Cancel the Subscription"),
+            "reactivate": self.env._("Reactivate the Subscription"),
+        }
+
     def _action_change_wizard(self, operation):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": dict(
-                self.env["subscription.change"]
-                ._fields["operation"]
-                ._description_selection(self.env)
-            )[operation],
+            "name": self._change_wizard_titles()[operation],
             "res_model": "subscription.change.wizard",
             "view_mode": "form",
             "target": "new",
@@ -66,9 +106,26 @@ class SubscriptionSubscription(models.Model):
         return self._action_change_wizard("change_quantity")
 
     def action_add_option(self):
+        self.ensure_one()
+        if not self.has_plan_options:
+            raise UserError(
+                self.env._(
+                    "The plan %(plan)s offers no options: mark lines of the plan "
+                    "as Optional to offer them as options.",
+                    plan=self.plan_id.display_name,
+                )
+            )
         return self._action_change_wizard("add_option")
 
     def action_remove_option(self):
+        self.ensure_one()
+        if not self.has_option_lines:
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s has no option to remove.",
+                    sub=self.display_name,
+                )
+            )
         return self._action_change_wizard("remove_option")
 
     def action_change_price(self):

@@ -255,7 +255,7 @@ class TestRecurringInvoicing(SubscriptionCommon):
         self.assertTrue(sub.is_invoice_due)
         action = sub.with_user(self.billing_user).action_invoice_now()
         self.assertFalse(sub.is_invoice_due)
-        self.assertEqual(action["res_id"], self._invoices(sub).id)
+        self.assertEqual(action["params"]["next"]["res_id"], self._invoices(sub).id)
         with self.assertRaisesRegex(UserError, "Nothing is due today"):
             sub.action_invoice_now()
 

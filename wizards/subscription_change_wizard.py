@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tools import formatLang
 
 from ..const import CHANGE_POLICIES, OPERATIONS
-from ..tools import html_table
+from ..tools import format_quantity, html_table
 
 INPUT_FIELDS = (
     "date",
@@ -43,7 +43,6 @@ class SubscriptionChangeWizard(models.TransientModel):
     )
     policy = fields.Selection(
         CHANGE_POLICIES,
-        string="Takes Effect",
         help="Empty: the plan's policy for this kind of change.",
     )
     new_plan_id = fields.Many2one(
@@ -51,10 +50,13 @@ class SubscriptionChangeWizard(models.TransientModel):
         domain="[('id', '!=', plan_id), ('currency_id', '=', currency_id), "
         "('company_id', 'in', (company_id, False))]",
     )
+    # Remove an option lists only the options (lines of optional plan lines).
     line_id = fields.Many2one(
         "subscription.line",
         domain="[('subscription_id', '=', subscription_id), "
-        "('line_type', '=', 'fixed'), ('date_end', '=', False)]",
+        "('line_type', '=', 'fixed'), ('date_end', '=', False)] + "
+        "([('plan_line_id.is_optional', '=', True)] "
+        "if operation == 'remove_option' else [])",
     )
     plan_line_id = fields.Many2one(
         "subscription.plan.line",
@@ -83,7 +85,16 @@ class SubscriptionChangeWizard(models.TransientModel):
     )
     resume_date = fields.Date(help="Empty: until resumed by hand.")
     close_reason_id = fields.Many2one("subscription.close.reason", string="Reason")
-    effective_date = fields.Date(compute="_compute_simulation")
+    effective_date = fields.Date(
+        string="Takes Effect",
+        compute="_compute_simulation",
+        help="The first day under the new terms, from the policy.",
+    )
+    effective_policy = fields.Selection(
+        CHANGE_POLICIES,
+        string="Policy Applied",
+        compute="_compute_simulation",
+    )
     mrr_before = fields.Monetary(string="MRR Before", compute="_compute_simulation")
     mrr_after = fields.Monetary(string="MRR After", compute="_compute_simulation")
     amount_credit = fields.Monetary(string="Credit", compute="_compute_simulation")
@@ -122,6 +133,7 @@ class SubscriptionChangeWizard(models.TransientModel):
             wizard.update(
                 {
                     "effective_date": False,
+                    "effective_policy": False,
                     "mrr_before": 0.0,
                     "mrr_after": 0.0,
                     "amount_credit": 0.0,
@@ -132,7 +144,11 @@ class SubscriptionChangeWizard(models.TransientModel):
                     "error": False,
                 }
             )
-            if not wizard.subscription_id or not wizard.operation:
+            if (
+                not wizard.subscription_id
+                or not wizard.operation
+                or wizard._missing_input()
+            ):
                 continue
             try:
                 result = wizard._run(simulate=True)
@@ -142,6 +158,7 @@ class SubscriptionChangeWizard(models.TransientModel):
             wizard.update(
                 {
                     "effective_date": result["effective_date"],
+                    "effective_policy": result["policy"],
                     "mrr_before": result["mrr_before"],
                     "mrr_after": result["mrr_after"],
                     "amount_credit": result["credit"],
@@ -152,8 +169,24 @@ class SubscriptionChangeWizard(models.TransientModel):
                 }
             )
 
+    def _missing_input(self):
+        """The wizard waits for its required choice (the form asks for it)
+        before simulating: no error is shown for a field not filled yet."""
+        self.ensure_one()
+        required = {
+            "change_plan": self.new_plan_id,
+            "change_quantity": self.line_id,
+            "change_price": self.line_id,
+            "remove_option": self.line_id,
+            "add_option": self.plan_line_id,
+        }
+        return self.operation in required and not required[self.operation]
+
     def action_confirm(self):
         self.ensure_one()
+        if self.error:
+            # The button is hidden while the simulation refuses the change.
+            raise UserError(self.error)
         result = self._run()
         if result["document_id"]:
             return self.subscription_id._action_view_moves(
@@ -201,7 +234,7 @@ class SubscriptionChangeWizard(models.TransientModel):
             [
                 (
                     line["description"],
-                    formatLang(self.env, line["quantity"]),
+                    format_quantity(self.env, line["quantity"]),
                     formatLang(
                         self.env,
                         float(line["price_unit"]),
