@@ -181,14 +181,26 @@ class TestBackofficeWizards(UsageCommon):
             "action_add_option": "Add an Option",
             "action_change_price": "Change a Price",
             "action_pause": "Pause the Subscription",
-            "action_resume": "Resume the Subscription",
             "action_cancel_subscription": "Cancel the Subscription",
-            "action_reactivate": "Reactivate the Subscription",
             "action_preview_next_invoice": "Preview of the Next Invoice",
         }
         for method, title in titles.items():
             with self.subTest(method=method):
                 self.assertEqual(getattr(sub, method)()["name"], title)
+        # Resume and Reactivate refuse on an active subscription, and have
+        # their title where they apply.
+        for method in ("action_resume", "action_reactivate"):
+            with self.subTest(method=method), self.assertRaises(UserError):
+                getattr(sub, method)()
+        with freeze_time("2026-03-10"):
+            sub.pause()
+            self.assertEqual(sub.action_resume()["name"], "Resume the Subscription")
+        cancelled = self._started(plan=self.plan_options).with_user(self.billing_user)
+        with freeze_time("2026-03-10"):
+            cancelled.cancel(policy="end_of_period")
+            self.assertEqual(
+                cancelled.action_reactivate()["name"], "Reactivate the Subscription"
+            )
         action = self.env.ref("subscription_billing.subscription_invoice_wizard_action")
         self.assertEqual(action.name, "Generate Invoices")
 
