@@ -20,6 +20,7 @@ from . import test_usage_money
 from . import test_dunning
 from . import test_dunning_core
 from . import test_mail_templates
+from . import test_documents
 from . import test_mrr_snapshot
 from . import test_portal
 from . import test_subscription_changes
