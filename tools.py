@@ -266,24 +266,26 @@ class DocumentFormat:
 
     def phrase(self, key, **values):
         """The phrases of a computation (``core.rating.base.ENGLISH_PHRASES``)."""
-        _ = self.env._
+        env = self.env
         phrases = {
-            "included": lambda: _("%(units)s included", **values),
-            "period_minimum": lambda: _("%(amount)s (minimum)", **values),
-            "period_maximum": lambda: _("%(amount)s (maximum)", **values),
-            "packages": lambda: _("packages of %(size)s", **values),
-            "packages_free": lambda: _("packages of %(size)s, %(free)s free", **values),
-            "per_transaction": lambda: _("per transaction"),
-            "minimum_per_transaction": lambda: _(
+            "included": lambda: env._("%(units)s included", **values),
+            "period_minimum": lambda: env._("%(amount)s (minimum)", **values),
+            "period_maximum": lambda: env._("%(amount)s (maximum)", **values),
+            "packages": lambda: env._("packages of %(size)s", **values),
+            "packages_free": lambda: env._(
+                "packages of %(size)s, %(free)s free", **values
+            ),
+            "per_transaction": lambda: env._("per transaction"),
+            "minimum_per_transaction": lambda: env._(
                 "minimum per transaction, %(count)s transaction", **values
             ),
-            "minimum_per_transaction_plural": lambda: _(
+            "minimum_per_transaction_plural": lambda: env._(
                 "minimum per transaction, %(count)s transactions", **values
             ),
-            "maximum_per_transaction": lambda: _(
+            "maximum_per_transaction": lambda: env._(
                 "maximum per transaction, %(count)s transaction", **values
             ),
-            "maximum_per_transaction_plural": lambda: _(
+            "maximum_per_transaction_plural": lambda: env._(
                 "maximum per transaction, %(count)s transactions", **values
             ),
         }
