@@ -74,7 +74,7 @@ class SubscriptionUsageCharge(models.Model):
     allowance_used = fields.Float(string="Used", digits=(20, 6), readonly=True)
     expired = fields.Float(digits=(20, 6), readonly=True)
     carried_out = fields.Float(digits=(20, 6), readonly=True)
-    billed_units = fields.Float(string="Billed Units", digits=(20, 6), readonly=True)
+    billed_units = fields.Float(digits=(20, 6), readonly=True)
     carry_buckets = fields.Json(readonly=True)
     currency_id = fields.Many2one(related="subscription_id.currency_id")
     amount = fields.Monetary(readonly=True)
