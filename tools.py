@@ -14,9 +14,9 @@ from markupsafe import Markup
 
 from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL, format_date, formatLang, mute_logger
+from odoo.tools import SQL, format_date, formatLang, get_lang, mute_logger
 
-from .core.rating.base import to_decimal
+from .core.rating.base import fmt_money, fmt_units, render_terms, to_decimal
 
 _logger = logging.getLogger(__name__)
 
@@ -200,6 +200,96 @@ def html_table(headers, rows, totals=()):
             for label, value in totals
         ),
     )
+
+
+# ---------------------------------------------------------------------------
+# Documents in the customer's language
+# ---------------------------------------------------------------------------
+
+
+class DocumentFormat:
+    """Numbers, dates and phrases of a customer document (invoice line,
+    email) in one language: the partner's (``partner.lang``).
+
+    Numbers stay exact: the core's English text (``fmt_units``,
+    ``fmt_money``: ``25,000.5``) gets the language's separators
+    (``25 000,5``), never a float's digits.
+    """
+
+    def __init__(self, env, lang=None):
+        data = get_lang(env, lang or None)
+        self.lang = data.code
+        self.env = env(context=dict(env.context, lang=self.lang))
+        self._separators = {
+            ord(","): "\x00",
+            ord("."): data.decimal_point or ".",
+        }
+        self._thousands = data.thousands_sep or ""
+
+    @classmethod
+    def for_partner(cls, env, partner):
+        """The format of ``partner``'s documents."""
+        return cls(env, partner.lang)
+
+    def number(self, english):
+        """An English-formatted number (``1,500.25``) in this language."""
+        return english.translate(self._separators).replace("\x00", self._thousands)
+
+    def units(self, number, decimals=None):
+        return self.number(fmt_units(number, decimals))
+
+    def money(self, number):
+        return self.number(fmt_money(number))
+
+    def date(self, day):
+        return format_date(self.env, day, lang_code=self.lang)
+
+    def period(self, start, end):
+        """``start → end``, both dates in this language."""
+        return f"{self.date(start)} → {self.date(end)}"
+
+    def days_period(self, start, end, days, full_days, partial):
+        """The period of a service line; a prorated one shows its days."""
+        label = self.period(start, end)
+        if not partial:
+            return label
+        return self.env._(
+            "%(period)s (%(days)s/%(full)s days)",
+            period=label,
+            days=days,
+            full=full_days,
+        )
+
+    def explanation(self, terms):
+        """A charge's computation (``RatingResult.explain_terms``)."""
+        return render_terms(terms, self.units, self.money, self.phrase)
+
+    def phrase(self, key, **values):
+        """The phrases of a computation (``core.rating.base.ENGLISH_PHRASES``)."""
+        env = self.env
+        phrases = {
+            "included": lambda: env._("%(units)s included", **values),
+            "period_minimum": lambda: env._("%(amount)s (minimum)", **values),
+            "period_maximum": lambda: env._("%(amount)s (maximum)", **values),
+            "packages": lambda: env._("packages of %(size)s", **values),
+            "packages_free": lambda: env._(
+                "packages of %(size)s, %(free)s free", **values
+            ),
+            "per_transaction": lambda: env._("per transaction"),
+            "minimum_per_transaction": lambda: env._(
+                "minimum per transaction, %(count)s transaction", **values
+            ),
+            "minimum_per_transaction_plural": lambda: env._(
+                "minimum per transaction, %(count)s transactions", **values
+            ),
+            "maximum_per_transaction": lambda: env._(
+                "maximum per transaction, %(count)s transaction", **values
+            ),
+            "maximum_per_transaction_plural": lambda: env._(
+                "maximum per transaction, %(count)s transactions", **values
+            ),
+        }
+        return phrases[key]()
 
 
 # ---------------------------------------------------------------------------

@@ -11,8 +11,7 @@ from odoo import models
 from ..core import changes as core
 from ..core import periods
 from ..core.periods import ONE_DAY
-from ..core.rating.base import fmt_units
-from ..tools import exact_decimal
+from ..tools import DocumentFormat, exact_decimal
 
 
 class SubscriptionChange(models.Model):
@@ -194,6 +193,8 @@ class SubscriptionChange(models.Model):
         ):
             return []
         quantum = repr(sub.currency_id.rounding)
+        # The lines go on the customer's invoice: in the customer's language.
+        fmt = DocumentFormat.for_partner(self.env, sub.partner_invoice_id)
         old_parts = core.billed_parts(sub._get_schedule(open_ended=True), day, until)
         new_parts = core.billed_parts(
             sub._get_schedule(open_ended=True, plan=plan), day, until
@@ -209,25 +210,32 @@ class SubscriptionChange(models.Model):
             and created[0].get("discount", 0.0) == ended.discount
         ):
             delta = created[0]["quantity"] - ended.quantity
-            label = self.env._(
+            label = fmt.env._(
                 "%(line)s: %(old)s → %(new)s",
                 line=ended.name,
-                old=fmt_units(exact_decimal(ended.quantity)),
-                new=fmt_units(exact_decimal(created[0]["quantity"])),
+                old=fmt.units(exact_decimal(ended.quantity)),
+                new=fmt.units(exact_decimal(created[0]["quantity"])),
             )
             for part in old_parts:
                 lines.append(
                     self._proration_vals(
-                        ended, label, delta, ended.price_unit, part, quantum
+                        ended, label, delta, ended.price_unit, part, quantum, fmt=fmt
                     )
                 )
             return [vals for vals in lines if vals]
         for line in ended:
-            label = self.env._("Credit: %(line)s", line=line.name)
+            label = fmt.env._("Credit: %(line)s", line=line.name)
             for part in old_parts:
                 lines.append(
                     self._proration_vals(
-                        line, label, line.quantity, line.price_unit, part, quantum, -1
+                        line,
+                        label,
+                        line.quantity,
+                        line.price_unit,
+                        part,
+                        quantum,
+                        -1,
+                        fmt=fmt,
                     )
                 )
         for vals in created:
@@ -235,23 +243,29 @@ class SubscriptionChange(models.Model):
             for part in new_parts:
                 lines.append(
                     self._proration_vals(
-                        line, line.name, line.quantity, line.price_unit, part, quantum
+                        line,
+                        line.name,
+                        line.quantity,
+                        line.price_unit,
+                        part,
+                        quantum,
+                        fmt=fmt,
                     )
                 )
         return [vals for vals in lines if vals]
 
-    def _proration_vals(self, line, label, quantity, price, part, quantum, sign=1):
+    def _proration_vals(
+        self, line, label, quantity, price, part, quantum, sign=1, fmt=None
+    ):
         unit, __ = periods.prorate(repr(price), part, quantum)
         if not unit or not quantity:
             return None
-        period = f"{part.start} → {part.end}"
-        if part.is_partial:
-            period = self.env._(
-                "%(period)s (%(days)s/%(full)s days)",
-                period=period,
-                days=part.days,
-                full=part.full_days,
-            )
+        fmt = fmt or DocumentFormat.for_partner(
+            self.env, self.subscription_id.partner_invoice_id
+        )
+        period = fmt.days_period(
+            part.start, part.end, part.days, part.full_days, part.is_partial
+        )
         return {
             "product_id": line.product_id.id,
             "name": f"{label} — {period}",
@@ -277,13 +291,14 @@ class SubscriptionChange(models.Model):
         ):
             return []
         product = plan.termination_fee_product_id or sub.line_ids[:1].product_id
+        fmt = DocumentFormat.for_partner(self.env, sub.partner_invoice_id)
         return [
             {
                 "product_id": product.id,
-                "name": self.env._(
+                "name": fmt.env._(
                     "Termination fee: cancellation before the end of the "
                     "commitment (%(date)s)",
-                    date=sub.commitment_end_date,
+                    date=fmt.date(sub.commitment_end_date),
                 ),
                 "quantity": 1.0,
                 "price_unit": repr(plan.termination_fee),

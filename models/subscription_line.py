@@ -7,7 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..core import changes as core_changes
 from ..core import periods
-from ..tools import UsageQuery
+from ..tools import DocumentFormat, UsageQuery
 from .subscription_line_mixin import PRICING_FIELDS
 
 # What only a change may modify once the subscription is started.
@@ -211,29 +211,23 @@ class SubscriptionLine(models.Model):
         part = core_changes.clip(period, self.date_start, self.date_end)
         if part is None:
             return None
-        if part != period:
-            # A change split the period: this line bills its own days.
-            label = self.env._(
-                "%(period)s (%(days)s/%(full)s days)",
-                period=f"{part.start} → {part.end}",
-                days=part.days,
-                full=part.full_days,
-            )
-        elif period.is_partial:
-            label = self.env._(
-                "%(period)s (%(days)s/%(full)s days)",
-                period=f"{period.start} → {period.end}",
-                days=period.days,
-                full=period.full_days,
-            )
-        else:
-            label = f"{period.start} → {period.end}"
         sub = self.subscription_id
+        # In the customer's language and date format: the line is stored text.
+        fmt = DocumentFormat.for_partner(self.env, sub.partner_invoice_id)
+        # A change split the period (this line bills its own days), or the
+        # period is partial: the label shows the days billed.
+        label = fmt.days_period(
+            part.start,
+            part.end,
+            part.days,
+            part.full_days,
+            part != period or period.is_partial,
+        )
         quantum = repr(sub.currency_id.rounding)
         price, __ = periods.prorate(repr(self.price_unit), part, quantum)
         return {
             "product_id": self.product_id.id,
-            "name": f"{self.name} — {label}",
+            "name": f"{self.with_env(fmt.env).name} — {label}",
             "quantity": self.quantity,
             "price_unit": float(price),
             "discount": self.discount,

@@ -335,6 +335,29 @@ class SubscriptionPlan(models.Model):
             else:
                 plan.billing_period_label = env._("Every %(count)s years", count=count)
 
+    def _get_period_phrase(self, lang=None):
+        """The billing period as it follows a price in a sentence: "per
+        month", "every 3 months", "per year" (in ``lang``, by default the
+        context's), e.g. "$ 49.00 per month" in an email."""
+        self.ensure_one()
+        env = self.with_context(lang=lang).env if lang else self.env
+        count = self.billing_interval
+        unit = self.billing_unit
+        if count == 1:
+            return {
+                periods.DAY: env._("per day"),
+                periods.WEEK: env._("per week"),
+                periods.MONTH: env._("per month"),
+                periods.YEAR: env._("per year"),
+            }.get(unit, "")
+        if unit == periods.DAY:
+            return env._("every %(count)s days", count=count)
+        if unit == periods.WEEK:
+            return env._("every %(count)s weeks", count=count)
+        if unit == periods.MONTH:
+            return env._("every %(count)s months", count=count)
+        return env._("every %(count)s years", count=count)
+
     @api.constrains("alignment", "alignment_day", "alignment_month", "billing_unit")
     def _check_alignment(self):
         for plan in self.filtered(lambda p: p.alignment == periods.CALENDAR):

@@ -193,43 +193,96 @@ class SubscriptionSubscription(models.Model):
     # Statement
     # ------------------------------------------------------------------
 
+    def _get_period_phrase(self):
+        """The billing period after a price, in the customer's language: "per
+        month", "every 3 months" (for the emails)."""
+        self.ensure_one()
+        return self.plan_id._get_period_phrase(lang=self.partner_id.lang)
+
     def _get_report_base_filename(self):
         self.ensure_one()
         return self.env._("Statement %(name)s", name=self.name).replace("/", "-")
 
     def _statement_moves(self):
         self.ensure_one()
-        return self.invoice_ids.filtered(
+        # With the credit notes that reverse its invoices (made from the
+        # invoice: their lines do not name the subscription).
+        documents = self.invoice_ids | self.invoice_ids.reversal_move_ids
+        return documents.filtered(
             lambda m: (
                 m.state == "posted" and m.move_type in ("out_invoice", "out_refund")
             )
         ).sorted(lambda m: (m.invoice_date, m.id))
 
+    def _statement_lines(self):
+        """The lines of the statement: today's lines; while paused, the lines
+        the pause ended too (a pause ends the lines, the resume brings them
+        back), so a paused subscription still shows what it bills."""
+        self.ensure_one()
+        lines = self.line_ids.filtered("is_current")
+        if self.state == "paused":
+            pause = self.env["subscription.change"].search(
+                [
+                    ("subscription_id", "=", self.id),
+                    ("operation", "=", "pause"),
+                    ("state", "=", "applied"),
+                ],
+                order="effective_date desc, id desc",
+                limit=1,
+            )
+            lines |= pause.ended_line_ids
+        return lines.sorted(lambda line: (line.sequence, line.id))
+
     def _statement_rows(self):
-        """Invoices, credit notes and their payments, by date, with the
-        running balance (for the statement)."""
+        """Invoices, credit notes and payments, by date, with the running
+        balance (for the statement).
+
+        Each row has ``invoiced`` (an invoice), ``credited`` (a credit note,
+        negative), ``paid`` (a payment received; negative for a refund paid
+        back) and ``balance``. A credit note reconciled with an invoice is
+        listed once, as a credit note, never as a payment of the invoice.
+        """
         self.ensure_one()
         entries = []
-        for move in self._statement_moves():
-            sign = -1 if move.move_type == "out_refund" else 1
+        moves = self._statement_moves()
+        listed = set(moves.ids)
+        for move in moves:
+            refund = move.move_type == "out_refund"
             entries.append(
-                (move.invoice_date, 0, move.name, sign * move.amount_total, 0.0)
+                (
+                    move.invoice_date,
+                    0,
+                    move.name,
+                    0.0 if refund else move.amount_total,
+                    -move.amount_total if refund else 0.0,
+                    0.0,
+                )
             )
-            if move.move_type != "out_invoice":
-                continue
             for payment in (move.invoice_payments_widget or {}).get("content", []):
-                if payment.get("is_exchange"):
+                # Exchange differences are no payment; a credit note (or, on
+                # a credit note, the invoice it settles) has its own row.
+                if payment.get("is_exchange") or payment.get("move_id") in listed:
                     continue
                 label = payment.get("ref") or payment.get("name") or ""
-                entries.append((payment["date"], 1, label, 0.0, payment["amount"]))
+                if payment.get("is_refund") and not refund:
+                    # Another credit note settles this invoice: a credit.
+                    entries.append(
+                        (payment["date"], 1, label, 0.0, -payment["amount"], 0.0)
+                    )
+                    continue
+                amount = -payment["amount"] if refund else payment["amount"]
+                entries.append((payment["date"], 1, label, 0.0, 0.0, amount))
         rows, balance = [], 0.0
-        for day, __, document, invoiced, paid in sorted(entries, key=lambda e: e[:2]):
-            balance = self.currency_id.round(balance + invoiced - paid)
+        for day, __, document, invoiced, credited, paid in sorted(
+            entries, key=lambda e: e[:2]
+        ):
+            balance = self.currency_id.round(balance + invoiced + credited - paid)
             rows.append(
                 {
                     "date": day,
                     "document": document,
                     "invoiced": invoiced,
+                    "credited": credited,
                     "paid": paid,
                     "balance": balance,
                 }
@@ -237,9 +290,21 @@ class SubscriptionSubscription(models.Model):
         return rows
 
     def _statement_balance(self):
+        """What the customer owes: the invoices left to pay, less the credit
+        notes left to use."""
         self.ensure_one()
-        moves = self._statement_moves().filtered(lambda m: m.move_type == "out_invoice")
-        return self.currency_id.round(sum(moves.mapped("amount_residual")))
+        moves = self._statement_moves()
+        due = sum(
+            moves.filtered(lambda m: m.move_type == "out_invoice").mapped(
+                "amount_residual"
+            )
+        )
+        credit = sum(
+            moves.filtered(lambda m: m.move_type == "out_refund").mapped(
+                "amount_residual"
+            )
+        )
+        return self.currency_id.round(due - credit)
 
     # ------------------------------------------------------------------
     # Payment method (saved by the customer, dropped after a hard decline)

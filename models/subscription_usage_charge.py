@@ -10,7 +10,13 @@ from odoo.tools import SQL
 from ..core import allowance, periods, rating
 from ..core.periods import ONE_DAY
 from ..core.rating.base import RatingResult, fmt_money
-from ..tools import RatedUsage, UsageItem, clean_decimal, exact_decimal
+from ..tools import (
+    DocumentFormat,
+    RatedUsage,
+    UsageItem,
+    clean_decimal,
+    exact_decimal,
+)
 
 
 class SubscriptionUsageCharge(models.Model):
@@ -68,7 +74,7 @@ class SubscriptionUsageCharge(models.Model):
     allowance_used = fields.Float(string="Used", digits=(20, 6), readonly=True)
     expired = fields.Float(digits=(20, 6), readonly=True)
     carried_out = fields.Float(digits=(20, 6), readonly=True)
-    billed_units = fields.Float(string="Billed", digits=(20, 6), readonly=True)
+    billed_units = fields.Float(digits=(20, 6), readonly=True)
     carry_buckets = fields.Json(readonly=True)
     currency_id = fields.Many2one(related="subscription_id.currency_id")
     amount = fields.Monetary(readonly=True)
@@ -395,35 +401,39 @@ class SubscriptionUsageCharge(models.Model):
         quantum = repr(sub.currency_id.rounding)
         quantity = measured["quantity"]
         metric = line.metric_id
-        uom = metric.uom_id.name or ""
+        # The line and its computation in the customer's language and format.
+        fmt = DocumentFormat.for_partner(self.env, sub.partner_invoice_id)
+        uom = metric.with_env(fmt.env).uom_id.name or ""
         # An average shows the metric's decimals, not the division's digits.
-        explanation = result.explain(
+        terms = result.explain_terms(
             metric.quantity_decimals if metric.aggregation == "weighted_sum" else None
         )
+        explanation = fmt.explanation(terms)
         amount = result.amount
-        period_label = f"{start} → {end}"
+        period_label = fmt.period(start, end)
+        shown_quantity = f"{fmt.number(metric._format_quantity(quantity))} {uom}"
         if late:
             amount -= late["billed_before"]
-            explanation = self.env._(
+            explanation = fmt.env._(
                 "%(explain)s - %(before)s already invoiced",
                 explain=explanation,
-                before=fmt_money(late["billed_before"]),
+                before=fmt.money(late["billed_before"]),
             )
-            name = self.env._(
+            name = fmt.env._(
                 "%(line)s — late usage %(period)s: %(quantity)s instead of "
                 "%(before)s — %(explain)s",
-                line=line.name,
+                line=line.with_env(fmt.env).name,
                 period=period_label,
-                quantity=f"{metric._format_quantity(quantity)} {uom}".strip(),
-                before=metric._format_quantity(late["quantity_before"]),
+                quantity=shown_quantity.strip(),
+                before=fmt.number(metric._format_quantity(late["quantity_before"])),
                 explain=explanation,
             )
         else:
-            name = self.env._(
+            name = fmt.env._(
                 "%(line)s — %(period)s: %(quantity)s — %(explain)s",
-                line=line.name,
+                line=line.with_env(fmt.env).name,
                 period=period_label,
-                quantity=f"{metric._format_quantity(quantity)} {uom}".strip(),
+                quantity=shown_quantity.strip(),
                 explain=explanation,
             )
         rounded = periods.quantize(amount, quantum)
@@ -507,14 +517,15 @@ class SubscriptionUsageCharge(models.Model):
             return None
         usage_lines = sub.line_ids.filtered(lambda line: line.line_type == "usage")
         product = sub.plan_id.minimum_spend_product_id or usage_lines[:1].product_id
+        fmt = DocumentFormat.for_partner(self.env, sub.partner_invoice_id)
         return {
             "product_id": product.id,
-            "name": self.env._(
+            "name": fmt.env._(
                 "Minimum spend true-up — %(period)s: minimum %(minimum)s, usage "
                 "%(spent)s",
-                period=f"{period.start} → {period.end}",
-                minimum=fmt_money(minimum),
-                spent=fmt_money(spent),
+                period=fmt.period(period.start, period.end),
+                minimum=fmt.money(minimum),
+                spent=fmt.money(spent),
             ),
             "quantity": 1,
             "price_unit": float(minimum - spent),

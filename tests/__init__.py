@@ -21,6 +21,7 @@ from . import test_usage_money
 from . import test_dunning
 from . import test_dunning_core
 from . import test_mail_templates
+from . import test_documents
 from . import test_mrr_snapshot
 from . import test_analytics_ui
 from . import test_portal

@@ -36,7 +36,7 @@ class TestRecurringInvoicing(SubscriptionCommon):
         self.assertEqual(invoice.invoice_origin, sub.name)
         self.assertEqual(invoice.subscription_ids, sub)
         line = invoice.invoice_line_ids
-        self.assertEqual(line.name, "Pro plan — 2026-03-01 → 2026-03-31")
+        self.assertEqual(line.name, "Pro plan — 03/01/2026 → 03/31/2026")
         self.assertEqual(line.price_unit, 20.0)
         self.assertEqual(line.tax_ids, self.tax_sale_a)
         self.assertEqual(line.subscription_id, sub)
@@ -88,7 +88,7 @@ class TestRecurringInvoicing(SubscriptionCommon):
         line = self._invoices(sub).invoice_line_ids
         # 21 of May's 31 days: 20 x 21 / 31 = 13.548... -> 13.55
         self.assertEqual(line.price_unit, 13.55)
-        self.assertEqual(line.name, "Pro plan — 2026-05-11 → 2026-05-31 (21/31 days)")
+        self.assertEqual(line.name, "Pro plan — 05/11/2026 → 05/31/2026 (21/31 days)")
         self.assertEqual(line.subscription_billed_days, 21)
         self.assertEqual(line.subscription_period_days, 31)
         self.assertEqual(sub.next_invoice_date, self._date("2026-06-01"))
@@ -121,7 +121,7 @@ class TestRecurringInvoicing(SubscriptionCommon):
         last = invoices[-1].invoice_line_ids
         # 15 of 30 days of April: 20 x 15 / 30 = 10.00
         self.assertEqual(last.price_unit, 10.0)
-        self.assertEqual(last.name, "Pro plan — 2026-04-01 → 2026-04-15 (15/30 days)")
+        self.assertEqual(last.name, "Pro plan — 04/01/2026 → 04/15/2026 (15/30 days)")
         self.assertFalse(sub.next_invoice_date)
         self.assertEqual(sub.state, "closed")
         self.assertEqual(
@@ -156,7 +156,7 @@ class TestRecurringInvoicing(SubscriptionCommon):
             self._run_billing()
         self.assertEqual(sub.state, "active")
         line = self._invoices(sub).invoice_line_ids
-        self.assertEqual(line.name, "Pro plan — 2026-03-15 → 2026-04-14")
+        self.assertEqual(line.name, "Pro plan — 03/15/2026 → 04/14/2026")
         self.assertEqual(line.price_unit, 50.0)
 
     @freeze_time("2026-03-01")

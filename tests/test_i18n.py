@@ -86,9 +86,9 @@ class TestFrenchTranslation(TransactionCase):
             dict(field["selection"]),
             {
                 "draft": "Brouillon",
-                "trial": "En essai",
+                "trial": "Essai",
                 "active": "Actif",
-                "paused": "Suspendu",
+                "paused": "En pause",
                 "suspended": "Suspendu pour impayé",
                 "closed": "Clôturé",
             },

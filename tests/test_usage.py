@@ -108,7 +108,7 @@ class TestUsageBilling(UsageCommon):
         self.assertEqual(usage_line.price_unit, 600.0)
         self.assertEqual(
             usage_line.name,
-            "API calls — 2026-03-01 → 2026-03-31: 15,000 — "
+            "API calls — 03/01/2026 → 03/31/2026: 15,000 — "
             "1,000 × 0.10 + 9,000 × 0.05 + 5,000 × 0.01",
         )
         self.assertEqual(april.amount_untaxed, 620.0)
@@ -319,7 +319,7 @@ class TestUsageBilling(UsageCommon):
             lambda line: line.subscription_period_start == date(2026, 3, 1)
         )
         self.assertEqual(late_line.price_unit, 10.0, "1,000 more units at 0.01")
-        self.assertIn("late usage 2026-03-01 → 2026-03-31: 16,000", late_line.name)
+        self.assertIn("late usage 03/01/2026 → 03/31/2026: 16,000", late_line.name)
         self.assertIn("instead of 15,000", late_line.name)
         self.assertIn("600.00 already invoiced", late_line.name)
         april_line = may.invoice_line_ids.filtered(

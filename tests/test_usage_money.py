@@ -83,7 +83,7 @@ class TestExactUsageMoney(UsageCommon):
         self._bill("2026-04-01")
         line = self._usage_line_of(self._invoices(sub)[-1])
         self.assertEqual(line.price_unit, 2.68, "2.675 × 1.00, rounded half up")
-        self.assertIn("2026-03-31: 2.675 — 2.675 × 1.00", line.name)
+        self.assertIn("03/31/2026: 2.675 — 2.675 × 1.00", line.name)
         self.assertNotIn("2.674999", line.name)
         details = line.subscription_usage_details
         self.assertEqual(details["quantity"], "2.675")
@@ -192,7 +192,7 @@ class TestExactUsageMoney(UsageCommon):
         )
         self._bill("2026-04-01")
         line = self._usage_line_of(self._invoices(sub)[-1])
-        self.assertIn("2026-03-31: 3.65 — 1.5 included + 2.15 × 2.00", line.name)
+        self.assertIn("03/31/2026: 3.65 — 1.5 included + 2.15 × 2.00", line.name)
         self.assertEqual(line.price_unit, 4.3)
         self.assertEqual(sub.usage_charge_ids._display()["billed"], "2.15")
         # Stored before the metric had fewer decimals: shown in full.
@@ -224,7 +224,7 @@ class TestExactUsageMoney(UsageCommon):
         self._bill("2026-05-01")
         # 1 seat for 30 days, 1 more for the last 10: 40 / 30 = 1.3333...
         line = self._usage_line_of(self._invoices(sub)[-1])
-        self.assertIn("2026-04-30: 1.33 — 1.33 × 3.00", line.name)
+        self.assertIn("04/30/2026: 1.33 — 1.33 × 3.00", line.name)
         self.assertEqual(line.subscription_usage_details["quantity"][:6], "1.3333")
         self.assertEqual(line.price_unit, 4.0, "1.3333... × 3.00")
         self.assertEqual(sub.usage_charge_ids._display()["quantity"], "1.33")

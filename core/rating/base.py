@@ -241,6 +241,10 @@ class TierDetail:
     to: Decimal | None = None
     kind: str = TIER
     note: str = ""
+    # The note as a phrase key and its values, for a translated rendering
+    # (see :data:`ENGLISH_PHRASES`); ``note`` is its English text.
+    note_key: str = ""
+    note_values: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -283,16 +287,51 @@ class RatingResult:
         keep at least 2 decimals (``0.10``, ``0.0008``, ``10.00``).
         ``decimals``: show units rounded to that many decimals (an average).
         """
+        return render_terms(self.explain_terms(decimals))
+
+    def explain_terms(self, decimals=None):
+        """The computation as structured terms, for a rendering in another
+        language (:func:`render_terms` with the language's formatters).
+
+        Each term is a dict with a ``kind``:
+
+        * ``included``: ``units`` covered by the allowance;
+        * ``tier``, ``package``, ``fee``: ``units`` × ``unit_price``
+          (+ ``flat_fee``), ``rate``: an amount (``units``) × a rate;
+        * ``minimum``/``maximum`` (per transaction): the ``amount`` added or
+          taken off;
+        * ``period_minimum``/``period_maximum``: the ``amount`` added or
+          taken off for the period's minimum or maximum.
+
+        Every term also carries ``decimals`` (how to show units) and, when it
+        has one, its ``note`` (``(key, values)``, see :data:`ENGLISH_PHRASES`).
+        """
         terms = []
         if self.included_units_used:
-            terms.append(f"{fmt_units(self.included_units_used, decimals)} included")
-        terms += [_explain_detail(detail, decimals) for detail in self.details]
-        text = " + ".join(terms) or "0"
+            terms.append(
+                {
+                    "kind": "included",
+                    "units": self.included_units_used,
+                    "decimals": decimals,
+                }
+            )
+        for detail in self.details:
+            terms.append(
+                {
+                    "kind": detail.kind,
+                    "units": detail.units,
+                    "unit_price": detail.unit_price,
+                    "flat_fee": detail.flat_fee,
+                    "amount": detail.amount,
+                    "decimals": decimals if detail.kind == TIER else None,
+                    "note": _detail_note(detail),
+                }
+            )
         if self.minimum_adjustment:
-            text += f" + {fmt_money(self.minimum_adjustment)} (minimum)"
+            terms.append({"kind": "period_minimum", "amount": self.minimum_adjustment})
         if self.maximum_adjustment:
-            text += f" - {fmt_money(-self.maximum_adjustment)} (maximum)"
-        return text.replace("+ -", "- ")
+            terms.append({"kind": "period_maximum", "amount": -self.maximum_adjustment})
+        return terms
 
     # The JSON ``details`` of a stored charge (``subscription.usage.charge``
     # and its invoice line) are written by ``to_details`` and read by
@@ -433,20 +472,95 @@ class ChargeDetails:
         return self.allowance_figure("billed", self.quantity - self.included_units_used)
 
 
-def _explain_detail(detail, decimals=None):
-    if detail.kind in (MINIMUM, MAXIMUM):
-        return f"{fmt_money(detail.amount)} ({detail.note})"
-    if detail.kind == RATE:
-        text = f"{fmt_money(detail.units)} × {fmt_units(detail.unit_price * HUNDRED)}%"
-    elif detail.kind == TIER:
-        text = f"{fmt_units(detail.units, decimals)} × {fmt_money(detail.unit_price)}"
-    else:
-        text = f"{fmt_units(detail.units)} × {fmt_money(detail.unit_price)}"
-    if detail.flat_fee:
-        text += f" + {fmt_money(detail.flat_fee)}"
+# The English phrases of an explanation: ``{key: format}`` (``str.format``
+# with the term's values, already formatted).  A translated rendering passes
+# its own ``phrase(key, **values)`` to :func:`render_terms`.
+ENGLISH_PHRASES = {
+    "included": "{units} included",
+    "period_minimum": "{amount} (minimum)",
+    "period_maximum": "{amount} (maximum)",
+    "packages": "packages of {size}",
+    "packages_free": "packages of {size}, {free} free",
+    "per_transaction": "per transaction",
+    "minimum_per_transaction": "minimum per transaction, {count} transaction",
+    "minimum_per_transaction_plural": "minimum per transaction, {count} transactions",
+    "maximum_per_transaction": "maximum per transaction, {count} transaction",
+    "maximum_per_transaction_plural": "maximum per transaction, {count} transactions",
+}
+
+
+def english_phrase(key, **values):
+    """The English phrase ``key`` (see :data:`ENGLISH_PHRASES`)."""
+    return ENGLISH_PHRASES[key].format(**values)
+
+
+def _detail_note(detail):
+    """``(key, values)`` of a detail's note; ``None`` without a note; a note
+    without a key (a model that gives only text) is ``("", {"text": note})``."""
+    if detail.note_key:
+        return (detail.note_key, dict(detail.note_values))
     if detail.note:
-        text += f" ({detail.note})"
-    return text
+        return ("", {"text": detail.note})
+    return None
+
+
+def render_terms(terms, units=None, money=None, phrase=None):
+    """Render :meth:`RatingResult.explain_terms` as text.
+
+    ``units(number, decimals)`` and ``money(number)`` format the figures and
+    ``phrase(key, **values)`` gives the phrases (:data:`ENGLISH_PHRASES`);
+    by default in English (:func:`fmt_units`, :func:`fmt_money`).
+    """
+    units = units or fmt_units
+    money = money or fmt_money
+    phrase = phrase or english_phrase
+
+    def note_text(note):
+        key, values = note
+        if not key:
+            return values["text"]
+        count = values.get("count")
+        if count is not None and count > 1:
+            key += "_plural"
+        shown = {
+            name: (str(value) if name == "count" else units(value, None))
+            for name, value in values.items()
+        }
+        return phrase(key, **shown)
+
+    texts = []
+    adjustments = []
+    for term in terms:
+        kind = term["kind"]
+        if kind == "included":
+            shown = units(term["units"], term["decimals"])
+            texts.append(phrase("included", units=shown))
+            continue
+        if kind in ("period_minimum", "period_maximum"):
+            adjustments.append((kind, phrase(kind, amount=money(term["amount"]))))
+            continue
+        note = term.get("note")
+        if kind in (MINIMUM, MAXIMUM):
+            text = money(term["amount"])
+            if note:
+                text += f" ({note_text(note)})"
+            texts.append(text)
+            continue
+        if kind == RATE:
+            rate = units(term["unit_price"] * HUNDRED, None)
+            text = f"{money(term['units'])} × {rate}%"
+        else:
+            shown = units(term["units"], term["decimals"])
+            text = f"{shown} × {money(term['unit_price'])}"
+        if term["flat_fee"]:
+            text += f" + {money(term['flat_fee'])}"
+        if note:
+            text += f" ({note_text(note)})"
+        texts.append(text)
+    text = " + ".join(texts) or units(ZERO, None)
+    for kind, adjustment in adjustments:
+        text += f" + {adjustment}" if kind == "period_minimum" else f" - {adjustment}"
+    return text.replace("+ -", "- ")
 
 
 def fmt_units(number, decimals=None):

@@ -18,6 +18,7 @@ from .base import (
     RatingError,
     TierDetail,
     check_keys,
+    english_phrase,
     fmt_units,
     non_negative,
     register,
@@ -50,9 +51,12 @@ def price(units, parsed, transactions):
     packages, remainder = divmod(chargeable, size)
     if remainder:
         packages += 1
-    note = f"packages of {fmt_units(size)}"
+    note_key, note_values = "packages", (("size", size),)
     if free:
-        note += f", {fmt_units(free)} free"
+        note_key, note_values = "packages_free", (("size", size), ("free", free))
+    note = english_phrase(
+        note_key, **{name: fmt_units(value) for name, value in note_values}
+    )
     return [
         TierDetail(
             packages,
@@ -63,5 +67,7 @@ def price(units, parsed, transactions):
             None,
             PACKAGE,
             note,
+            note_key,
+            note_values,
         )
     ]

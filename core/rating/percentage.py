@@ -52,6 +52,7 @@ from .base import (
     RatingError,
     TierDetail,
     check_keys,
+    english_phrase,
     non_negative,
     optional_non_negative,
     rate_fraction,
@@ -169,7 +170,8 @@ def price(units, terms, transactions):
                 ZERO,
                 count * terms.fixed_fee,
                 kind=FEE,
-                note="per transaction",
+                note=english_phrase("per_transaction"),
+                note_key="per_transaction",
             )
         )
     if raised:
@@ -180,7 +182,7 @@ def price(units, terms, transactions):
                 added,
                 added,
                 kind=MINIMUM,
-                note=f"minimum per transaction, {_count(raised)}",
+                **_transactions_note("minimum_per_transaction", raised),
             )
         )
     if capped:
@@ -191,14 +193,21 @@ def price(units, terms, transactions):
                 taken,
                 taken,
                 kind=MAXIMUM,
-                note=f"maximum per transaction, {_count(capped)}",
+                **_transactions_note("maximum_per_transaction", capped),
             )
         )
     return details
 
 
-def _count(number):
-    return f"{number} transaction{'s' if number > 1 else ''}"
+def _transactions_note(key, count):
+    """The note of a per-transaction minimum or maximum of ``count``
+    transactions (its English text, key and values)."""
+    english = key + ("_plural" if count > 1 else "")
+    return {
+        "note": english_phrase(english, count=count),
+        "note_key": key,
+        "note_values": (("count", count),),
+    }
 
 
 def _per_transaction(terms, transactions):
