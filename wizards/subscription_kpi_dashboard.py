@@ -195,43 +195,49 @@ class SubscriptionKpiDashboard(models.TransientModel):
     def _dashboard_kpis(self, amount, pct, count):
         """The cards of the dashboard: ``(field, label, formatter,
         explanation, why it may be not available)``."""
+
+        def kpi(*parts):
+            # A named call, not a bare tuple: the translation extractor
+            # takes a tuple's first string after a translated one for a term.
+            return parts
+
         return [
-            (
+            kpi(
                 "mrr",
                 self.env._("MRR"),
                 amount,
                 self.env._("Monthly recurring revenue, at month end."),
                 "",
             ),
-            (
+            kpi(
                 "arr",
                 self.env._("ARR"),
                 amount,
                 self.env._("Annual recurring revenue: MRR × 12."),
                 "",
             ),
-            (
+            kpi(
                 "active_subscriptions",
                 self.env._("Active Subscriptions"),
                 count,
                 self.env._("Subscriptions with some MRR at month end."),
                 "",
             ),
-            (
+            kpi(
                 "active_customers",
                 self.env._("Active Customers"),
                 count,
                 self.env._("Customers with an active or paused subscription."),
                 "",
             ),
-            (
+            kpi(
                 "arpu",
                 self.env._("ARPA"),
                 amount,
                 self.env._("Average revenue per account: MRR ÷ active customers."),
                 self.env._("No active customer."),
             ),
-            (
+            kpi(
                 "nrr",
                 self.env._("NRR"),
                 pct,
@@ -241,14 +247,14 @@ class SubscriptionKpiDashboard(models.TransientModel):
                 ),
                 self.env._("No customer with MRR at the start of the period."),
             ),
-            (
+            kpi(
                 "grr",
                 self.env._("GRR"),
                 pct,
                 self.env._("Gross revenue retention: as NRR, expansion left out."),
                 self.env._("No customer with MRR at the start of the period."),
             ),
-            (
+            kpi(
                 "logo_churn",
                 self.env._("Logo Churn"),
                 pct,
@@ -257,7 +263,7 @@ class SubscriptionKpiDashboard(models.TransientModel):
                 ),
                 self.env._("No customer at the start of any month."),
             ),
-            (
+            kpi(
                 "revenue_churn",
                 self.env._("Revenue Churn"),
                 pct,
@@ -266,28 +272,28 @@ class SubscriptionKpiDashboard(models.TransientModel):
                 ),
                 self.env._("No MRR at the start of any month."),
             ),
-            (
+            kpi(
                 "ltv",
                 self.env._("Lifetime Value"),
                 amount,
                 self.env._("Average ARPA ÷ average revenue churn."),
                 self.env._("No revenue churn to divide by."),
             ),
-            (
+            kpi(
                 "usage_amount",
                 self.env._("Usage MRR"),
                 amount,
                 self.env._("Usage billed for the periods ended in the last month."),
                 "",
             ),
-            (
+            kpi(
                 "trial_conversion",
                 self.env._("Trial Conversion"),
                 pct,
                 self.env._("Trials ended that went on to billing ÷ trials ended."),
                 self.env._("No trial ended in the period."),
             ),
-            (
+            kpi(
                 "recovery",
                 self.env._("Payment Recovery"),
                 pct,
