@@ -217,7 +217,12 @@ class TestBackofficeWizards(UsageCommon):
             )._run_billing(sub.date_start, company_ids=self.env.companies.ids)
         invoice = self._invoices(sub)
         self.assertEqual(len(invoice), 1)
-        [body] = [body for body in self._messages(invoice) if "billing of" in str(body)]
+        # In the language of the billing's context (French here).
+        [body] = [
+            body
+            for body in self._messages(invoice)
+            if "Créée par la facturation de" in str(body)
+        ]
         self.assertIn(
             f'data-oe-model="subscription.subscription" data-oe-id="{sub.id}"',
             str(body),
@@ -234,7 +239,7 @@ class TestBackofficeWizards(UsageCommon):
         self.assertIn("1 janv. 2026 – 31 janv. 2026", str(logged))
         # The invoice's total (20.00 and its tax), in the French number format.
         self.assertIn(
-            f"created: $&nbsp;{invoice.amount_total:.2f} for".replace(".", ","),
+            f"créée : $&nbsp;{invoice.amount_total:.2f} pour".replace(".", ","),
             str(logged),
         )
         self.assertNotIn("2026-01-01", str(logged))

@@ -83,6 +83,21 @@ class TestPortalDesktop(PortalCase):
             classes = page.xpath(f"//form[contains(@class, '{form}')]")[0].get("class")
             self.assertIn("flex-wrap", classes)
 
+    def test_period_phrase_in_the_customers_language(self):
+        """The price per period reads "per month", not "/ Monthly"."""
+        self.assertEqual(self.sub.plan_id._get_period_phrase(lang="en_US"), "per month")
+        self.authenticate("alice", "alice")
+        for url in ("/my/subscriptions", f"/my/subscriptions/{self.sub.id}"):
+            page = self.url_open(url).text
+            self.assertIn("per month", page)
+            self.assertNotIn("/ Monthly", page)
+        self.env["res.lang"]._activate_lang("fr_FR")
+        (self.acme | self.alice).lang = "fr_FR"
+        self.authenticate("alice", "alice")
+        page = self.url_open(f"/my/subscriptions/{self.sub.id}").text
+        self.assertIn("par mois", page)
+        self.assertNotIn("Mensuel", page)
+
     def test_dates_in_the_customers_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         (self.acme | self.alice).lang = "fr_FR"

@@ -483,7 +483,7 @@ class TestUsageBilling(UsageCommon):
                 .new({"subscription_id": sub.id})
                 .preview
             )
-            self.assertIn("2026-04-01", html)
+            self.assertIn("Apr 1, 2026", html)
             self.assertEqual(
                 counts,
                 {model: self.env[model].search_count([]) for model in counts},
