@@ -92,11 +92,18 @@ class TestPortalDesktop(PortalCase):
             self.assertIn("per month", page)
             self.assertNotIn("/ Monthly", page)
         self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["subscription_billing"], ["fr_FR"], overwrite=True
+        )
         (self.acme | self.alice).lang = "fr_FR"
         self.authenticate("alice", "alice")
         page = self.url_open(f"/my/subscriptions/{self.sub.id}").text
         self.assertIn("par mois", page)
         self.assertNotIn("Mensuel", page)
+        # The quantity's button is a verb ("Modifier"), not the noun of a
+        # change record ("Modification").
+        self.assertIn('btn-secondary">Modifier</button>', page)
+        self.assertNotIn(">Modification</button>", page)
 
     def test_dates_in_the_customers_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
