@@ -7,6 +7,8 @@ from . import subscription_plan
 from . import subscription_plan_line
 from . import subscription_subscription
 from . import subscription_subscription_billing
+from . import subscription_subscription_billing_claim
+from . import subscription_subscription_billing_preview
 from . import subscription_subscription_change
 from . import subscription_subscription_portal
 from . import subscription_subscription_backoffice
@@ -16,6 +18,7 @@ from . import subscription_usage
 from . import subscription_usage_ingest
 from . import subscription_usage_charge
 from . import subscription_change
+from . import subscription_change_check
 from . import subscription_change_effect
 from . import subscription_history
 from . import subscription_mrr_movement_mixin
