@@ -11,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import SubscriptionCommon
@@ -322,6 +322,32 @@ class TestAnalyticsTotals(SubscriptionCommon):
             self.env["subscription.kpi.dashboard"].with_user(
                 outsider
             ).get_dashboard_data()
+
+    def test_dashboard_refuses_hostile_arguments(self):
+        Dashboard = self.env["subscription.kpi.dashboard"]
+        for months in ("12", 1.5, float("nan"), float("inf"), True, [12]):
+            with (
+                self.subTest(months=months),
+                self.assertRaisesRegex(UserError, "whole number from 1 to 60"),
+            ):
+                Dashboard.get_dashboard_data(months=months)
+        for filters, message in (
+            ([1, 2], "filters must be an object"),
+            ("plan_ids", "filters must be an object"),
+            ({"partner_id": [1]}, "Unknown dashboard filter: partner_id"),
+            ({"plan_ids": 5}, "takes a list of record ids"),
+            ({"plan_ids": ["1\x00"]}, "takes a list of record ids"),
+            ({"plan_ids": [1.5]}, "takes a list of record ids"),
+        ):
+            with (
+                self.subTest(filters=filters),
+                self.assertRaisesRegex(UserError, message),
+            ):
+                Dashboard.get_dashboard_data(filters=filters)
+        # Out-of-range months are brought into 1..60, not refused.
+        self.assertEqual(Dashboard.get_dashboard_data(months=10**9)["months"], 60)
+        self.assertEqual(Dashboard.get_dashboard_data(months=0)["months"], 12)
+        self.assertEqual(Dashboard.get_dashboard_data(months=-3)["months"], 1)
 
     # ------------------------------------------------------------------
     # Back-dated changes

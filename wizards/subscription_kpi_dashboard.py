@@ -3,7 +3,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.misc import format_amount, format_date, formatLang
 
@@ -99,12 +99,12 @@ class SubscriptionKpiDashboard(models.TransientModel):
                     "Only subscription users can see the subscription analytics."
                 )
             )
-        months = min(max(int(months or 12), 1), 60)
+        months, filters = self._check_dashboard_args(months, filters)
         today = fields.Date.context_today(self)
         choices = self._filter_choices()
         chosen = {}
         for name, records in choices.items():
-            wanted = set((filters or {}).get(name) or ())
+            wanted = set(filters.get(name) or ())
             chosen[name] = records.filtered(lambda r, w=wanted: r.id in w)
         all_labels = self._filter_all_labels()
         dashboard = self.new(
@@ -192,6 +192,40 @@ class SubscriptionKpiDashboard(models.TransientModel):
         }
 
     @api.model
+    @api.model
+    def _check_dashboard_args(self, months, filters):
+        """``months`` a whole number from 1 to 60 (12 when not given), and
+        ``filters`` ``{filter field: [record id, ...]}``: a clear error for
+        anything else (a string, a float, NaN, a list instead of a dict)."""
+        if months in (None, False):
+            months = 12
+        if isinstance(months, bool) or not isinstance(months, int):
+            raise UserError(self.env._("months must be a whole number from 1 to 60."))
+        if filters in (None, False):
+            filters = {}
+        if not isinstance(filters, dict):
+            raise UserError(
+                self.env._("filters must be an object of record id lists, by filter.")
+            )
+        known = self._filter_all_labels()
+        for name, ids in filters.items():
+            if name not in known:
+                raise UserError(
+                    self.env._("Unknown dashboard filter: %(name)s.", name=name)
+                )
+            if ids is None or ids is False:
+                continue
+            if not isinstance(ids, list) or any(
+                isinstance(i, bool) or not isinstance(i, int) for i in ids
+            ):
+                raise UserError(
+                    self.env._(
+                        "The filter %(name)s takes a list of record ids.",
+                        name=name,
+                    )
+                )
+        return min(max(months, 1), 60), filters
+
     def _dashboard_kpis(self, amount, pct, count):
         """The cards of the dashboard: ``(field, label, formatter,
         explanation, why it may be not available)``."""
