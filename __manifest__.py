@@ -12,7 +12,14 @@
     "development_status": "Alpha",
     "application": True,
     "installable": True,
-    "depends": ["account", "account_payment", "portal", "resource", "uom"],
+    "depends": [
+        "account",
+        "account_payment",
+        "portal",
+        "resource",
+        "uom",
+        "sale_management",
+    ],
     "data": [
         "security/subscription_billing_security.xml",
         "security/ir.model.access.csv",
