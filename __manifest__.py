@@ -48,6 +48,7 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/sale_order_views.xml",
         "views/subscription_billing_menus.xml",
         "views/subscription_portal_templates.xml",
         "reports/report_invoice.xml",

@@ -38,3 +38,8 @@ from . import ir_http
 from . import res_company
 from . import res_config_settings
 from . import subscription_subscription_demo
+from . import product_product
+from . import sale_order
+from . import sale_order_line
+from . import subscription_subscription_sale
+from . import subscription_line_sale

@@ -194,6 +194,50 @@ class UsageCommon(SubscriptionCommon):
             self._run_billing()
 
 
+class SaleCommon(SubscriptionCommon):
+    """Quotations that sell subscriptions: a salesperson (Sales rights only), a
+    monthly plan with a seat product, and a one-time setup fee."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesperson = new_test_user(
+            cls.env,
+            login="salesperson",
+            groups="sales_team.group_sale_salesman",
+            company_id=cls.env.company.id,
+            company_ids=[Command.set(cls.env.company.ids)],
+        )
+        cls.product_setup = cls._create_product(
+            name="Setup fee", lst_price=100.0, type="service"
+        )
+        cls.plan_seats = cls._create_plan(
+            "Seats monthly", price=10.0, product=cls.product_seat
+        )
+
+    def _create_quotation(
+        self, lines, plan=None, start="2026-03-01", user=None, **values
+    ):
+        """A quotation of ``lines`` (``(product, quantity)`` or
+        ``(product, quantity, price_unit)``) on ``plan`` (default: seats)."""
+        order_lines = []
+        for product, quantity, *price in lines:
+            vals = {"product_id": product.id, "product_uom_qty": quantity}
+            if price:
+                vals["price_unit"] = price[0]
+            order_lines.append(Command.create(vals))
+        vals = {
+            "partner_id": self.customer.id,
+            "subscription_plan_id": (plan or self.plan_seats).id
+            if plan is not False
+            else False,
+            "subscription_start_date": start,
+            "order_line": order_lines,
+            **values,
+        }
+        return self.env["sale.order"].with_user(user or self.salesperson).create(vals)
+
+
 # === COMMITTED DATA (several workers at once) === #
 
 

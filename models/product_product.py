@@ -1,0 +1,17 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+
+from odoo import models
+
+
+class ProductProduct(models.Model):
+    _inherit = "product.product"
+
+    def _subscription_plan_lines(self):
+        """The lines of active plans that sell these products (the plans'
+        price list)."""
+        return (
+            self.env["subscription.plan.line"]
+            .with_context(active_test=False)
+            .search([("product_id", "in", self.ids), ("plan_id.active", "=", True)])
+        )
