@@ -10,9 +10,15 @@ class SubscriptionSubscription(models.Model):
     _inherit = "subscription.subscription"
 
     sale_order_ids = fields.One2many(
-        "sale.order", "subscription_id", string="Sales Orders", readonly=True
+        "sale.order",
+        "subscription_id",
+        string="Sales Orders",
+        readonly=True,
+        groups="sales_team.group_sale_salesman",
     )
-    sale_order_count = fields.Integer(compute="_compute_sale_order_count")
+    sale_order_count = fields.Integer(
+        compute="_compute_sale_order_count", groups="sales_team.group_sale_salesman"
+    )
 
     @api.depends("sale_order_ids")
     def _compute_sale_order_count(self):
