@@ -38,3 +38,8 @@ from . import ir_http
 from . import res_company
 from . import res_config_settings
 from . import subscription_subscription_demo
+from . import product_template
+from . import product_product
+from . import product_pricelist
+from . import product_pricelist_item
+from . import subscription_plan_pricing

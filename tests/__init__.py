@@ -31,3 +31,4 @@ from . import test_subscription_changes
 from . import test_suite
 from . import test_outsider
 from . import test_backoffice_wizards
+from . import test_products
