@@ -346,3 +346,30 @@ class TestProducts(UsageCommon):
             bare.action_start()
             with self.assertRaisesRegex(UserError, "Foreign plan is priced in"):
                 bare.change_plan(plan_c.id, policy="immediate")
+
+    def test_termination_fee_of_a_plan_in_another_currency_is_converted(self):
+        plan = self._create_plan(
+            "Committed foreign",
+            price=40.0,
+            product=self.product_x,
+            currency_id=self.foreign.id,
+            commitment_interval=12,
+            early_termination="fee",
+            termination_fee=100.0,
+        )
+        # Billed in the company currency: 40.00 = 20.00 a month, fee 50.00.
+        pricelist = self._pricelist("Home", self.company_currency, [])
+        with freeze_time("2026-05-01"):
+            sub = self._create_subscription(
+                plan=plan, start="2026-05-01", pricelist_id=pricelist.id
+            )
+            sub.action_start()
+            self._run_billing()
+        self.assertEqual(self._invoices(sub).amount_untaxed, 20.0)
+        reason = self.env.ref("subscription_billing.close_reason_too_expensive")
+        with freeze_time("2026-05-11"):
+            result = sub.cancel(policy="immediate", reason_id=reason.id)
+        self.assertEqual((result["credit"], result["fee"]), (-13.55, 50.0))
+        document = self.env["account.move"].browse(result["document_id"])
+        self.assertEqual(document.currency_id, self.company_currency)
+        self.assertEqual(document.amount_untaxed, 36.45)
