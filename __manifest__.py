@@ -53,6 +53,8 @@
         "views/subscription_portal_templates.xml",
         "reports/report_invoice.xml",
         "reports/report_subscription_statement.xml",
+        "views/product_template_views.xml",
+        "views/product_pricelist_item_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -43,3 +43,7 @@ from . import sale_order
 from . import sale_order_line
 from . import subscription_subscription_sale
 from . import subscription_line_sale
+from . import product_template
+from . import product_pricelist
+from . import product_pricelist_item
+from . import subscription_plan_pricing

@@ -42,9 +42,7 @@ class SaleOrderLine(models.Model):
             plan = line.order_id.subscription_plan_id
             plan_line = self.env["subscription.plan.line"]
             if plan and line.product_id and not line.display_type:
-                plan_line = plan.line_ids.filtered(
-                    lambda pl, product=line.product_id: pl.product_id == product
-                )[:1]
+                plan_line = line.product_id._get_subscription_plan_line(plan)
             line.subscription_plan_line_id = plan_line
             line.subscription_is_recurring = bool(plan_line)
 
@@ -74,10 +72,7 @@ class SaleOrderLine(models.Model):
             return super()._get_display_price()
         if plan_line.line_type == "usage":
             return 0.0
-        pricelist_price = getattr(plan_line, "_get_pricelist_price", None)
-        if pricelist_price is None:  # TODO(lead): remove once the pricelist lands
-            return plan_line.price_unit
-        return pricelist_price(
+        return plan_line._get_pricelist_price(
             self.order_id.pricelist_id,
             self.product_uom_qty or 1.0,
             self.order_id.date_order,

@@ -109,7 +109,8 @@ class SubscriptionChange(models.Model):
                         sub_company=sub.company_id.display_name,
                     )
                 )
-            if plan.currency_id != sub.currency_id:
+            # Another currency: the subscription's pricelist prices the plan.
+            if plan.currency_id != sub.currency_id and not sub.pricelist_id:
                 raise UserError(
                     self.env._(
                         "The plan %(plan)s is priced in %(currency)s, subscription "
@@ -121,6 +122,9 @@ class SubscriptionChange(models.Model):
                         sub_currency=sub.currency_id.name,
                     )
                 )
+            error = plan._currency_error(sub.currency_id, sub.pricelist_id, sub)
+            if error:
+                raise UserError(error)
             if not plan.line_ids.filtered(lambda line: not line.is_optional):
                 raise UserError(
                     self.env._(

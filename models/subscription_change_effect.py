@@ -34,7 +34,7 @@ class SubscriptionChange(models.Model):
             return (
                 current,
                 [
-                    line._prepare_subscription_line_vals()
+                    line._prepare_subscription_line_vals(sub, day)
                     for line in plan.line_ids
                     if not line.is_optional
                 ],
@@ -78,7 +78,7 @@ class SubscriptionChange(models.Model):
                     [line._prepare_copy_vals(quantity=line.quantity + self.quantity)],
                     plan,
                 )
-            vals = self.plan_line_id._prepare_subscription_line_vals()
+            vals = self.plan_line_id._prepare_subscription_line_vals(sub, day)
             vals["quantity"] = self.quantity
             return lines, [vals], plan
         if op == "remove_option":
@@ -291,6 +291,12 @@ class SubscriptionChange(models.Model):
         ):
             return []
         product = plan.termination_fee_product_id or sub.line_ids[:1].product_id
+        fee = plan.termination_fee
+        if plan.currency_id != sub.currency_id:
+            # Billed in the pricelist's currency: the fee at the day's rate.
+            fee = plan.currency_id._convert(
+                fee, sub.currency_id, sub.company_id, self.effective_date
+            )
         fmt = DocumentFormat.for_partner(self.env, sub.partner_invoice_id)
         return [
             {
@@ -301,7 +307,7 @@ class SubscriptionChange(models.Model):
                     date=fmt.date(sub.commitment_end_date),
                 ),
                 "quantity": 1.0,
-                "price_unit": repr(plan.termination_fee),
+                "price_unit": repr(fee),
                 "discount": 0.0,
             }
         ]

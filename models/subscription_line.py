@@ -70,6 +70,40 @@ class SubscriptionLine(models.Model):
                 line.date_start and line.date_start > today
             )
 
+    @api.depends("product_id")
+    def _compute_price_unit(self):
+        """The subscription's pricelist prices the line: a product of the
+        plan from its plan line's price (the pricelist's rules for the plan
+        first), another product as any sale, in the subscription's currency.
+        Without a pricelist, a product off the plan: its sales price."""
+        others = self.browse()
+        for line in self:
+            sub = line.subscription_id
+            plan_line = line.plan_line_id
+            if line.product_id and plan_line.product_id != line.product_id:
+                plan_line = line.product_id._get_subscription_plan_line(sub.plan_id)
+            if not line.product_id or not (plan_line or sub.pricelist_id):
+                others |= line
+                continue
+            day = sub.date_start or fields.Date.context_today(line)
+            if plan_line:
+                line.price_unit = plan_line._get_pricelist_price(
+                    sub.pricelist_id, line.quantity, day, sub.currency_id
+                )
+                continue
+            pricelist = sub.pricelist_id
+            price = pricelist._get_product_price(
+                line.product_id,
+                line.quantity or 1.0,
+                currency=pricelist.currency_id,
+                date=day,
+            )
+            currency = sub.currency_id or pricelist.currency_id
+            line.price_unit = pricelist.currency_id._convert(
+                price, currency, line.company_id or self.env.company, day
+            )
+        super(SubscriptionLine, others)._compute_price_unit()
+
     @api.constrains(*PRICING_FIELDS, "tier_ids", "subscription_id", "date_end")
     def _check_pricing(self):
         self._check_usage_pricing()

@@ -16,6 +16,7 @@ class SubscriptionPlanLine(models.Model):
     )
     company_id = fields.Many2one(related="plan_id.company_id", store=True)
     currency_id = fields.Many2one(related="plan_id.currency_id")
+    billing_period_label = fields.Char(related="plan_id.billing_period_label")
     name = fields.Char(translate=True)
     tier_ids = fields.One2many(
         "subscription.pricing.tier", "plan_line_id", string="Tiers", copy=True
@@ -46,7 +47,42 @@ class SubscriptionPlanLine(models.Model):
     def _check_pricing(self):
         self._check_usage_pricing()
 
-    def _prepare_subscription_line_vals(self):
+    def _get_pricelist_price(self, pricelist, quantity, date, currency=None):
+        """The unit price of this line's product on its plan with
+        ``pricelist``, for ``quantity`` on ``date``: a float in ``currency``
+        (default: the pricelist's).
+
+        The pricelist's rules for the plan apply first, then its other rules;
+        a rule based on the sales price starts from this line's price (not
+        the product's). Without a pricelist, this line's price, converted
+        when ``currency`` is not the plan's.
+        """
+        self.ensure_one()
+        date = date or fields.Date.context_today(self)
+        target = currency or pricelist.currency_id or self.currency_id
+        if pricelist:
+            source = pricelist.currency_id
+            price = pricelist._get_product_price(
+                self.product_id,
+                quantity or 1.0,
+                currency=source,
+                date=date,
+                subscription_plan=self.plan_id,
+                subscription_plan_line=self,
+            )
+        else:
+            source = self.currency_id
+            price = self.price_unit
+        if source != target:
+            price = source._convert(
+                price, target, self.company_id or self.env.company, date
+            )
+        return price
+
+    def _prepare_subscription_line_vals(self, subscription=None, date=None):
+        """Values of a subscription line from this plan line; for
+        ``subscription``, a recurring line is priced by its pricelist in its
+        currency on ``date`` (default: its start)."""
         self.ensure_one()
         vals = {
             "sequence": self.sequence,
@@ -64,4 +100,11 @@ class SubscriptionPlanLine(models.Model):
         }
         for name in PRICING_FIELDS:
             vals[name] = self[name].id if name == "metric_id" else self[name]
+        if subscription and self.line_type == "fixed":
+            vals["price_unit"] = self._get_pricelist_price(
+                subscription.pricelist_id,
+                self.quantity,
+                date or subscription.date_start,
+                subscription.currency_id,
+            )
         return vals

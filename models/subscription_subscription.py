@@ -105,7 +105,10 @@ class SubscriptionSubscription(models.Model):
         store=True,
         readonly=False,
         precompute=True,
-        help="The customer's pricelist: its currency must be the plan's.",
+        help="The customer's pricelist: it prices the plan's lines (its rules "
+        "for the plan first) and the subscription is billed in its currency. "
+        "In a currency other than the plan's, without a rule for the plan, "
+        "the plan's prices are converted at the day's rate.",
     )
     user_id = fields.Many2one(
         "res.users",
@@ -291,8 +294,9 @@ class SubscriptionSubscription(models.Model):
     def _compute_line_ids(self):
         for sub in self:
             if sub.state in (False, "draft") and sub.plan_id:
+                # Priced by the subscription's pricelist, in its currency.
                 sub.line_ids = [Command.clear()] + [
-                    Command.create(line._prepare_subscription_line_vals())
+                    Command.create(line._prepare_subscription_line_vals(sub))
                     for line in sub.plan_id.line_ids
                     if not line.is_optional
                 ]
@@ -307,9 +311,10 @@ class SubscriptionSubscription(models.Model):
     @api.depends("plan_id", "pricelist_id")
     def _compute_currency_id(self):
         for sub in self:
+            # Billed in the pricelist's currency: it prices the plan.
             sub.currency_id = (
-                sub.plan_id.currency_id
-                or sub.pricelist_id.currency_id
+                sub.pricelist_id.currency_id
+                or sub.plan_id.currency_id
                 or sub.company_id.currency_id
             )
 
@@ -471,31 +476,22 @@ class SubscriptionSubscription(models.Model):
     @api.constrains("currency_id", "pricelist_id", "plan_id")
     def _check_currency(self):
         for sub in self:
-            if sub.plan_id and sub.currency_id != sub.plan_id.currency_id:
-                raise ValidationError(
-                    self.env._(
-                        "Subscription %(sub)s is in %(currency)s but its plan "
-                        "%(plan)s is priced in %(plan_currency)s: choose a plan in "
-                        "%(currency)s.",
-                        sub=sub.display_name,
-                        currency=sub.currency_id.name,
-                        plan=sub.plan_id.display_name,
-                        plan_currency=sub.plan_id.currency_id.name,
-                    )
-                )
             if sub.pricelist_id and sub.pricelist_id.currency_id != sub.currency_id:
                 raise ValidationError(
                     self.env._(
                         "Subscription %(sub)s is billed in %(currency)s but the "
                         "pricelist %(pricelist)s is in %(pricelist_currency)s: "
-                        "choose a pricelist in %(currency)s, or a plan in "
-                        "%(pricelist_currency)s.",
+                        "choose a pricelist in %(currency)s, or bill the "
+                        "subscription in %(pricelist_currency)s.",
                         sub=sub.display_name,
                         currency=sub.currency_id.name,
                         pricelist=sub.pricelist_id.display_name,
                         pricelist_currency=sub.pricelist_id.currency_id.name,
                     )
                 )
+            error = sub.plan_id._currency_error(sub.currency_id, sub.pricelist_id, sub)
+            if error:
+                raise ValidationError(error)
 
     @api.constrains("date_start", "date_end", "trial_end_date")
     def _check_dates(self):

@@ -65,8 +65,13 @@ class TestBadInput(SubscriptionCommon):
         pricelist = self.env["product.pricelist"].create(
             {"name": "Foreign", "currency_id": foreign.id}
         )
+        # Billed in the pricelist's currency (it prices the plan), unless the
+        # subscription's currency is forced to another one.
         with self.assertRaisesRegex(ValidationError, "pricelist Foreign"):
-            self._create_subscription(pricelist_id=pricelist.id)
+            self._create_subscription(
+                pricelist_id=pricelist.id,
+                currency_id=self.env.company.currency_id.id,
+            )
 
     def test_plan_schedule_frozen_once_billed(self):
         with freeze_time("2026-03-01"):

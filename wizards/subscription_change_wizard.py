@@ -36,6 +36,7 @@ class SubscriptionChangeWizard(models.TransientModel):
     plan_id = fields.Many2one(related="subscription_id.plan_id")
     company_id = fields.Many2one(related="subscription_id.company_id")
     currency_id = fields.Many2one(related="subscription_id.currency_id")
+    pricelist_id = fields.Many2one(related="subscription_id.pricelist_id")
     date = fields.Date(
         required=True,
         default=fields.Date.context_today,
@@ -47,8 +48,9 @@ class SubscriptionChangeWizard(models.TransientModel):
     )
     new_plan_id = fields.Many2one(
         "subscription.plan",
-        domain="[('id', '!=', plan_id), ('currency_id', '=', currency_id), "
-        "('company_id', 'in', (company_id, False))]",
+        # Another currency: the subscription's pricelist prices the plan.
+        domain="[('id', '!=', plan_id), ('company_id', 'in', (company_id, False))]"
+        " + ([] if pricelist_id else [('currency_id', '=', currency_id)])",
     )
     # Remove an option lists only the options (lines of optional plan lines).
     line_id = fields.Many2one(
