@@ -5,7 +5,7 @@ and its first invoice is one document, whoever issues it."""
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import SaleCommon
@@ -158,3 +158,22 @@ class TestSaleSubscription(SaleCommon):
         with self.assertRaisesRegex(UserError, "has no line of its plan"):
             order.with_user(self.salesperson).action_confirm()
         self.assertEqual(self.env["subscription.subscription"].search_count([]), before)
+
+    def test_hostile_quotations_refused_nothing_created(self):
+        """Dates at the calendar's edge, a negative seat count, another
+        company's plan: clear errors, no subscription, the order stays a
+        quotation."""
+        Subscription = self.env["subscription.subscription"]
+        before = Subscription.search_count([])
+        order = self._create_quotation([(self.product_seat, 1)], start="9999-12-31")
+        with self.assertRaises(UserError):
+            order.with_user(self.salesperson).action_confirm()
+        order = self._create_quotation([(self.product_seat, -2)])
+        with self.assertRaisesRegex(ValidationError, "between 0 and"):
+            order.with_user(self.salesperson).action_confirm()
+        self.assertEqual(order.state, "draft")
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        foreign_plan = self._create_plan("Foreign", company_id=other_company.id)
+        with self.assertRaises(UserError):
+            self._create_quotation([(self.product_pro, 1)], plan=foreign_plan)
+        self.assertEqual(Subscription.search_count([]), before)
