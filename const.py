@@ -2,6 +2,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Constants shared by the models, controllers and wizards."""
 
+from datetime import date
+
+# The days a subscription or a change may name (the calendar's edges stay out
+# of reach of period arithmetic).
+CHANGE_DATE_MIN = date(1900, 1, 1)
+CHANGE_DATE_MAX = date(2999, 12, 31)
+
 
 class _ChangeEngineKey:
     """The context value that marks writes made by the change engine.

@@ -143,6 +143,17 @@ class SaleOrder(models.Model):
                 plan=plan.display_name,
                 products=", ".join(foreign.product_id.mapped("display_name")),
             )
+        negative = product_lines.filtered(
+            lambda line: line.subscription_is_recurring and line.product_uom_qty < 0
+        )
+        if negative:
+            return env._(
+                "%(order)s: a subscription line cannot have a negative quantity "
+                "(%(products)s). To bill less, lower the quantity of the "
+                "subscription later with a change.",
+                order=self.display_name,
+                products=", ".join(negative.product_id.mapped("display_name")),
+            )
         if self.subscription_order_kind == "new" and not product_lines.filtered(
             "subscription_is_recurring"
         ):

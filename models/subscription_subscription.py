@@ -6,7 +6,7 @@ from decimal import Decimal
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..const import BILLABLE_STATES
+from ..const import BILLABLE_STATES, CHANGE_DATE_MAX, CHANGE_DATE_MIN
 from ..core import changes as core_changes
 from ..core import periods
 from ..core.periods import ARREARS, ONE_DAY
@@ -496,6 +496,18 @@ class SubscriptionSubscription(models.Model):
     @api.constrains("date_start", "date_end", "trial_end_date")
     def _check_dates(self):
         for sub in self:
+            for day in (sub.date_start, sub.date_end, sub.trial_end_date):
+                if day and not CHANGE_DATE_MIN <= day <= CHANGE_DATE_MAX:
+                    raise ValidationError(
+                        self.env._(
+                            "Subscription %(sub)s: %(date)s is outside the dates "
+                            "billing handles (%(min)s to %(max)s).",
+                            sub=sub.display_name,
+                            date=day,
+                            min=CHANGE_DATE_MIN,
+                            max=CHANGE_DATE_MAX,
+                        )
+                    )
             if sub.date_end and sub.date_end < sub.date_start:
                 raise ValidationError(
                     self.env._(

@@ -8,21 +8,22 @@ first: trial ends (reminder, conversion, expiry) and renewal reminders. The
 change itself (proration, documents) is ``subscription.change``'s."""
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import formatLang
 
-from ..const import BILLABLE_STATES, CHANGE_POLICIES, OPERATIONS
+from ..const import (
+    BILLABLE_STATES,
+    CHANGE_DATE_MAX,
+    CHANGE_DATE_MIN,
+    CHANGE_POLICIES,
+    OPERATIONS,
+)
 from ..core import periods
 from ..core.periods import ONE_DAY
 from ..tools import MAX_LINE_VALUE
-
-# The days a change may name (the calendar's edges stay out of reach of
-# period arithmetic).
-CHANGE_DATE_MIN = date(1900, 1, 1)
-CHANGE_DATE_MAX = date(2999, 12, 31)
 
 
 class SubscriptionSubscription(models.Model):

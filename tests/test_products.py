@@ -113,15 +113,24 @@ class TestProducts(UsageCommon):
         )
         self.assertEqual(not_found, seat)
 
-    def test_product_tab_is_empty_for_a_user_without_subscription_rights(self):
+    def test_product_tab_shown_to_salespeople(self):
+        """Salespeople sell the plans: they read the product's plans and
+        prices (read-only); a user with neither right sees no tab."""
         salesman = new_test_user(
             self.env, login="salesman_products", groups="sales_team.group_sale_salesman"
         )
         template = self.product_x.product_tmpl_id.with_user(salesman)
-        self.assertFalse(template.subscription_plan_line_ids)
-        self.assertEqual(template.subscription_count, 0)
-        # The form shows the tab and the buttons to Subscriptions users only.
-        for user, shown in ((salesman, False), (self.billing_user, True)):
+        self.assertEqual(
+            template.subscription_plan_line_ids.mapped("price_unit"), [10.0, 100.0]
+        )
+        stranger = new_test_user(
+            self.env, login="stranger_products", groups="base.group_user"
+        )
+        for user, shown in (
+            (salesman, True),
+            (self.billing_user, True),
+            (stranger, False),
+        ):
             arch = (
                 self.env["product.template"]
                 .with_user(user)

@@ -5,7 +5,7 @@ and its first invoice is one document, whoever issues it."""
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import SaleCommon
@@ -169,7 +169,7 @@ class TestSaleSubscription(SaleCommon):
         with self.assertRaises(UserError):
             order.with_user(self.salesperson).action_confirm()
         order = self._create_quotation([(self.product_seat, -2)])
-        with self.assertRaisesRegex(ValidationError, "between 0 and"):
+        with self.assertRaisesRegex(UserError, "cannot have a negative quantity"):
             order.with_user(self.salesperson).action_confirm()
         self.assertEqual(order.state, "draft")
         other_company = self.env["res.company"].create({"name": "Other Co"})
