@@ -53,6 +53,8 @@
         "views/subscription_portal_templates.xml",
         "reports/report_invoice.xml",
         "reports/report_subscription_statement.xml",
+        "views/sale_order_template_views.xml",
+        "views/sale_portal_templates.xml",
     ],
     "assets": {
         "web.assets_backend": [

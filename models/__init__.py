@@ -43,3 +43,9 @@ from . import sale_order
 from . import sale_order_line
 from . import subscription_subscription_sale
 from . import subscription_line_sale
+from . import sale_order_template
+from . import sale_order_template_plan
+from . import sale_order_plan_fill
+from . import sale_order_portal
+from . import subscription_subscription_sale_portal
+from . import subscription_plan_sale
