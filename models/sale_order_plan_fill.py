@@ -33,7 +33,7 @@ class SaleOrder(models.Model):
         """Values of the quotation lines of ``plan``'s lines: the included
         ones, then an optional section with the options at quantity 0."""
         self.ensure_one()
-        plan = plan.with_context(lang=self.partner_id.lang)
+        plan = plan.with_context(lang=self.partner_id.lang or self.env.lang)
         sequence = max(self.order_line.mapped("sequence"), default=0)
         included = plan.line_ids.filtered(lambda line: not line.is_optional)
         options = plan.line_ids - included
@@ -50,7 +50,7 @@ class SaleOrder(models.Model):
             vals_list.append(
                 {
                     "display_type": "line_section",
-                    "name": self.env._("Options"),
+                    "name": plan.env._("Options"),
                     "is_optional": True,
                     "sequence": sequence,
                 }

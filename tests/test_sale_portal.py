@@ -180,6 +180,11 @@ class TestSaleTemplatePlan(SalePortalCommon):
             [(self.product_seat, 5.0, 8.0)],
         )
         self.assertEqual(sub.recurring_amount, 40.0)
+        # The option left at 0 has nothing to invoice: the first invoice (the
+        # billing run's) invoices the order fully.
+        self._run_billing()
+        self.assertEqual(self._invoices(sub).amount_untaxed, 40.0)
+        self.assertEqual(order.invoice_status, "invoiced")
 
     def test_plan_does_not_touch_existing_lines(self):
         """A quotation with product lines keeps them when the plan is chosen."""
@@ -227,6 +232,16 @@ class TestSaleTemplatePlan(SalePortalCommon):
         orders = self.env["sale.order"].search(action["domain"])
         self.assertEqual(orders.subscription_plan_id, self.plan_team)
         self.assertEqual(action["context"]["default_subscription_plan_id"], plan.id)
+        # Subscription administrators without Sales rights: no button, the
+        # plan's form opens as before.
+        manager = new_test_user(
+            self.env,
+            login="plan_designer",
+            groups="subscription_billing.group_subscription_manager",
+        )
+        views = self.plan_team.with_user(manager).get_views([(False, "form")])
+        self.assertNotIn("action_view_sale_orders", views["views"]["form"]["arch"])
+        self.assertNotIn("sale_order_count", views["views"]["form"]["arch"])
 
 
 @tagged("post_install", "-at_install")
