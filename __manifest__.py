@@ -55,6 +55,8 @@
         "reports/report_subscription_statement.xml",
         "views/product_template_views.xml",
         "views/product_pricelist_item_views.xml",
+        "views/sale_order_template_views.xml",
+        "views/sale_portal_templates.xml",
     ],
     "assets": {
         "web.assets_backend": [

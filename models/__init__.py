@@ -47,3 +47,9 @@ from . import product_template
 from . import product_pricelist
 from . import product_pricelist_item
 from . import subscription_plan_pricing
+from . import sale_order_template
+from . import sale_order_template_plan
+from . import sale_order_plan_fill
+from . import sale_order_portal
+from . import subscription_subscription_sale_portal
+from . import subscription_plan_sale

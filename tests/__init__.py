@@ -33,3 +33,4 @@ from . import test_outsider
 from . import test_backoffice_wizards
 from . import test_sale
 from . import test_products
+from . import test_sale_portal
