@@ -53,6 +53,7 @@
         "views/subscription_portal_templates.xml",
         "reports/report_invoice.xml",
         "reports/report_subscription_statement.xml",
+        "views/sale_order_upsell_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -43,3 +43,7 @@ from . import sale_order
 from . import sale_order_line
 from . import subscription_subscription_sale
 from . import subscription_line_sale
+from . import sale_order_upsell
+from . import sale_order_line_upsell
+from . import subscription_subscription_upsell
+from . import subscription_change_upsell
