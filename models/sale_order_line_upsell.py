@@ -32,6 +32,14 @@ class SaleOrderLine(models.Model):
         "A change of a subscription is applied by one order line only.",
     )
 
+    def copy_data(self, default=None):
+        """A copied upsell line changes the same line of the subscription."""
+        vals_list = super().copy_data(default=default)
+        for line, vals in zip(self, vals_list, strict=True):
+            if line.order_id.subscription_order_kind == "upsell":
+                vals.setdefault("subscription_line_id", line.subscription_line_id.id)
+        return vals_list
+
     def _is_upsell_line(self):
         """A line of an upsell quotation that changes its subscription: a
         running line of the subscription, or one of the plan's products."""

@@ -37,6 +37,32 @@ class SaleOrder(models.Model):
     )
 
     # ------------------------------------------------------------------
+    # Duplicate: an upsell of the same subscription, priced from today
+    # ------------------------------------------------------------------
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        today = fields.Date.context_today(self)
+        for order, vals in zip(self, vals_list, strict=True):
+            if order.subscription_order_kind == "upsell":
+                vals.update(
+                    subscription_order_kind="upsell",
+                    subscription_id=order.subscription_id.id,
+                    subscription_upsell_date=today,
+                )
+        return vals_list
+
+    def copy(self, default=None):
+        """A copy of an upsell is priced again, for the rest of the period from
+        today (its lines' prices and descriptions are the engine's)."""
+        orders = super().copy(default=default)
+        lines = orders.order_line.filtered(lambda line: line._is_upsell_line())
+        for line in lines:
+            line._reset_price_unit()
+        lines._set_upsell_description()
+        return orders
+
+    # ------------------------------------------------------------------
     # Confirmation
     # ------------------------------------------------------------------
 

@@ -146,8 +146,14 @@ class SubscriptionSubscription(models.Model):
         wizard. Runs as superuser: a salesperson reads the subscription, the
         quotation's confirmation is the right to change it."""
         self.ensure_one()
-        return (
-            self.env["subscription.change"]
-            .sudo()
-            ._request(self.sudo(), {**values, "date": day}, simulate=True)
+        # A simulation while an order is duplicated (its prices recomputed)
+        # copies subscription lines: not the ones the duplication has seen.
+        context = {
+            key: value
+            for key, value in self.env.context.items()
+            if key != "__copy_data_seen"
+        }
+        env = self.env(context=context, su=True)
+        return env["subscription.change"]._request(
+            self.with_env(env), {**values, "date": day}, simulate=True
         )

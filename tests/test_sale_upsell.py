@@ -320,3 +320,49 @@ class TestSaleUpsell(SaleCommon):
                 order.with_user(self.salesperson).action_confirm()
         self.assertEqual(order.state, "draft")
         self.assertFalse(order.order_line.subscription_change_id)
+
+    def test_duplicate_is_priced_again_from_today(self):
+        """Duplicated on 20 March, the upsell is still an upsell of the same
+        subscription, priced for 20-31 March: 10.00 − round(10.00 × 19/31 =
+        6.129…) = 10.00 − 6.13 = 3.87 per seat; confirmed, 2 seats bill 7.74."""
+        sub = self._subscribe()
+        with freeze_time("2026-03-15"):
+            order = self._upsell(sub)
+            self._order_line(order, self.product_seat).product_uom_qty = 2
+        with freeze_time("2026-03-20"):
+            copy = order.with_user(self.salesperson).copy()
+            self.assertEqual(copy.subscription_order_kind, "upsell")
+            self.assertEqual(copy.subscription_id, sub)
+            self.assertEqual(str(copy.subscription_upsell_date), "2026-03-20")
+            seat = self._order_line(copy, self.product_seat)
+            self.assertEqual(seat.subscription_line_id, self._seat_line(sub))
+            self.assertEqual(seat.price_unit, 3.87)
+            self.assertIn("(12/31 days)", seat.name)
+            copy.with_user(self.salesperson).action_confirm()
+            self.assertEqual(copy.invoice_ids.amount_untaxed, 7.74)
+            self.assertEqual(self._seat_line(sub, "2026-03-20").quantity, 5)
+
+    def test_upsell_action_and_other_products_refused(self):
+        """The Upsell action is in the subscription form's action menu, for
+        Sales users; a product that is not on the plan is refused."""
+        action = self.env.ref(
+            "subscription_billing.subscription_subscription_action_upsell"
+        )
+        self.assertEqual(action.binding_model_id.model, "subscription.subscription")
+        self.assertEqual(action.binding_view_types, "form")
+        self.assertEqual(
+            action.group_ids, self.env.ref("sales_team.group_sale_salesman")
+        )
+        sub = self._subscribe()
+        with freeze_time("2026-03-15"):
+            order = self._upsell(sub)
+            self._order_line(order, self.product_seat).product_uom_qty = 1
+            order.with_user(self.salesperson).order_line = [
+                Command.create({"product_id": self.product_setup.id})
+            ]
+            with self.assertRaisesRegex(UserError, "are not on its plan"):
+                order.with_user(self.salesperson).action_confirm()
+            empty = self._upsell(sub)
+            with self.assertRaisesRegex(UserError, "adds nothing"):
+                empty.with_user(self.salesperson).action_confirm()
+        self.assertEqual(self._seat_line(sub).quantity, 3)
