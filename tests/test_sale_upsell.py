@@ -353,9 +353,29 @@ class TestSaleUpsell(SaleCommon):
         self.assertEqual(
             action.group_ids, self.env.ref("sales_team.group_sale_salesman")
         )
+
+        def toolbar(user):
+            views = (
+                self.env["subscription.subscription"]
+                .with_user(user)
+                .get_views([(False, "form")], {"toolbar": True})
+            )
+            return [a["name"] for a in views["views"]["form"]["toolbar"]["action"]]
+
+        self.assertIn("Upsell", toolbar(self.salesperson))
+        self.assertNotIn("Upsell", toolbar(self.billing_user), "no Sales rights")
         sub = self._subscribe()
         with freeze_time("2026-03-15"):
-            order = self._upsell(sub)
+            result = (
+                action.with_user(self.salesperson)
+                .with_context(
+                    active_model=sub._name, active_id=sub.id, active_ids=sub.ids
+                )
+                .run()
+            )
+            self.assertEqual(result["res_model"], "sale.order")
+            order = self.env["sale.order"].browse(result["res_id"])
+            self.assertEqual(order.subscription_id, sub)
             self._order_line(order, self.product_seat).product_uom_qty = 1
             order.with_user(self.salesperson).order_line = [
                 Command.create({"product_id": self.product_setup.id})
