@@ -14,7 +14,7 @@ payment) never bills them again: it bills the prorated amounts still waiting
 for the next invoice, now, or says there is nothing left.
 """
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..const import INVOICE_CREATE_CONTEXT
@@ -35,6 +35,16 @@ class SaleOrder(models.Model):
         "move them to the end of the period): its prices are prorated from "
         "that day.",
     )
+
+    @api.depends("subscription_upsell_date")
+    def _compute_subscription_order_kind(self):
+        """An upsell stays one: the form's onchange recomputes the kind (from
+        the plan) on a record that does not hold it yet."""
+        result = super()._compute_subscription_order_kind()
+        for order in self:
+            if order.subscription_upsell_date:
+                order.subscription_order_kind = "upsell"
+        return result
 
     # ------------------------------------------------------------------
     # Duplicate: an upsell of the same subscription, priced from today

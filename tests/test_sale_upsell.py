@@ -19,7 +19,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import SaleCommon
 
@@ -386,3 +386,24 @@ class TestSaleUpsell(SaleCommon):
             with self.assertRaisesRegex(UserError, "adds nothing"):
                 empty.with_user(self.salesperson).action_confirm()
         self.assertEqual(self._seat_line(sub).quantity, 3)
+
+    def test_quantity_edited_in_the_form_keeps_the_prorated_unit(self):
+        """The salesperson raises the seats in the quotation form (onchange):
+        the unit stays 5.48, 3 seats are 16.44."""
+        sub = self._subscribe()
+        with freeze_time("2026-03-15"):
+            order = self._upsell(sub)
+            with Form(order.with_user(self.salesperson)) as form:
+                index = next(
+                    i
+                    for i, line in enumerate(order.order_line)
+                    if line.product_id == self.product_seat
+                )
+                with form.order_line.edit(index) as line:
+                    line.product_uom_qty = 3
+                    self.assertEqual(line.price_unit, 5.48)
+                    self.assertEqual(line.price_subtotal, 16.44)
+            self.assertEqual(order.subscription_order_kind, "upsell")
+            seat = self._order_line(order, self.product_seat)
+            self.assertEqual((seat.price_unit, seat.price_subtotal), (5.48, 16.44))
+            self.assertIn("(17/31 days)", seat.name)
