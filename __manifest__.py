@@ -57,6 +57,7 @@
         "views/product_pricelist_item_views.xml",
         "views/sale_order_template_views.xml",
         "views/sale_portal_templates.xml",
+        "views/sale_order_upsell_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

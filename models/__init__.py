@@ -53,3 +53,7 @@ from . import sale_order_plan_fill
 from . import sale_order_portal
 from . import subscription_subscription_sale_portal
 from . import subscription_plan_sale
+from . import sale_order_upsell
+from . import sale_order_line_upsell
+from . import subscription_subscription_upsell
+from . import subscription_change_upsell

@@ -34,3 +34,4 @@ from . import test_backoffice_wizards
 from . import test_sale
 from . import test_products
 from . import test_sale_portal
+from . import test_sale_upsell
