@@ -53,6 +53,9 @@
         "views/subscription_portal_templates.xml",
         "reports/report_invoice.xml",
         "reports/report_subscription_statement.xml",
+        "data/subscription_renewal_data.xml",
+        "views/subscription_plan_renewal_views.xml",
+        "views/sale_order_renewal_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -43,3 +43,8 @@ from . import sale_order
 from . import sale_order_line
 from . import subscription_subscription_sale
 from . import subscription_line_sale
+from . import subscription_plan_renewal
+from . import subscription_subscription_renewal
+from . import subscription_change_renewal
+from . import sale_order_renewal
+from . import sale_order_line_renewal

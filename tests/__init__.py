@@ -32,3 +32,4 @@ from . import test_suite
 from . import test_outsider
 from . import test_backoffice_wizards
 from . import test_sale
+from . import test_sale_renewal
