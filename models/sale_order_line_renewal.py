@@ -16,3 +16,11 @@ class SaleOrderLine(models.Model):
             if line.order_id.subscription_renewal_end:
                 line.qty_to_invoice = 0.0
         return result
+
+    def _get_display_price(self):
+        """A renewal quotation's line is priced by the line it renews, with
+        the plan's indexation (a new quantity keeps the renewal price)."""
+        sub_line = self.subscription_line_id.sudo()
+        if self.order_id.subscription_renewal_end and sub_line.line_type == "fixed":
+            return sub_line.subscription_id._renewal_price(sub_line)
+        return super()._get_display_price()

@@ -25,6 +25,7 @@ from datetime import timedelta
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, models
+from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
 from ..core import changes as core_changes
@@ -145,13 +146,23 @@ class SubscriptionSubscription(models.Model):
             lambda line: line.line_type == "fixed"
         )
 
+    def _renewal_price(self, line):
+        """The next term's unit price of ``line``: its price raised by the
+        plan's indexation, rounded to the currency."""
+        self.ensure_one()
+        return float(
+            core_changes.indexed_price(
+                repr(line.price_unit),
+                self.plan_id.renewal_increase_percent,
+                repr(self.currency_id.rounding),
+            )
+        )
+
     def _prepare_renewal_quotation_vals(self):
         """The next term's quotation: the current lines, their prices raised
         by the plan's indexation, valid until the term's last day."""
         self.ensure_one()
         plan = self.plan_id
-        quantum = repr(self.currency_id.rounding)
-        percent = plan.renewal_increase_percent
         vals = {
             "partner_id": self.partner_id.id,
             "partner_invoice_id": self.partner_invoice_id.id,
@@ -173,11 +184,7 @@ class SubscriptionSubscription(models.Model):
                         "product_id": line.product_id.id,
                         "name": line.name,
                         "product_uom_qty": line.quantity,
-                        "price_unit": float(
-                            core_changes.indexed_price(
-                                repr(line.price_unit), percent, quantum
-                            )
-                        ),
+                        "price_unit": self._renewal_price(line),
                         "discount": line.discount,
                         "subscription_line_id": line.id,
                     }
@@ -236,6 +243,20 @@ class SubscriptionSubscription(models.Model):
         """An accepted renewal quotation cancelled before the new term: its
         change is cancelled, the term renews on the current prices."""
         self.ensure_one()
+        applied = self.change_ids.filtered(
+            lambda c: c.renewal_order_id == order and c.state == "applied"
+        )
+        if applied:
+            raise UserError(
+                self.env._(
+                    "The renewal %(order)s of subscription %(sub)s applied on "
+                    "%(date)s: the new term runs on its prices. Change the "
+                    "prices on the subscription instead of cancelling it.",
+                    order=order.name,
+                    sub=self.display_name,
+                    date=format_day(self.env, applied[:1].effective_date),
+                )
+            )
         changes = self.change_ids.filtered(
             lambda c: c.renewal_order_id == order and c.state == "scheduled"
         )

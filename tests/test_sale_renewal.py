@@ -15,12 +15,15 @@ from datetime import timedelta
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .common import SaleCommon
+
+# A 1 x 1 image: the portal's signature.
+PIXEL_GIF = "R0lGODlhAQABAIAAAP///////yH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
 
 
 @tagged("post_install", "-at_install")
@@ -157,7 +160,38 @@ class TestSaleRenewal(SaleCommon):
         self.assertEqual(order.invoice_status, "invoiced")
         with freeze_time("2027-02-01"):
             self._run_billing()
+            with self.assertRaisesRegex(UserError, "applied on"):
+                self._as_salesperson(order).action_cancel()
         self.assertEqual(self._invoices(sub)[-1].amount_untaxed, 52.5)
+
+    def test_accepted_with_more_seats(self):
+        """The salesperson raises the quotation to 7 seats before the customer
+        signs: January 2027 bills 7 x 10.50 = 73.50 (MRR 50.00 -> 73.50)."""
+        sub, order = self._quote()
+        with freeze_time("2026-12-10"):
+            self._as_salesperson(order).order_line.product_uom_qty = 7
+            self.assertEqual(order.order_line.price_unit, 10.5, "price kept")
+            self.assertEqual(order.amount_untaxed, 73.5)
+            self._as_salesperson(order).action_confirm()
+        with freeze_time("2027-01-01"):
+            self._run_billing()
+        january = self._invoices(sub)[-1]
+        self.assertEqual(str(january.invoice_date), "2027-01-01")
+        self.assertEqual(january.amount_untaxed, 73.5)
+        self.assertEqual(sub._lines_on(self._date("2027-01-01")).quantity, 7)
+
+    def test_one_time_line_refused_on_renewal(self):
+        """A renewal renews the recurring lines: a setup fee added to the
+        quotation is refused at confirmation, naming the product."""
+        sub, order = self._quote()
+        with freeze_time("2026-12-10"):
+            self._as_salesperson(order).order_line = [
+                Command.create({"product_id": self.product_setup.id})
+            ]
+            with self.assertRaisesRegex(UserError, "Setup fee"):
+                self._as_salesperson(order).action_confirm()
+        self.assertEqual(order.state, "sent")
+        self.assertFalse(sub.change_ids.filtered("renewal_order_id"))
 
     def test_declined_ends_with_the_term(self):
         """The salesperson records the customer's refusal on 2026-12-10: the
@@ -263,13 +297,13 @@ class TestSaleRenewal(SaleCommon):
 
 @tagged("post_install", "-at_install")
 class TestSaleRenewalPortal(SaleCommon, HttpCase):
-    def test_customer_declines_in_portal(self):
-        """The customer rejects the renewal quotation on its portal page (with
-        the access token of the quotation's mail, a reason): the quotation is
-        cancelled and declined, the subscription ends with its term (reason
-        Renewal declined). Dated from today: the HTTP request runs on the
-        real clock. Started 350 days ago, the 12-month term ends in about 15
-        days, within the 30 days of the quotation."""
+    """The customer answers on the quotation's portal page (with the access
+    token of the quotation's mail). Dated from today: the HTTP requests run
+    on the real clock. Started 350 days ago, the 12-month term ends in about
+    15 days, within the 30 days of the quotation: 1 seat at 10.00, quoted
+    10.00 x 1.05 = 10.50."""
+
+    def _quoted(self):
         plan = self._create_plan(
             "Seats, yearly term",
             price=10.0,
@@ -277,6 +311,7 @@ class TestSaleRenewalPortal(SaleCommon, HttpCase):
             term_type="fixed",
             term_interval=12,
             term_unit="month",
+            renewal_increase_percent=5.0,
             renewal_quotation=True,
             renewal_quotation_days=30,
         )
@@ -286,6 +321,32 @@ class TestSaleRenewalPortal(SaleCommon, HttpCase):
         self._run_billing()
         order = self.env["sale.order"].search([("subscription_id", "=", sub.id)])
         self.assertEqual(order.subscription_renewal_end, sub.date_end)
+        self.assertEqual(order.amount_untaxed, 10.5)
+        return sub, order
+
+    def test_customer_signs_in_portal(self):
+        """Signed: the order is confirmed, the new term's change is scheduled
+        on the day after the term, at 10.50 (MRR 10.00 -> 10.50)."""
+        sub, order = self._quoted()
+        result = self.make_jsonrpc_request(
+            f"/my/orders/{order.id}/accept",
+            {
+                "access_token": order.access_token,
+                "name": "The Customer",
+                "signature": PIXEL_GIF,
+            },
+        )
+        self.assertNotIn("error", result)
+        self.assertEqual(order.state, "sale")
+        change = sub.change_ids.filtered("renewal_order_id")
+        self.assertEqual(change.state, "scheduled")
+        self.assertEqual(change.effective_date, sub.date_end + timedelta(days=1))
+        self.assertEqual((change.mrr_before, change.mrr_after), (10.0, 10.5))
+
+    def test_customer_declines_in_portal(self):
+        """Rejected with a reason: the quotation is cancelled and declined,
+        the subscription ends with its term (reason Renewal declined)."""
+        sub, order = self._quoted()
         end = sub.date_end
         url = f"/my/orders/{order.id}?access_token={order.access_token}"
         page = self.url_open(url).text
