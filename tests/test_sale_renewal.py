@@ -11,6 +11,7 @@ month), indexation 5 %, a renewal quotation 30 days before the end. On
 
 import re
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
@@ -118,6 +119,11 @@ class TestSaleRenewal(SaleCommon):
         sub, order = self._quote()
         with freeze_time("2026-12-01"):
             self.assertFalse(sub._create_renewal_quotation())
+            # The other worker's quotation not visible yet (its transaction
+            # began before): the insert itself is refused, quietly.
+            SaleOrder = type(self.env["sale.order"])
+            with patch.object(SaleOrder, "search_count", return_value=0):
+                self.assertFalse(sub._create_renewal_quotation())
             with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
                 with self.env.cr.savepoint():
                     self.env["sale.order"].sudo().create(
