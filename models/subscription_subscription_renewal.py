@@ -25,12 +25,12 @@ from datetime import timedelta
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import mute_logger
 
 from ..core import changes as core_changes
 from ..core.periods import ONE_DAY
-from ..tools import format_day
+from ..tools import for_each_isolated, format_day
 
 _logger = logging.getLogger(__name__)
 
@@ -96,9 +96,19 @@ class SubscriptionSubscription(models.Model):
             )
         }
         orders = self.env["sale.order"]
-        for sub in subs:
-            if (sub.id, sub.date_end) not in quoted:
-                orders |= sub._create_renewal_quotation()
+
+        def quote(sub):
+            nonlocal orders
+            orders |= sub._create_renewal_quotation()
+
+        # One subscription that cannot be quoted (its error on its record,
+        # retried by the next run) does not stop the others or the run.
+        for_each_isolated(
+            subs.filtered(lambda s: (s.id, s.date_end) not in quoted),
+            quote,
+            lambda sub, error: sub._record_billing_error(error),
+            errors=(UserError, ValidationError),
+        )
         return orders
 
     def _create_renewal_quotation(self):

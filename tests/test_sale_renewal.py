@@ -131,6 +131,42 @@ class TestSaleRenewal(SaleCommon):
                     )
         self.assertEqual(self._renewals(sub), order)
 
+    def test_failed_quotation_does_not_stop_the_run(self):
+        """One subscription cannot be quoted (an error preparing it): the
+        error is kept on it, the other subscription is quoted, the run goes
+        on; the next run quotes it."""
+        broken = self._sell_term()
+        other = self._sell_term()
+        Subscription = type(self.env["subscription.subscription"])
+        prepare = Subscription._prepare_renewal_quotation_vals
+
+        def failing(sub):
+            if sub == broken:
+                raise UserError("No price for the next term")
+            return prepare(sub)
+
+        with (
+            freeze_time("2026-12-01"),
+            patch.object(
+                Subscription,
+                "_prepare_renewal_quotation_vals",
+                autospec=True,
+                side_effect=failing,
+            ),
+        ):
+            self._run_billing()
+        self.assertFalse(self._renewals(broken))
+        self.assertTrue(
+            broken.message_ids.filtered(
+                lambda m: "No price for the next term" in m.body
+            ),
+            "the error is on the subscription's chatter (and an activity)",
+        )
+        self.assertEqual(len(self._renewals(other)), 1)
+        with freeze_time("2026-12-02"):
+            self._run_billing()
+        self.assertEqual(self._renewals(broken).amount_untaxed, 52.5)
+
     def test_accepted_renews_on_quotation_prices(self):
         """Accepted on 2026-12-10: the January 2027 invoice bills 5 x 10.50 =
         52.50, the term ends on 2027-12-31; the history records the MRR going
