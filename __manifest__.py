@@ -58,6 +58,9 @@
         "views/sale_order_template_views.xml",
         "views/sale_portal_templates.xml",
         "views/sale_order_upsell_views.xml",
+        "data/subscription_renewal_data.xml",
+        "views/subscription_plan_renewal_views.xml",
+        "views/sale_order_renewal_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,2 +1,3 @@
 from . import usage
 from . import portal
+from . import sale_renewal

@@ -57,3 +57,8 @@ from . import sale_order_upsell
 from . import sale_order_line_upsell
 from . import subscription_subscription_upsell
 from . import subscription_change_upsell
+from . import subscription_plan_renewal
+from . import subscription_subscription_renewal
+from . import subscription_change_renewal
+from . import sale_order_renewal
+from . import sale_order_line_renewal

@@ -35,3 +35,4 @@ from . import test_sale
 from . import test_products
 from . import test_sale_portal
 from . import test_sale_upsell
+from . import test_sale_renewal
