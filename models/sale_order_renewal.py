@@ -18,7 +18,7 @@ new term, whose first invoice also invoices the quotation's lines (linked
 like a new subscription's first invoice); its lines are never *to invoice*.
 """
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..core.periods import ONE_DAY
@@ -51,6 +51,16 @@ class SaleOrder(models.Model):
         "WHERE subscription_renewal_end IS NOT NULL",
         "A subscription has one renewal quotation per term.",
     )
+
+    @api.depends("subscription_renewal_end")
+    def _compute_subscription_order_kind(self):
+        """A renewal stays one: the form's onchange recomputes the kind (from
+        the plan) on a record that does not hold it yet."""
+        result = super()._compute_subscription_order_kind()
+        for order in self:
+            if order.subscription_renewal_end:
+                order.subscription_order_kind = "renewal"
+        return result
 
     def _is_renewal_quotation(self):
         self.ensure_one()
