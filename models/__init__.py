@@ -43,3 +43,5 @@ from . import sale_order
 from . import sale_order_line
 from . import subscription_subscription_sale
 from . import subscription_line_sale
+from . import sale_order_prepayment
+from . import payment_transaction_sale

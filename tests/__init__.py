@@ -32,3 +32,5 @@ from . import test_suite
 from . import test_outsider
 from . import test_backoffice_wizards
 from . import test_sale
+from . import test_sale_payment
+from . import test_sale_tour
