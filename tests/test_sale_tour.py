@@ -16,8 +16,7 @@ from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
-@tagged("post_install", "-at_install")
-class TestSaleTour(HttpCase):
+class SaleTourCase(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -66,7 +65,7 @@ class TestSaleTour(HttpCase):
             name="Tour Buyer",
             email="buyer@example.com",
         )
-        new_test_user(
+        cls.salesperson = new_test_user(
             cls.env,
             login="tour_salesperson",
             groups="sales_team.group_sale_salesman",
@@ -87,19 +86,9 @@ class TestSaleTour(HttpCase):
             }
         )
 
-    def test_quote_sign_pay_and_renew(self):
-        self.start_tour(
-            "/odoo/action-sale.action_quotations_with_onboarding",
-            "subscription_sale_quotation_tour",
-            login="tour_salesperson",
-        )
-        order = self.env["sale.order"].search([("partner_id", "=", self.buyer.id)])
-        self.assertEqual(order.state, "sent")
-        self.assertEqual(order.subscription_plan_id, self.plan)
-        self.assertEqual(order.amount_total, 130.0, "3 x 10.00 + setup 100.00")
-        self.assertTrue(order.require_signature)
-        self.assertTrue(order.require_payment)
-
+    def _sign_and_pay_in_portal(self, order):
+        """The portal tour, then the subscription it starts, its first invoice
+        paid, the next period billed by the run and charged to the card."""
         self.start_tour(
             f"/my/orders/{order.id}",
             "subscription_sale_portal_tour",
@@ -147,3 +136,49 @@ class TestSaleTour(HttpCase):
         self.assertEqual(charge.state, "done")
         self.assertIn(second.payment_state, ("paid", "in_payment"))
         self.assertEqual(order.invoice_ids, first, "the next period is not the order's")
+
+
+@tagged("post_install", "-at_install")
+class TestSaleTour(SaleTourCase):
+    def test_quote_sign_pay_and_renew(self):
+        self.start_tour(
+            "/odoo/action-sale.action_quotations_with_onboarding",
+            "subscription_sale_quotation_tour",
+            login="tour_salesperson",
+        )
+        order = self.env["sale.order"].search([("partner_id", "=", self.buyer.id)])
+        self.assertEqual(order.state, "sent")
+        self.assertEqual(order.subscription_plan_id, self.plan)
+        self.assertEqual(order.amount_total, 130.0, "3 x 10.00 + setup 100.00")
+        self.assertTrue(order.require_signature)
+        self.assertTrue(order.require_payment)
+        self._sign_and_pay_in_portal(order)
+
+
+@tagged("post_install", "-at_install")
+class TestSaleTourPhone(SaleTourCase):
+    browser_size = "390x844"
+    touch_enabled = True
+
+    def test_sign_and_pay_on_a_phone(self):
+        """The quotation made and sent by the salesperson (in Python); the
+        customer signs and pays it on a phone."""
+        order = (
+            self.env["sale.order"]
+            .with_user(self.salesperson)
+            .create(
+                {
+                    "partner_id": self.buyer.id,
+                    "subscription_plan_id": self.plan.id,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": self.seat.id, "product_uom_qty": 3}
+                        ),
+                        Command.create({"product_id": self.setup_fee.id}),
+                    ],
+                }
+            )
+        )
+        order.action_quotation_sent()
+        self.assertEqual(order.amount_total, 130.0)
+        self._sign_and_pay_in_portal(order.with_user(self.env.user))
