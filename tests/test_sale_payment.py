@@ -41,7 +41,7 @@ class TestSalePayment(SaleCommon):
         self.assertEqual(order.state, "sent")
         return order
 
-    def _pay(self, order, state="done", tokenize=True):
+    def _pay(self, order, state="done", tokenize=True, amount=None):
         """What the portal's payment form does, as the public route does it
         (sudo): a transaction of the order's amount, the demo provider's
         answer, then the post-processing (the status page's poll)."""
@@ -51,7 +51,7 @@ class TestSalePayment(SaleCommon):
                 "provider_id": self.provider.id,
                 "payment_method_id": self.provider.payment_method_ids[:1].id,
                 "reference": Transaction._compute_reference("demo", prefix=order.name),
-                "amount": order.amount_total,
+                "amount": order.amount_total if amount is None else amount,
                 "currency_id": order.currency_id.id,
                 "partner_id": order.partner_id.id,
                 "operation": "online_direct",
@@ -151,6 +151,46 @@ class TestSalePayment(SaleCommon):
             self.assertEqual(first.amount_untaxed, 130.0)
             self.assertEqual(tx.invoice_ids, first)
             self.assertEqual(first.amount_residual, 0.0)
+
+    def test_invoiced_then_paid_by_link(self):
+        """Confirmed and invoiced by the salesperson, then paid by the customer
+        through a payment link: the payment pays the invoice issued, no other
+        one is created."""
+        with freeze_time("2026-03-01"):
+            order = self._quotation()
+            order.with_user(self.salesperson).action_confirm()
+            wizard = (
+                self.env["sale.advance.payment.inv"]
+                .with_user(self.salesperson)
+                .with_context(active_model="sale.order", active_ids=order.ids)
+                .create({"advance_payment_method": "delivered"})
+            )
+            wizard.create_invoices()
+            first = order.invoice_ids
+            self.assertEqual(first.state, "posted")
+            tx = self._pay(order, tokenize=False)
+        self.assertEqual(tx.invoice_ids, first)
+        self.assertEqual(order.invoice_ids, first)
+        self.assertEqual(self._invoices(order.subscription_id), first)
+        self.assertEqual(first.amount_residual, 0.0)
+        self.assertIn(first.payment_state, ("paid", "in_payment"))
+
+    def test_partial_payment_pays_first_invoice_not_a_down_payment(self):
+        """Confirmed by the salesperson, paid 50.00 by link with *Automatic
+        Invoice* on: no down payment (Odoo's for other orders), the first
+        invoice (130.00 + tax) is issued and paid 50.00."""
+        self.env["ir.config_parameter"].sudo().set_param("sale.automatic_invoice", True)
+        with freeze_time("2026-03-01"):
+            order = self._quotation()
+            order.with_user(self.salesperson).action_confirm()
+            tx = self._pay(order, tokenize=False, amount=50.0)
+        self.assertFalse(order.order_line.filtered("is_downpayment"))
+        first = self._invoices(order.subscription_id)
+        self.assertEqual(tx.invoice_ids, first)
+        self.assertEqual(order.invoice_ids, first)
+        self.assertEqual(first.amount_untaxed, 130.0)
+        self.assertEqual(first.payment_state, "partial")
+        self.assertEqual(first.amount_residual, first.amount_total - 50.0)
 
     def test_failed_payment_creates_nothing(self):
         """A declined payment: the quotation stays a quotation, no subscription,
