@@ -154,8 +154,8 @@ class TestSalePayment(SaleCommon):
 
     def test_invoiced_then_paid_by_link(self):
         """Confirmed and invoiced by the salesperson, then paid by the customer
-        through a payment link: the payment pays the invoice issued, no other
-        one is created."""
+        through a payment link, saving the card: the payment pays the invoice
+        issued, no other one is created, the card pays the next ones."""
         with freeze_time("2026-03-01"):
             order = self._quotation()
             order.with_user(self.salesperson).action_confirm()
@@ -168,9 +168,14 @@ class TestSalePayment(SaleCommon):
             wizard.create_invoices()
             first = order.invoice_ids
             self.assertEqual(first.state, "posted")
-            tx = self._pay(order, tokenize=False)
+            tx = self._pay(order)
         self.assertEqual(tx.invoice_ids, first)
         self.assertEqual(order.invoice_ids, first)
+        self.assertEqual(
+            order.subscription_id.payment_token_id,
+            tx.token_id,
+            "the card saved paying the subscription's invoice pays the next ones",
+        )
         self.assertEqual(self._invoices(order.subscription_id), first)
         self.assertEqual(first.amount_residual, 0.0)
         self.assertIn(first.payment_state, ("paid", "in_payment"))
