@@ -7,6 +7,7 @@ its first invoice; the next periods are charged to that card."""
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command
 from odoo.exceptions import ValidationError
@@ -234,3 +235,18 @@ class TestSalePayment(SaleCommon):
         # Not required online: the percentage does not matter.
         order.with_user(self.salesperson).require_payment = False
         order.with_user(self.salesperson).prepayment_percent = 0.5
+
+    def test_prepayment_read_only_on_subscription_quotations(self):
+        """The form shows the 100 % of a subscription quotation read-only."""
+        views = (
+            self.env["sale.order"]
+            .with_user(self.salesperson)
+            .get_views([(False, "form")])
+        )
+        arch = etree.fromstring(views["views"]["form"]["arch"])
+        [field] = arch.xpath("//field[@name='prepayment_percent']")
+        self.assertEqual(
+            field.get("readonly"),
+            "(state in ['cancel', 'sale']) or "
+            "(subscription_plan_id and subscription_order_kind == 'new')",
+        )
