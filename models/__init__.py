@@ -62,3 +62,5 @@ from . import subscription_subscription_renewal
 from . import subscription_change_renewal
 from . import sale_order_renewal
 from . import sale_order_line_renewal
+from . import sale_order_prepayment
+from . import payment_transaction_sale

@@ -36,3 +36,5 @@ from . import test_products
 from . import test_sale_portal
 from . import test_sale_upsell
 from . import test_sale_renewal
+from . import test_sale_payment
+from . import test_sale_tour
