@@ -25,7 +25,6 @@ class SaleOrder(models.Model):
 
     subscription_plan_id = fields.Many2one(
         "subscription.plan",
-        string="Subscription Plan",
         check_company=True,
         tracking=True,
         index="btree_not_null",
@@ -41,7 +40,6 @@ class SaleOrder(models.Model):
     )
     subscription_id = fields.Many2one(
         "subscription.subscription",
-        string="Subscription",
         copy=False,
         readonly=True,
         index="btree_not_null",
@@ -112,8 +110,8 @@ class SaleOrder(models.Model):
             if sold and not self.subscription_id:
                 return env._(
                     "%(order)s sells %(products)s, offered on subscription: choose "
-                    "the subscription plan of the quotation (Other Info tab), or "
-                    "remove these lines.",
+                    "the quotation's subscription plan (below the payment terms), "
+                    "or remove these lines.",
                     order=self.display_name,
                     products=", ".join(sold.product_id.mapped("display_name")),
                 )

@@ -30,7 +30,6 @@ class SaleOrderLine(models.Model):
     )
     subscription_line_id = fields.Many2one(
         "subscription.line",
-        string="Subscription Line",
         copy=False,
         readonly=True,
         index="btree_not_null",
