@@ -19,7 +19,6 @@ class SaleOrderLine(models.Model):
 
     subscription_change_id = fields.Many2one(
         "subscription.change",
-        string="Subscription Change",
         copy=False,
         readonly=True,
         index="btree_not_null",

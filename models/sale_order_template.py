@@ -8,7 +8,6 @@ class SaleOrderTemplate(models.Model):
 
     subscription_plan_id = fields.Many2one(
         "subscription.plan",
-        string="Subscription Plan",
         check_company=True,
         index="btree_not_null",
         help="Quotations made from this template sell a subscription on this "

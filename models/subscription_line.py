@@ -102,7 +102,7 @@ class SubscriptionLine(models.Model):
             line.price_unit = pricelist.currency_id._convert(
                 price, currency, line.company_id or self.env.company, day
             )
-        super(SubscriptionLine, others)._compute_price_unit()
+        return super(SubscriptionLine, others)._compute_price_unit()
 
     @api.constrains(*PRICING_FIELDS, "tier_ids", "subscription_id", "date_end")
     def _check_pricing(self):

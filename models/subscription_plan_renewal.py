@@ -13,7 +13,6 @@ class SubscriptionPlan(models.Model):
     _inherit = "subscription.plan"
 
     renewal_quotation = fields.Boolean(
-        string="Renewal Quotation",
         help="Fixed terms that renew: the billing run sends the customer a "
         "quotation of the next term, priced with the renewal indexation, "
         "some days before the end. Accepted, the term renews on its prices; "

@@ -142,7 +142,7 @@ class TestSaleRenewal(SaleCommon):
 
         def failing(sub):
             if sub == broken:
-                raise UserError("No price for the next term")
+                raise UserError(self.env._("No price for the next term"))
             return prepare(sub)
 
         with (
