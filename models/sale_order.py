@@ -192,6 +192,8 @@ class SaleOrder(models.Model):
         for order in self:
             sub = Subscription.create(order._prepare_subscription_vals())
             order.subscription_id = sub
+            if not order.subscription_start_date:
+                order.subscription_start_date = sub.date_start
             sub.message_post_with_source(
                 "mail.message_origin_link",
                 render_values={"self": sub, "origin": order},

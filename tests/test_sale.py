@@ -58,6 +58,7 @@ class TestSaleSubscription(SaleCommon):
         self.assertEqual(sub.user_id, self.salesperson)
         self.assertEqual(sub.company_id, order.company_id)
         self.assertEqual(str(sub.date_start), "2026-03-01")
+        self.assertEqual(order.subscription_start_date, sub.date_start)
         self.assertEqual(sub.line_ids.product_id, self.product_seat)
         self.assertEqual(sub.line_ids.quantity, 3)
         self.assertEqual(sub.line_ids.price_unit, 10.0)
