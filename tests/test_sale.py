@@ -152,7 +152,9 @@ class TestSaleSubscription(SaleCommon):
             order.with_user(self.salesperson).action_confirm()
         # A subscription product on a quotation without a plan.
         order = self._create_quotation([(self.product_seat, 1)], plan=False)
-        with self.assertRaisesRegex(UserError, "choose the subscription plan"):
+        with self.assertRaisesRegex(
+            UserError, "subscription plan \\(below the payment terms\\)"
+        ):
             order.with_user(self.salesperson).action_confirm()
         # Only one-time lines.
         order = self._create_quotation([(self.product_setup, 1)])

@@ -29,16 +29,8 @@ registry.category("web_tour.tours").add("subscription_sale_quotation_tour", {
             run: "click",
         },
         {
-            content: "Add the seats",
-            trigger: ".o_field_x2many_list_row_add a:contains(Add a product)",
-            run: "click",
-        },
-        {
-            trigger: ".o_selected_row div[name=product_template_id] input",
-            run: "edit Seat licence",
-        },
-        {
-            trigger: ".o-autocomplete--dropdown-item .dropdown-item:contains(Seat licence)",
+            content: "The plan fills the quotation with its seat line",
+            trigger: ".o_data_row:contains(Seat licence):contains(Monthly) td[name=product_uom_qty]",
             run: "click",
         },
         {
