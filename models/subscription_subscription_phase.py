@@ -9,6 +9,7 @@ running phase, its last day and the price after."""
 from decimal import Decimal
 
 from odoo import api, fields, models
+from odoo.tools import formatLang
 
 from ..const import BILLABLE_STATES
 from ..core import changes as core_changes
@@ -70,17 +71,21 @@ class SubscriptionSubscription(models.Model):
         )
 
     def _portal_phase(self):
-        """What the portal says of the running phase: ``{"until": date
-        text, "amount": price after, "period": "per month"}``, or None."""
+        """What the portal says of the running phase, in the customer's
+        words: "Introductory until Mar 31, 2026, then $ 20.00 per month";
+        empty outside a phase."""
         self.ensure_one()
         if not self.phase_end_date:
-            return None
-        return {
-            "name": self.phase_id.name,
-            "until": format_day(self.env, self.phase_end_date),
-            "amount": self.phase_next_amount,
-            "period": self.plan_id._get_period_phrase(),
-        }
+            return ""
+        return self.env._(
+            "%(phase)s until %(date)s, then %(amount)s %(period)s",
+            phase=self.phase_id.name,
+            date=format_day(self.env, self.phase_end_date),
+            amount=formatLang(
+                self.env, self.phase_next_amount, currency_obj=self.currency_id
+            ),
+            period=self.plan_id._get_period_phrase(),
+        )
 
     # ------------------------------------------------------------------
     # Lifecycle
