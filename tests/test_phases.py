@@ -182,6 +182,39 @@ class TestPhases(SubscriptionCommon):
         self.assertEqual(str(sub.date_end), "2026-01-31")
         phase_change = sub.change_ids.filtered("phase_id")
         self.assertEqual(phase_change.state, "cancelled")
+        with freeze_time("2026-01-20"):
+            sub.with_user(self.billing_user).reactivate()
+        again = sub.change_ids.filtered(lambda c: c.phase_id and c.state == "scheduled")
+        self.assertEqual(str(again.effective_date), "2026-04-01", "scheduled again")
+
+    def test_started_late_the_past_phase_change_applies_at_once(self):
+        with freeze_time("2026-05-10"):
+            sub = self._create_subscription(plan=self.plan_intro, start="2026-01-01")
+            sub.with_user(self.billing_user).action_start()
+        self.assertEqual(sub.change_ids.state, "applied")
+        self.assertEqual(
+            self._history(sub),
+            [("2026-01-01", "new", 0.0, 10.0), ("2026-04-01", "price", 10.0, 20.0)],
+        )
+        self._bill_on("2026-05-10")
+        self.assertEqual(
+            [amount for __, amount in self._amounts(sub)],
+            [10.0, 10.0, 10.0, 20.0, 20.0],
+        )
+
+    def test_no_phase_change_after_the_end_of_a_fixed_term(self):
+        plan = self._create_plan(
+            "Two months",
+            price=20.0,
+            term_type="fixed",
+            term_interval=2,
+            auto_renew=False,
+            phase_ids=[phase("Introductory", 3, 50)],
+        )
+        sub = self._started(plan)
+        self.assertEqual(str(sub.date_end), "2026-02-28")
+        self.assertEqual(sub.line_ids.price_unit, 10.0, "the whole term at 10.00")
+        self.assertFalse(sub.change_ids)
 
     def test_phases_tab_of_the_plan_form(self):
         manager = new_test_user(
