@@ -64,3 +64,8 @@ from . import sale_order_renewal
 from . import sale_order_line_renewal
 from . import sale_order_prepayment
 from . import payment_transaction_sale
+from . import subscription_plan_phase
+from . import subscription_plan_phased
+from . import subscription_line_phase
+from . import subscription_change_phase
+from . import subscription_subscription_phase

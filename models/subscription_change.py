@@ -24,6 +24,7 @@ from ..tools import (
 LINE_OPERATIONS = ("change_quantity", "add_option", "remove_option", "change_price")
 WHOLE = "subscription"
 INDEXATION = "indexation"
+PHASE = "phase"  # the end of a price phase (subscription_change_phase)
 # What a request may set (the rest is computed).
 REQUEST_FIELDS = (
     "operation",
@@ -38,6 +39,7 @@ REQUEST_FIELDS = (
     "resume_date",
     "close_reason_id",
     "is_indexation",
+    "phase_id",
 )
 # Written only by the engine (see ``const.CHANGE_ENGINE``): what was asked and
 # checked, and the change's life; a scheduled change applies as written.
@@ -448,7 +450,7 @@ class SubscriptionChange(models.Model):
         self._check_transition(self._state_for_check())
         if (
             self.operation in ("change_quantity", "change_price", "remove_option")
-            and not self.is_indexation
+            and not (self.is_indexation or self.phase_id)
             and not self.line_id._is_active_on(self.effective_date)
         ):
             raise UserError(

@@ -12,7 +12,7 @@ from ..core.rating.base import fmt_units
 from ..tools import (
     exact_decimal,
 )
-from .subscription_change import INDEXATION, WHOLE
+from .subscription_change import INDEXATION, PHASE, WHOLE
 
 
 class SubscriptionChange(models.Model):
@@ -370,7 +370,7 @@ class SubscriptionChange(models.Model):
             ]
         )
         for other in others:
-            if other.target == INDEXATION and self.target != INDEXATION:
+            if other.target in (INDEXATION, PHASE) and self.target != other.target:
                 continue
             if self.operation == "reactivate" and other.operation == "cancel":
                 continue  # reactivating undoes the pending cancellation
