@@ -64,3 +64,10 @@ from . import sale_order_renewal
 from . import sale_order_line_renewal
 from . import sale_order_prepayment
 from . import payment_transaction_sale
+from . import subscription_line_mixin_one_time
+from . import subscription_plan_line_one_time
+from . import subscription_line_one_time
+from . import subscription_charge
+from . import subscription_subscription_charge
+from . import account_move_line_charge
+from . import sale_order_line_one_time

@@ -38,3 +38,4 @@ from . import test_sale_upsell
 from . import test_sale_renewal
 from . import test_sale_payment
 from . import test_sale_tour
+from . import test_one_time_charges
