@@ -63,6 +63,8 @@
         "views/sale_order_renewal_views.xml",
         "views/subscription_phase_views.xml",
         "security/subscription_phase_security.xml",
+        "security/subscription_charge_security.xml",
+        "views/subscription_charge_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -69,3 +69,10 @@ from . import subscription_plan_phased
 from . import subscription_line_phase
 from . import subscription_change_phase
 from . import subscription_subscription_phase
+from . import subscription_line_mixin_one_time
+from . import subscription_plan_line_one_time
+from . import subscription_line_one_time
+from . import subscription_charge
+from . import subscription_subscription_charge
+from . import account_move_line_charge
+from . import sale_order_line_one_time

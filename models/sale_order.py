@@ -128,7 +128,9 @@ class SaleOrder(models.Model):
         foreign = product_lines.filtered(
             lambda line: (
                 not line.subscription_is_recurring
-                and line.product_id.sudo()._subscription_plan_lines()
+                and line.product_id.sudo()
+                ._subscription_plan_lines()
+                .filtered(lambda plan_line: plan_line.line_type != "one_time")
             )
         )
         if foreign:

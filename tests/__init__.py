@@ -40,3 +40,4 @@ from . import test_sale_payment
 from . import test_sale_tour
 from . import test_phases_core
 from . import test_phases
+from . import test_one_time_charges
