@@ -64,3 +64,4 @@ from . import sale_order_renewal
 from . import sale_order_line_renewal
 from . import sale_order_prepayment
 from . import payment_transaction_sale
+from . import subscription_subscription_billing_day
