@@ -474,8 +474,8 @@ class TestValidation(CoreCase):
             ({"min_amount": 10, "max_amount": 5}, "min_amount (10) is greater than"),
             (
                 {"transactions": 3},
-                "The standard charge model does not use 'transactions' (only dynamic, "
-                "percentage does): leave it out.",
+                "The standard charge model does not use 'transactions' (only dynamic "
+                "and percentage do): leave it out.",
             ),
         ]:
             with self.subTest(kwargs=kwargs, message=message):

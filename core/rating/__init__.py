@@ -232,9 +232,14 @@ def _transactions(charge_model, units, transactions, used):
         return None
     if not charge_model.transactions:
         users = sorted(name for name, m in CHARGE_MODELS.items() if m.transactions)
+        users = (
+            f"{', '.join(users[:-1])} and {users[-1]} do"
+            if len(users) > 1
+            else f"{users[0]} does"
+        )
         raise RatingError(
             f"The {charge_model.name} charge model does not use 'transactions' "
-            f"(only {', '.join(users)} does): leave it out."
+            f"(only {users}): leave it out."
         )
     if not isinstance(transactions, list | tuple):
         return whole_number(transactions, "transactions")
