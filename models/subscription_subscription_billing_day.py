@@ -18,7 +18,7 @@ class SubscriptionSubscription(models.Model):
         "only; set while the subscription is a draft. Empty: the plan's.",
     )
 
-    @api.constrains("billing_day", "plan_id")
+    @api.constrains("billing_day", "plan_id", "state")
     def _check_billing_day(self):
         for sub in self.filtered("billing_day"):
             if not 1 <= sub.billing_day <= 31:
@@ -30,7 +30,11 @@ class SubscriptionSubscription(models.Model):
                         day=sub.billing_day,
                     )
                 )
-            if sub.plan_id.billing_unit not in (periods.MONTH, periods.YEAR):
+            # Once started, a change to a plan of days or weeks ignores it.
+            if sub.state == "draft" and sub.plan_id.billing_unit not in (
+                periods.MONTH,
+                periods.YEAR,
+            ):
                 raise ValidationError(
                     self.env._(
                         "Subscription %(sub)s: a billing day is a day of the "

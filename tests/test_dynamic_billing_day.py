@@ -234,6 +234,11 @@ class TestDynamicBillingDay(UsageCommon):
             sub.billing_day = 5
         sub.write({"billing_day": 20})  # the same day: nothing changes
         self.assertEqual(sub.billing_day, 20)
+        # A later change to a weekly plan bills by weeks, ignoring the day.
+        sub._as_engine().plan_id = weekly
+        schedule = sub._get_schedule()
+        self.assertEqual(schedule.recurrence.unit, "week")
+        self.assertEqual(schedule.reference, self._date("2026-03-03"))
 
     # ------------------------------------------------------------------
     # Lago parity options
