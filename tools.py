@@ -16,6 +16,7 @@ from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, format_date, formatLang, get_lang, mute_logger
 
+from .core.rating import CHARGE_MODELS
 from .core.rating.base import fmt_money, fmt_units, render_terms, to_decimal
 
 _logger = logging.getLogger(__name__)
@@ -288,6 +289,9 @@ class DocumentFormat:
             "maximum_per_transaction_plural": lambda: env._(
                 "maximum per transaction, %(count)s transactions", **values
             ),
+            "dynamic_events": lambda: env._("sum of %(count)s event", **values),
+            "dynamic_events_plural": lambda: env._("sum of %(count)s events", **values),
+            "prorated": lambda: env._("prorated %(days)s/%(full_days)s days", **values),
         }
         return phrases[key]()
 
@@ -336,8 +340,16 @@ class UsageItem(NamedTuple):
             self.line.metric_id,
             self.start,
             self.end,
-            self.line.charge_model == "percentage",
+            CHARGE_MODELS[self.line.charge_model or "standard"].transactions,
         )
+
+    @property
+    def proration(self):
+        """``(days, full_days)`` when the item bills part of its period, else
+        ``None`` (what a model that prorates reads)."""
+        days = (self.end - self.start).days + 1
+        full_days = self.period.full_days
+        return (days, full_days) if days != full_days else None
 
 
 @dataclass

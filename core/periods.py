@@ -140,6 +140,25 @@ def calendar_reference(recurrence, day=1, month=1):
     return _CALENDAR_ORIGIN, None
 
 
+def billing_day_alignment(recurrence, start, billing_day, alignment, month=1):
+    """``(alignment, day, month)`` of a subscription with its own billing day.
+
+    A customer billed on day ``billing_day`` (1 to 31, clamped to short
+    months) of monthly or yearly periods is calendar-aligned on that day
+    instead of the plan's ``alignment``: its first period runs from
+    ``start`` to the day before the next billing day, prorated.  The month
+    of a yearly (or multi-month) period is the plan's alignment ``month``
+    when the plan is calendar-aligned, else the month of ``start``.  Without
+    a billing day, or for periods of days and weeks, the plan's alignment
+    stands: ``(alignment, None, month)`` (``None``: the plan's day).
+    """
+    if not billing_day or recurrence.unit not in (MONTH, YEAR):
+        return alignment, None, month
+    if not 1 <= billing_day <= 31:
+        raise PeriodError(f"The billing day must be 1 to 31, not {billing_day}.")
+    return CALENDAR, billing_day, month if alignment == CALENDAR else start.month
+
+
 @dataclass(frozen=True)
 class Period:
     """Days ``[start, end]`` billed within the full period ``full_start..full_end``."""

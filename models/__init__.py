@@ -76,3 +76,4 @@ from . import subscription_charge
 from . import subscription_subscription_charge
 from . import account_move_line_charge
 from . import sale_order_line_one_time
+from . import subscription_subscription_billing_day

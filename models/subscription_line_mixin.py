@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..core import rating
+from ..core import aggregation, rating
 from ..tools import MAX_LINE_VALUE, check_number_values, exact_decimal
 
 CHARGE_MODEL_SELECTION = [
@@ -17,6 +17,7 @@ CHARGE_MODEL_SELECTION = [
     ("package", "Package"),
     ("percentage", "Percentage"),
     ("graduated_percentage", "Graduated percentage"),
+    ("dynamic", "Dynamic (amount per event)"),
 ]
 
 # Where a line keeps each charge model's properties: per model, property
@@ -26,8 +27,8 @@ CHARGE_MODEL_SELECTION = [
 # on this mixin and in CHARGE_MODEL_SELECTION) and its view.
 CHARGE_MODEL_FIELDS = {
     "standard": {"unit_price": "usage_unit_price"},
-    "graduated": {},
-    "volume": {},
+    "graduated": {"charge_flat_at_zero": "charge_flat_at_zero"},
+    "volume": {"prorated": "volume_prorated"},
     "package": {
         "package_size": "package_size",
         "package_price": "package_price",
@@ -40,8 +41,10 @@ CHARGE_MODEL_FIELDS = {
         "free_amount": "free_amount",
         "per_transaction_min_amount": "transaction_min_amount",
         "per_transaction_max_amount": "transaction_max_amount",
+        "free_whichever_first": "free_whichever_first",
     },
     "graduated_percentage": {},
+    "dynamic": {},
 }
 # Tier property -> field of subscription.pricing.tier.
 TIER_FIELDS = {
@@ -88,7 +91,8 @@ def pricing_from_values(model, values, tiers):
     The properties are those the engine declares for the model, read from
     the fields of :data:`CHARGE_MODEL_FIELDS`: an optional property whose
     field is 0 is left out (its neutral value), the last tier's empty upper
-    bound is none.
+    bound is none. An option (a boolean field) is passed as it is, or as
+    the number 1 read from SQL.
     """
     model = model or "standard"
     charge_model = rating.get_model(model)
@@ -97,8 +101,9 @@ def pricing_from_values(model, values, tiers):
         key: exact_decimal(values[fields_of[key]]) for key in charge_model.properties
     }
     for key in charge_model.optional:
-        if values[fields_of[key]]:
-            properties[key] = exact_decimal(values[fields_of[key]])
+        value = values[fields_of[key]]
+        if value:
+            properties[key] = value if value is True else exact_decimal(value)
     if charge_model.tiers:
         last = len(tiers)
         rows = [dict(zip(TIER_VALUE_FIELDS, tier, strict=True)) for tier in tiers]
@@ -217,6 +222,21 @@ class SubscriptionLineMixin(models.AbstractModel):
         string="Maximum per Period",
         help="The usage of a period costs at most this; 0: none.",
     )
+    # Options of the charge models (Lago parity), off by default.
+    charge_flat_at_zero = fields.Boolean(
+        string="Flat Fee at Zero Usage",
+        help="Graduated: a period without usage still pays the first tier's flat fee.",
+    )
+    free_whichever_first = fields.Boolean(
+        string="Free Until Either Runs Out",
+        help="Percentage: with free transactions and a free amount both set, "
+        "transactions are free until either runs out.",
+    )
+    volume_prorated = fields.Boolean(
+        string="Prorate on Partial Periods",
+        help="Volume: on a partial period, the tier is the one the period's "
+        "units reach and the charge is prorated by days.",
+    )
 
     seats_metric_id = fields.Many2one(
         "subscription.metric",
@@ -311,10 +331,14 @@ class SubscriptionLineMixin(models.AbstractModel):
         ]
         return pricing_from_values(self.charge_model, values, tiers)
 
-    def _rate_usage(self, units, transactions=None, included=None, pricing=None):
+    def _rate_usage(
+        self, units, transactions=None, included=None, pricing=None, proration=None
+    ):
         """Rate ``units`` with this line's pricing: a :class:`RatingResult`.
 
-        ``pricing``: ``(model, prepared)`` from :meth:`_prepare_pricings`.
+        ``pricing``: ``(model, prepared)`` from :meth:`_prepare_pricings`;
+        ``proration``: ``(days, full_days)`` of a partial period (a model
+        that prorates reads it, see ``core.rating.rate``).
         """
         self.ensure_one()
         if pricing is None:
@@ -333,6 +357,7 @@ class SubscriptionLineMixin(models.AbstractModel):
             min_amount=exact_decimal(self.min_amount) if self.min_amount else None,
             max_amount=exact_decimal(self.max_amount) if self.max_amount else None,
             prepared=prepared,
+            proration=proration,
         )
 
     def _prepare_pricings(self):
@@ -346,8 +371,13 @@ class SubscriptionLineMixin(models.AbstractModel):
         self.flush_recordset()
         self.env["subscription.pricing.tier"].flush_model()
         # As text: the exact decimals of the NUMERIC columns, not floats.
+        # Options (booleans) as 0 or 1, read back as numbers.
         columns = SQL(", ").join(
-            SQL("%s::text", SQL.identifier("l", name)) for name in PRICE_VALUE_FIELDS
+            SQL(
+                "%s::int::text" if self._fields[name].type == "boolean" else "%s::text",
+                SQL.identifier("l", name),
+            )
+            for name in PRICE_VALUE_FIELDS
         )
         tier_columns = SQL(", ").join(
             SQL("%s::text", SQL.identifier("t", name)) for name in TIER_VALUE_FIELDS
@@ -405,6 +435,20 @@ class SubscriptionLineMixin(models.AbstractModel):
                         "Usage line %(line)s: the %(model)s charge model needs tiers.",
                         line=name,
                         model=line.charge_model,
+                    )
+                )
+            if (
+                line.charge_model == "dynamic"
+                and line.metric_id.aggregation != aggregation.SUM
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Usage line %(line)s: a dynamic charge bills the sum of "
+                        "the events' amounts: its metric %(metric)s must "
+                        "aggregate by sum (of the property that holds each "
+                        "event's amount, or of the quantity).",
+                        line=name,
+                        metric=line.metric_id.code,
                     )
                 )
             if line.carry_over_cap < 0 or line.carry_over_expiry < 0:

@@ -149,6 +149,7 @@ class SubscriptionUsageCharge(models.Model):
                 "carry_over_expiry",
                 "min_amount",
                 "max_amount",
+                "volume_prorated",
             ]
         )
         usage_lines.metric_id.fetch(["code", "aggregation", "uom_id"])
@@ -340,6 +341,7 @@ class SubscriptionUsageCharge(models.Model):
             measured["transactions"],
             included=included + carried_in,
             pricing=pricings.get(line.id),
+            proration=item.proration,
         )
         roll = allowance.roll(
             result.included_units_used,
@@ -378,8 +380,17 @@ class SubscriptionUsageCharge(models.Model):
             exact_decimal(first.allowance_figure("included"))
             + exact_decimal(first.allowance_figure("carried_in"))
         )
+        proration = None
+        if line.volume_prorated:
+            # The item is on a later invoice: the share of its own period.
+            own = item.subscription._get_schedule(open_ended=True).period_at(item.start)
+            if own.is_partial:
+                proration = (own.days, own.full_days)
         result = line._rate_usage(
-            measured["quantity"], measured["transactions"], included=available
+            measured["quantity"],
+            measured["transactions"],
+            included=available,
+            proration=proration,
         )
         billed_before = sum(
             (exact_decimal(charge.amount) for charge in stored), Decimal(0)

@@ -327,7 +327,7 @@ class TestValidation(CoreCase):
             (
                 "tiered",
                 {},
-                "Unknown charge model 'tiered'; expected one of: graduated,",
+                "Unknown charge model 'tiered'; expected one of: dynamic, graduated,",
             ),
             (None, {}, "Unknown charge model None"),
             ("standard", [], "standard: the properties must be a dict, not list"),
@@ -474,8 +474,8 @@ class TestValidation(CoreCase):
             ({"min_amount": 10, "max_amount": 5}, "min_amount (10) is greater than"),
             (
                 {"transactions": 3},
-                "The standard charge model does not use 'transactions' (only "
-                "percentage does): leave it out.",
+                "The standard charge model does not use 'transactions' (only dynamic "
+                "and percentage do): leave it out.",
             ),
         ]:
             with self.subTest(kwargs=kwargs, message=message):
@@ -519,6 +519,7 @@ class TestValidation(CoreCase):
             "package",
             "percentage",
             "graduated_percentage",
+            "dynamic",
         }
         assert rating.get_model("percentage").transactions
         assert not rating.get_model("standard").transactions
@@ -652,6 +653,8 @@ def any_charge(draw):
         properties = {"tiers": draw(tiers_st(key="rate", price=rate))}
     elif model == "percentage":
         properties = {"rate": draw(st.decimals(min_value=0, max_value=100, places=3))}
+    elif model == "dynamic":
+        properties = {}
     else:
         properties = {"tiers": draw(tiers_st())}
     return model, properties

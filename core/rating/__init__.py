@@ -16,7 +16,7 @@ Entry points:
 
 Charge models, one module each, registered in :data:`CHARGE_MODELS` by
 :func:`~.base.register`: ``standard``, ``graduated``, ``volume``,
-``package``, ``percentage``, ``graduated_percentage``.  Each declares, when
+``package``, ``percentage``, ``graduated_percentage``, ``dynamic``.  Each declares, when
 it registers, its ``parse`` and ``price`` functions, its properties
 (required and optional), the properties of its tiers when it is priced by
 tiers, and whether it takes ``transactions``
@@ -63,6 +63,7 @@ from . import volume
 from . import package
 from . import percentage
 from . import graduated_percentage
+from . import dynamic
 
 # Room for exact products and sums of any realistic quantity and price.
 _CONTEXT = Context(prec=60)
@@ -124,6 +125,7 @@ def rate(
     min_amount=None,
     max_amount=None,
     prepared=None,
+    proration=None,
 ):
     """Price ``units`` under the charge model ``model``.
 
@@ -139,6 +141,9 @@ def rate(
     :param prepared: what :func:`prepare` returned for ``model`` and
         ``properties``, to skip validating them again (billing runs rate
         thousands of charges with the same few price lists).
+    :param proration: ``(days, full_days)``: the share of the full period
+        billed, for a model that prorates on a partial period (its option,
+        see ``ChargeModel.prorates``); ignored by the others.
     :returns: :class:`RatingResult`, unrounded.
     """
     charge_model, parsed = prepared or prepare(model, properties)
@@ -153,7 +158,13 @@ def rate(
     try:
         with localcontext(_CONTEXT):
             transactions = _transactions(charge_model, units, transactions, used)
-            details = tuple(charge_model.price(units - used, parsed, transactions))
+            if charge_model.prorates:
+                priced = charge_model.price(
+                    units - used, parsed, transactions, _proration(proration)
+                )
+            else:
+                priced = charge_model.price(units - used, parsed, transactions)
+            details = tuple(priced)
             subtotal = sum((detail.amount for detail in details), ZERO)
             raise_by = ZERO
             if minimum is not None and subtotal < minimum:
@@ -192,6 +203,24 @@ def rate(
     )
 
 
+def _proration(proration):
+    """``(days, full_days)`` checked, or ``None``."""
+    if proration is None:
+        return None
+    try:
+        days, full_days = (whole_number(part, "proration") for part in proration)
+    except (TypeError, ValueError):
+        raise RatingError(
+            f"proration must be (days, full days), not {proration!r}."
+        ) from None
+    if not 0 < days <= full_days:
+        raise RatingError(
+            f"proration: {days} days billed of a {full_days}-day period is not a "
+            f"share of the period."
+        )
+    return days, full_days
+
+
 def _size(number):
     """A number for a message: in full up to 18 digits, else ``1.00E+29``."""
     return fmt_units(number) if abs(number) < 10**18 else f"{number:.2E}"
@@ -203,9 +232,14 @@ def _transactions(charge_model, units, transactions, used):
         return None
     if not charge_model.transactions:
         users = sorted(name for name, m in CHARGE_MODELS.items() if m.transactions)
+        users = (
+            f"{', '.join(users[:-1])} and {users[-1]} do"
+            if len(users) > 1
+            else f"{users[0]} does"
+        )
         raise RatingError(
             f"The {charge_model.name} charge model does not use 'transactions' "
-            f"(only {', '.join(users)} does): leave it out."
+            f"(only {users}): leave it out."
         )
     if not isinstance(transactions, list | tuple):
         return whole_number(transactions, "transactions")

@@ -44,6 +44,8 @@ RATE = "rate"  # amount × rate (unit_price is the rate as a fraction: 0.01 = 1%
 FEE = "fee"  # transactions × fixed fee per transaction
 MINIMUM = "minimum"  # per-transaction minimums: what was added (flat_fee)
 MAXIMUM = "maximum"  # per-transaction maximums: what was taken off (negative)
+DYNAMIC = "dynamic"  # the sum of the events' own amounts (units = the sum)
+PRORATED = "prorated"  # (units × unit price + flat fee) × days / full days
 
 
 class RatingError(ValueError):
@@ -103,6 +105,17 @@ def whole_number(value, what):
     return int(number)
 
 
+def flag(value, what):
+    """An option: ``True``/``False``, or the number 1 or 0 (a boolean column
+    read as a number)."""
+    if isinstance(value, bool):
+        return value
+    number = to_decimal(value, what)
+    if number not in (0, 1):
+        raise RatingError(f"{what} is an option: true or false (got {number}).")
+    return number == 1
+
+
 def rate_fraction(value, what):
     """A percentage between 0 and 100, returned as a fraction (1 -> 0.01)."""
     number = to_decimal(value, what)
@@ -153,15 +166,17 @@ class Tier:
     flat_fee: Decimal
 
 
-def parse_tiers(model, properties, price_key="unit_price", percent=False):
+def parse_tiers(model, properties, price_key="unit_price", percent=False, optional=()):
     """Validated :class:`Tier` list from ``properties["tiers"]``.
 
     Tiers are dicts ``{"from", "to", price_key, "flat_fee"}`` (``flat_fee``
     optional, 0 by default): the first starts at 0, each next one starts where
     the previous one ends, the last one has ``"to": None``.  ``percent``:
     ``price_key`` is a percentage (0 to 100), stored as a fraction.
+    ``optional``: the model's options, allowed beside ``tiers`` (the model
+    reads them).
     """
-    check_keys(model, properties, ("tiers",))
+    check_keys(model, properties, ("tiers",), optional)
     raw = properties["tiers"]
     if not isinstance(raw, list | tuple) or not raw:
         raise RatingError(f"{model}: 'tiers' must be a non-empty list of tiers.")
@@ -230,7 +245,11 @@ class TierDetail:
     units are an amount of money and ``unit_price`` the rate as a fraction;
     ``minimum``/``maximum`` details (per-transaction limits of the percentage
     model) count the transactions concerned in ``units`` and carry what was
-    added (positive) or taken off (negative) in ``flat_fee`` and ``amount``.
+    added (positive) or taken off (negative) in ``flat_fee`` and ``amount``;
+    a ``dynamic`` detail is the sum of the events' amounts (``units`` and
+    ``amount``, at the price 1; its note counts the events); a ``prorated``
+    detail (a volume charge on a partial period) has ``amount == (units *
+    unit_price + flat_fee) * days / full_days``, the share in its note.
     """
 
     units: Decimal
@@ -486,7 +505,14 @@ ENGLISH_PHRASES = {
     "minimum_per_transaction_plural": "minimum per transaction, {count} transactions",
     "maximum_per_transaction": "maximum per transaction, {count} transaction",
     "maximum_per_transaction_plural": "maximum per transaction, {count} transactions",
+    "dynamic_events": "sum of {count} event",
+    "dynamic_events_plural": "sum of {count} events",
+    "prorated": "prorated {days}/{full_days} days",
 }
+
+
+# Note values shown as they are (whole numbers), not as quantities.
+WHOLE_VALUES = ("count", "days", "full_days")
 
 
 def english_phrase(key, **values):
@@ -520,10 +546,10 @@ def render_terms(terms, units=None, money=None, phrase=None):
         if not key:
             return values["text"]
         count = values.get("count")
-        if count is not None and count > 1:
+        if count is not None and count != 1:
             key += "_plural"
         shown = {
-            name: (str(value) if name == "count" else units(value, None))
+            name: (str(value) if name in WHOLE_VALUES else units(value, None))
             for name, value in values.items()
         }
         return phrase(key, **shown)
@@ -541,6 +567,12 @@ def render_terms(terms, units=None, money=None, phrase=None):
             continue
         note = term.get("note")
         if kind in (MINIMUM, MAXIMUM):
+            text = money(term["amount"])
+            if note:
+                text += f" ({note_text(note)})"
+            texts.append(text)
+            continue
+        if kind == DYNAMIC:
             text = money(term["amount"])
             if note:
                 text += f" ({note_text(note)})"
@@ -603,7 +635,11 @@ class ChargeModel:
       optional properties (an optional property left out takes its neutral
       value: 0, or no bound);
     * ``tiers``: for a model priced by tiers, the properties of each tier
-      (its properties are then ``{"tiers": [...]}``), empty otherwise.
+      (its properties are then ``{"tiers": [...]}`` and its options),
+      empty otherwise;
+    * ``prorates``: ``price`` takes a fourth argument, the share of the
+      period billed (``(days, full_days)`` or ``None``): the model may
+      prorate its charge on a partial period (an option of its own).
 
     What the callers outside the engine need to know of a model (which
     values to pass, whether it takes transactions) is read here, never
@@ -617,12 +653,22 @@ class ChargeModel:
     properties: tuple = ()
     optional: tuple = ()
     tiers: tuple = ()
+    prorates: bool = False
 
 
 CHARGE_MODELS = {}
 
 
-def register(name, *, parse, transactions=False, properties=(), optional=(), tiers=()):
+def register(
+    name,
+    *,
+    parse,
+    transactions=False,
+    properties=(),
+    optional=(),
+    tiers=(),
+    prorates=False,
+):
     """Decorator registering a pricing function as the charge model ``name``
     (see :class:`ChargeModel` for the arguments)."""
 
@@ -641,6 +687,7 @@ def register(name, *, parse, transactions=False, properties=(), optional=(), tie
             properties=tuple(properties),
             optional=tuple(optional),
             tiers=tuple(tiers),
+            prorates=prorates,
         )
         return price
 

@@ -22,7 +22,13 @@ Properties:
 * ``free_transactions``: the first N transactions are free, entirely (0);
 * ``free_amount``: the first X of the amount is free; a transaction it covers
   entirely is free, one it covers in part pays the rate on the rest plus the
-  fixed fee (0).  Set ``free_transactions`` or ``free_amount``, not both;
+  fixed fee (0).  Set ``free_transactions`` or ``free_amount``, not both,
+  unless ``free_whichever_first``;
+* ``free_whichever_first`` (false): with both ``free_transactions`` and
+  ``free_amount``, the transactions are free until either runs out (as
+  Lago's free units per event and per total): the first N transactions,
+  within the free amount; the transaction that goes past the free amount
+  pays the rate on the rest plus the fixed fee;
 * ``per_transaction_min_amount`` / ``per_transaction_max_amount``: bounds of
   what each transaction that is not free costs, rate and fee included
   (``None``: no bound).
@@ -53,6 +59,7 @@ from .base import (
     TierDetail,
     check_keys,
     english_phrase,
+    flag,
     non_negative,
     optional_non_negative,
     rate_fraction,
@@ -68,6 +75,7 @@ OPTIONAL = (
     "free_amount",
     "per_transaction_min_amount",
     "per_transaction_max_amount",
+    "free_whichever_first",
 )
 
 
@@ -79,6 +87,7 @@ class Terms:
     free_amount: Decimal
     minimum: Decimal | None
     maximum: Decimal | None
+    whichever_first: bool = False
 
     @property
     def needs_amounts(self):
@@ -105,10 +114,12 @@ def parse(properties):
         optional_non_negative(
             get("per_transaction_max_amount"), f"{MODEL}: 'per_transaction_max_amount'"
         ),
+        flag(get("free_whichever_first", False), f"{MODEL}: 'free_whichever_first'"),
     )
-    if terms.free_transactions and terms.free_amount:
+    if terms.free_transactions and terms.free_amount and not terms.whichever_first:
         raise RatingError(
-            f"{MODEL}: set either 'free_transactions' or 'free_amount', not both."
+            f"{MODEL}: set either 'free_transactions' or 'free_amount', not both "
+            f"(or 'free_whichever_first': free until either runs out)."
         )
     if (
         terms.minimum is not None
@@ -216,11 +227,21 @@ def _per_transaction(terms, transactions):
     charged = raised = capped = 0
     free_count = terms.free_transactions
     free_left = terms.free_amount
+    both = bool(free_count and free_left)
     for amount in transactions:
-        if free_count:
+        if both:
+            # Free while both last: the Nth transaction within the free amount.
+            if free_count and free_left:
+                free_count -= 1
+                if amount <= free_left:
+                    free_left -= amount
+                    continue
+                amount -= free_left
+                free_left = ZERO
+        elif free_count:
             free_count -= 1
             continue
-        if free_left:
+        elif free_left:
             if amount <= free_left:
                 free_left -= amount
                 continue
