@@ -61,6 +61,11 @@
         "data/subscription_renewal_data.xml",
         "views/subscription_plan_renewal_views.xml",
         "views/sale_order_renewal_views.xml",
+        "security/subscription_wallet_security.xml",
+        "data/subscription_wallet_data.xml",
+        "wizards/subscription_wallet_credit_wizard_views.xml",
+        "views/subscription_wallet_views.xml",
+        "views/subscription_wallet_portal_templates.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -64,3 +64,8 @@ from . import sale_order_renewal
 from . import sale_order_line_renewal
 from . import sale_order_prepayment
 from . import payment_transaction_sale
+from . import subscription_wallet
+from . import subscription_wallet_movement
+from . import account_move_wallet
+from . import account_move_line_wallet
+from . import subscription_subscription_wallet
