@@ -69,3 +69,4 @@ from . import subscription_wallet_movement
 from . import account_move_wallet
 from . import account_move_line_wallet
 from . import subscription_subscription_wallet
+from . import subscription_wallet_top_up

@@ -3,10 +3,12 @@
 """Prepaid credit: wallets, their ledger, and the credit applied by the
 billing run. Worked examples: a plan of 30.00 a month, no tax."""
 
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -273,3 +275,103 @@ class TestWalletPortal(HttpCase):
         self.assertEqual(page.status_code, 200)
         self.assertNotIn("Acme credit", page.text)
         self.assertIn("You have no prepaid credit", page.text)
+
+
+@tagged("post_install", "-at_install")
+class TestWalletTopUp(SubscriptionCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = (
+            cls.env["payment.provider"]
+            .sudo()
+            .search([("code", "=", "demo"), ("company_id", "=", cls.env.company.id)])
+        )
+        cls.provider.write(
+            {"state": "test", "journal_id": cls.company_data["default_journal_bank"].id}
+        )
+        cls.product_flat = cls._create_product(
+            name="Flat plan", lst_price=30.0, type="service", taxes_id=[Command.clear()]
+        )
+        cls.plan_30 = cls._create_plan("Flat 30", price=30.0, product=cls.product_flat)
+        cls.customer.email = "acme@example.com"
+
+    def _token(self):
+        return (
+            self.env["payment.token"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": self.provider.id,
+                    "payment_method_id": self.provider.payment_method_ids[:1].id,
+                    "payment_details": "4242",
+                    "partner_id": self.customer.id,
+                    "provider_ref": "demo",
+                    "demo_simulated_state": "done",
+                }
+            )
+        )
+
+    def _charge(self, day):
+        with (
+            freeze_time(day),
+            patch.object(
+                type(self.env["ir.cron"]),
+                "_commit_progress",
+                return_value=float("inf"),
+            ),
+        ):
+            self.env["subscription.dunning"]._cron_process()
+
+    def test_top_up_without_payment_method_is_refused(self):
+        with freeze_time("2026-03-01"):
+            self._create_subscription(plan=self.plan_30).action_start()
+        wallet = self.env["subscription.wallet"].create(
+            {"name": "Launch", "partner_id": self.customer.id}
+        )
+        # assertRaises (not ...Regex) rolls the failed write back (savepoint).
+        with self.assertRaises(ValidationError) as refused:
+            wallet.write({"low_balance_threshold": 25, "auto_top_up_amount": 100})
+        self.assertIn("needs a saved payment method", str(refused.exception))
+        wallet.invalidate_recordset()
+        self.assertFalse(wallet.auto_top_up_amount, "nothing written")
+        with self.assertRaisesRegex(UserError, "cannot be topped up"):
+            wallet.action_top_up(100)
+        with self.assertRaisesRegex(ValidationError, "not a number"):
+            wallet.write({"low_balance_threshold": float("nan")})
+        self.assertFalse(
+            self.env["account.move"].search_count(
+                [("subscription_wallet_purchase_id", "=", wallet.id)]
+            )
+        )
+
+    def test_automatic_top_up_charges_the_saved_card(self):
+        """50.00, threshold 25.00, top-up 100.00: March's 30.00 leaves 20.00
+        → a top-up invoice of 100.00 charged to the card → paid → 120.00."""
+        token = self._token()
+        with freeze_time("2026-03-01"):
+            sub = self._create_subscription(plan=self.plan_30)
+            sub.payment_token_id = token
+            sub.action_start()
+        wallet = self.env["subscription.wallet"].create(
+            {
+                "name": "Launch",
+                "partner_id": self.customer.id,
+                "low_balance_threshold": 25,
+                "auto_top_up_amount": 100,
+            }
+        )
+        wallet.grant(50)
+        with freeze_time("2026-03-01"):
+            self._run_billing()
+        self.assertEqual(self._invoices(sub).amount_total, 0.0)
+        top_up = self.env["account.move"].search(
+            [("subscription_wallet_purchase_id", "=", wallet.id)]
+        )
+        self.assertEqual(top_up.amount_total, 100.0)
+        self.assertTrue(top_up.subscription_to_charge)
+        self.assertEqual(wallet.balance, 20.0)
+        self._charge("2026-03-01")
+        self.assertIn(top_up.payment_state, ("paid", "in_payment"))
+        self.assertEqual(wallet.balance, 120.0)
+        self.assertFalse(wallet.low_balance_notified, "back above the threshold")
