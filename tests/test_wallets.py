@@ -12,7 +12,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import SubscriptionCommon
+from .common import SubscriptionCommon, UsageCommon
 
 
 @tagged("post_install", "-at_install")
@@ -178,7 +178,7 @@ class TestWallets(SubscriptionCommon):
         threshold re-arms the alert."""
         self.customer.email = "acme@example.com"
         wallet = self._wallet(50, low_balance_threshold=25)
-        sub = self._start()
+        self._start()
         mails = self.env["mail.mail"].search
 
         def alerts():
@@ -198,7 +198,6 @@ class TestWallets(SubscriptionCommon):
         self.assertEqual(len(alerts()), 1)
         wallet.grant(100)
         self.assertFalse(wallet.low_balance_notified)
-        self._invoices(sub)  # noqa: B018
 
     def test_bad_input_changes_nothing(self):
         wallet = self._wallet(10)
@@ -375,3 +374,34 @@ class TestWalletTopUp(SubscriptionCommon):
         self.assertIn(top_up.payment_state, ("paid", "in_payment"))
         self.assertEqual(wallet.balance, 120.0)
         self.assertFalse(wallet.low_balance_notified, "back above the threshold")
+
+
+@tagged("post_install", "-at_install")
+class TestWalletUsagePolicy(UsageCommon):
+    def test_usage_wallet_pays_the_usage_lines_only(self):
+        """Plan: 20.00 fixed + graduated usage (0.10 a unit up to 1,000), 15 %
+        tax. 500 calls in March → usage 50.00 + 7.50 tax = 57.50; fixed 20.00 +
+        3.00 = 23.00; total 80.50. A usage-only wallet of 100.00 pays 57.50:
+        23.00 due, 42.50 left."""
+        sub = self._start()
+        wallet = self.env["subscription.wallet"].create(
+            {
+                "name": "Usage",
+                "partner_id": self.customer.id,
+                "application_policy": "usage",
+            }
+        )
+        wallet.grant(100)
+        self._send(sub, [("e1", "2026-03-10 10:00:00", 500)])
+        self._bill("2026-04-01")
+        invoice = self._invoices(sub).filtered(
+            lambda m: m.invoice_line_ids.subscription_line_id.filtered(
+                lambda line: line.line_type == "usage"
+            )
+        )
+        self.assertEqual(
+            invoice.amount_total, 23.0, "April fixed 23.00 + March usage 57.50 - 57.50"
+        )
+        credit = invoice.invoice_line_ids.filtered("subscription_wallet_id")
+        self.assertEqual(credit.price_unit, -57.5)
+        self.assertEqual(wallet.balance, 42.5)
