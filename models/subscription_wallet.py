@@ -220,8 +220,12 @@ class SubscriptionWallet(models.Model):
         return movement
 
     def _add_movement(self, kind, amount, invoice=None, note=None):
+        """A row of the ledger. The wallet's row is touched too: a worker
+        that read the balance from an older snapshot then fails to lock the
+        wallet (serialization failure, retried) instead of moving credit
+        that is no longer there."""
         self.ensure_one()
-        return (
+        movement = (
             self.env["subscription.wallet.movement"]
             .sudo()
             .create(
@@ -234,6 +238,14 @@ class SubscriptionWallet(models.Model):
                 }
             )
         )
+        self.env.execute_query(
+            SQL(
+                "UPDATE subscription_wallet SET write_date = now() AT TIME ZONE "
+                "'UTC' WHERE id = %s",
+                self.id,
+            )
+        )
+        return movement
 
     def _reset_low_balance(self):
         """A balance back above its threshold may alert again."""
