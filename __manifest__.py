@@ -65,6 +65,11 @@
         "security/subscription_phase_security.xml",
         "security/subscription_charge_security.xml",
         "views/subscription_charge_views.xml",
+        "security/subscription_wallet_security.xml",
+        "data/subscription_wallet_data.xml",
+        "wizards/subscription_wallet_credit_wizard_views.xml",
+        "views/subscription_wallet_views.xml",
+        "views/subscription_wallet_portal_templates.xml",
     ],
     "assets": {
         "web.assets_backend": [
