@@ -61,6 +61,8 @@
         "data/subscription_renewal_data.xml",
         "views/subscription_plan_renewal_views.xml",
         "views/sale_order_renewal_views.xml",
+        "security/subscription_discount_security.xml",
+        "views/subscription_discount_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

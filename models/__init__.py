@@ -64,3 +64,8 @@ from . import sale_order_renewal
 from . import sale_order_line_renewal
 from . import sale_order_prepayment
 from . import payment_transaction_sale
+from . import subscription_coupon
+from . import subscription_discount
+from . import subscription_discount_usage
+from . import account_move_line_discount
+from . import subscription_subscription_discount

@@ -38,3 +38,5 @@ from . import test_sale_upsell
 from . import test_sale_renewal
 from . import test_sale_payment
 from . import test_sale_tour
+from . import test_discounts_core
+from . import test_discounts

@@ -3,3 +3,4 @@ from . import subscription_change_wizard
 from . import subscription_preview_wizard
 from . import subscription_kpi_dashboard
 from . import subscription_kpi_dashboard_line
+from . import subscription_coupon_wizard

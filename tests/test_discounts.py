@@ -1,0 +1,197 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Discounts with a duration: coupons redeemed and billed as their own line."""
+
+from freezegun import freeze_time
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import SubscriptionCommon
+
+MONTHS = ["2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01"]
+
+
+@tagged("post_install", "-at_install")
+class TestDiscounts(SubscriptionCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.plan_30 = cls._create_plan("Pro 30", price=30.0)
+        cls.Coupon = cls.env["subscription.coupon"]
+
+    def _coupon(self, code, **values):
+        return self.Coupon.create({"code": code, "value": 20.0, **values})
+
+    def _started(self, plan=None):
+        with freeze_time("2026-03-01"):
+            sub = self._create_subscription(plan=plan or self.plan_30)
+            sub.action_start()
+        return sub
+
+    def _bill_months(self, sub, months=MONTHS):
+        """Bill each month on its first day; the untaxed total of each invoice."""
+        for day in months:
+            with freeze_time(day):
+                self._run_billing()
+        return [move.amount_untaxed for move in self._invoices(sub)]
+
+    def _redeem(self, sub, code, user=None):
+        with freeze_time("2026-03-01"):
+            return sub.with_user(user or self.billing_user).apply_coupon(code)
+
+    def test_twenty_percent_for_three_months(self):
+        """WELCOME20: 20 % for 3 monthly periods on 30.00/month.
+
+        Periods 1 to 3: 30.00 - 20 % × 30.00 = 30.00 - 6.00 = 24.00;
+        period 4: 30.00 (the discount ran out). A second run bills nothing
+        and applies nothing again."""
+        self._coupon("Welcome20", duration="periods", period_count=3)
+        sub = self._started()
+        discount_id = self._redeem(sub, "  welcome20 ")
+        discount = self.env["subscription.discount"].browse(discount_id)
+        self.assertEqual(discount.subscription_id, sub)
+        self.assertEqual(self._bill_months(sub), [24.0, 24.0, 24.0, 30.0])
+        april = self._invoices(sub)[1]
+        line = april.invoice_line_ids.filtered("subscription_discount_id")
+        self.assertEqual(line.name, "Coupon WELCOME20 — 20 % off (period 2 of 3)")
+        self.assertEqual(line.price_subtotal, -6.0)
+        self.assertEqual(discount.periods_used, 3)
+        self.assertEqual(discount.periods_remaining, 0)
+        self.assertEqual(discount.usage_ids.mapped("amount"), [6.0, 6.0, 6.0])
+        with freeze_time("2026-06-01"), self._assert_no_new_invoices():
+            self._run_billing()
+        self.assertEqual(len(discount.usage_ids), 3)
+
+    def test_catch_up_counts_each_period(self):
+        """Three months billed in one run (catch-up): periods 1, 2, 3 of 2
+        are 24.00, 24.00 and 30.00: the count holds inside one run."""
+        self._coupon("TWO", duration="periods", period_count=2)
+        sub = self._started()
+        self._redeem(sub, "two")
+        self.assertEqual(self._bill_months(sub, ["2026-05-01"]), [24.0, 24.0, 30.0])
+
+    def test_fixed_five_once(self):
+        """5.00 off once: 30.00 - 5.00 = 25.00, then 30.00."""
+        self._coupon("FIVE", discount_type="fixed", value=5.0)
+        sub = self._started()
+        self._redeem(sub, "FIVE")
+        self.assertEqual(self._bill_months(sub, MONTHS[:2]), [25.0, 30.0])
+        line = self._invoices(sub)[0].invoice_line_ids.filtered(
+            "subscription_discount_id"
+        )
+        self.assertEqual(line.name, "Coupon FIVE — 5.00 off (once)")
+
+    def test_fixed_is_capped_at_the_invoice(self):
+        """50.00 off a 30.00 invoice takes 30.00 off: the invoice is 0.00."""
+        self._coupon("BIG", discount_type="fixed", value=50.0)
+        sub = self._started()
+        self._redeem(sub, "BIG")
+        self.assertEqual(self._bill_months(sub, MONTHS[:1]), [0.0])
+
+    def test_forever(self):
+        self._coupon("ALWAYS", duration="forever")
+        sub = self._started()
+        self._redeem(sub, "ALWAYS")
+        self.assertEqual(self._bill_months(sub), [24.0, 24.0, 24.0, 24.0])
+
+    def test_until_a_date(self):
+        """Until 2026-04-30: March and April 24.00, May 30.00."""
+        self._coupon("SPRING", duration="until", date_until="2026-04-30")
+        sub = self._started()
+        self._redeem(sub, "SPRING")
+        self.assertEqual(self._bill_months(sub, MONTHS[:3]), [24.0, 24.0, 30.0])
+
+    def test_staff_discount_without_coupon(self):
+        """Staff enters 10 % for 2 periods: 27.00, 27.00, 30.00."""
+        sub = self._started()
+        self.env["subscription.discount"].with_user(self.billing_user).create(
+            {
+                "subscription_id": sub.id,
+                "value": 10.0,
+                "duration": "periods",
+                "period_count": 2,
+                "date_start": "2026-03-01",
+            }
+        )
+        self.assertEqual(self._bill_months(sub, MONTHS[:3]), [27.0, 27.0, 30.0])
+
+    def test_wizard_applies_the_coupon(self):
+        self._coupon("WIZ")
+        sub = self._started()
+        with freeze_time("2026-03-01"):
+            wizard = (
+                self.env["subscription.coupon.wizard"]
+                .with_user(self.billing_user)
+                .create({"subscription_id": sub.id, "code": "wiz"})
+            )
+            wizard.action_apply()
+        self.assertEqual(sub.discount_ids.coupon_id.code, "WIZ")
+
+    def test_bad_coupons_change_nothing(self):
+        """Unknown, inactive, expired, used up, another plan, another
+        currency, already applied: a UserError naming the reason."""
+        other_currency = self.env.ref("base.EUR")
+        if other_currency == self.env.company.currency_id:
+            other_currency = self.env.ref("base.USD")
+        other_currency.active = True
+        self._coupon("OFF", active=False)
+        self._coupon("OLD", date_expiry="2026-02-28")
+        self._coupon("ONE", max_redemptions=1)
+        self._coupon("OTHERPLAN", plan_ids=[self.plan_monthly.id])
+        self._coupon(
+            "EURO", discount_type="fixed", value=5.0, currency_id=other_currency.id
+        )
+        self._coupon("TWICE")
+        sub = self._started()
+        first = self._started()
+        self._redeem(first, "ONE")
+        self._redeem(sub, "TWICE")
+        for code, message in [
+            ("NOPE", "does not exist"),
+            ("off", "no longer valid"),
+            ("OLD", "expired"),
+            ("ONE", "as many times"),
+            ("OTHERPLAN", "not valid for the plan"),
+            ("EURO", "is an amount in"),
+            ("TWICE", "already applied"),
+        ]:
+            with self.subTest(code=code), self.assertRaisesRegex(UserError, message):
+                self._redeem(sub, code)
+        self.assertEqual(len(sub.discount_ids), 1)
+
+    def test_hostile_codes(self):
+        sub = self._started()
+        for code in [None, 42, ["A"], {"a": 1}, "A\x00B", "x" * 100_000, "   ", True]:
+            with self.subTest(code=repr(code)[:20]), self.assertRaises(UserError):
+                self._redeem(sub, code)
+        self.assertFalse(sub.discount_ids)
+
+    def test_bad_discount_terms(self):
+        """Over 100 %, zero, a negative fixed amount: refused on the coupon
+        and on a staff discount."""
+        sub = self._started()
+        for values in [
+            {"value": 120.0},
+            {"value": 0.0},
+            {"discount_type": "fixed", "value": -5.0},
+        ]:
+            with self.subTest(values=values):
+                with self.assertRaises(ValidationError):
+                    self._coupon("BAD", **values)
+                with self.assertRaises(ValidationError):
+                    self.env["subscription.discount"].create(
+                        {"subscription_id": sub.id, **values}
+                    )
+        self.assertFalse(sub.discount_ids)
+
+    def test_code_unique_in_any_case(self):
+        self._coupon("Same")
+        with (
+            self.assertRaises(IntegrityError),
+            mute_logger("odoo.sql_db"),
+            self.cr.savepoint(),
+        ):
+            self._coupon("SAME ")
