@@ -63,6 +63,7 @@
         "views/sale_order_renewal_views.xml",
         "security/subscription_discount_security.xml",
         "views/subscription_discount_views.xml",
+        "views/subscription_discount_portal_templates.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,3 +1,4 @@
 from . import usage
 from . import portal
 from . import sale_renewal
+from . import portal_discount

@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Discounts with a duration: coupons redeemed and billed as their own line."""
 
+import re
+
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
@@ -10,6 +12,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import SubscriptionCommon
+from .test_portal import PortalCase
 
 MONTHS = ["2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01"]
 
@@ -195,3 +198,67 @@ class TestDiscounts(SubscriptionCommon):
             self.cr.savepoint(),
         ):
             self._coupon("SAME ")
+
+
+@tagged("post_install", "-at_install")
+class TestDiscountPortal(PortalCase):
+    """The coupon field of the portal: the customer's own users only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["subscription.coupon"].create(
+            {"code": "PORTAL10", "value": 10.0, "duration": "forever"}
+        )
+
+    def _post_coupon(self, sub, code, page_sub=None):
+        page = self.url_open(f"/my/subscriptions/{(page_sub or sub).id}").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return self.url_open(
+            f"/my/subscriptions/{sub.id}/coupon",
+            data={"csrf_token": token, "code": code},
+            allow_redirects=False,
+        )
+
+    def test_owner_redeems_a_coupon(self):
+        self.authenticate("alice", "alice")
+        page = self.url_open(f"/my/subscriptions/{self.sub.id}").text
+        self.assertIn("o_portal_coupon_form", page)
+        response = self._post_coupon(self.sub, "portal10")
+        self.assertEqual(response.status_code, 303)
+        self.env.invalidate_all()
+        self.assertEqual(self.sub.discount_ids.coupon_id.code, "PORTAL10")
+        page = self.url_open(f"/my/subscriptions/{self.sub.id}").text
+        self.assertIn("Coupon PORTAL10 — 10 % off", page)
+
+    def test_refused_code_is_explained_on_the_page(self):
+        self.authenticate("alice", "alice")
+        for code, message in [
+            ("NOPE", "The coupon NOPE does not exist."),
+            ("x" * 5000, "is not a coupon code"),
+        ]:
+            response = self._post_coupon(self.sub, code)
+            self.assertEqual(response.status_code, 200)
+            self.assertIn("o_portal_change_error", response.text)
+            self.assertIn(message, response.text)
+        self.env.invalidate_all()
+        self.assertFalse(self.sub.discount_ids)
+
+    def test_another_customer_is_refused(self):
+        self.authenticate("globex", "globex")
+        response = self._post_coupon(self.sub, "PORTAL10", page_sub=self.other)
+        self.assertEqual(response.status_code, 403)
+        self.env.invalidate_all()
+        self.assertFalse(self.sub.discount_ids)
+
+    def test_without_csrf_token_nothing_changes(self):
+        self.authenticate("alice", "alice")
+        with mute_logger("odoo.http"):
+            response = self.url_open(
+                f"/my/subscriptions/{self.sub.id}/coupon",
+                data={"code": "PORTAL10"},
+                allow_redirects=False,
+            )
+        self.assertEqual(response.status_code, 400)
+        self.env.invalidate_all()
+        self.assertFalse(self.sub.discount_ids)
