@@ -69,3 +69,6 @@ from . import subscription_discount
 from . import subscription_discount_usage
 from . import account_move_line_discount
 from . import subscription_subscription_discount
+from . import subscription_line_discount
+from . import subscription_history_discount
+from . import subscription_change_discount

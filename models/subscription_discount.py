@@ -6,6 +6,8 @@ Billed as its own explained line on the invoices of its periods
 (``subscription_subscription_discount``); each invoice that applied it keeps a
 ``subscription.discount.usage`` row."""
 
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -55,6 +57,9 @@ class SubscriptionDiscount(models.Model):
         compute="_compute_periods",
         help="Periods still discounted (N periods); 0 for the other durations.",
     )
+
+    history_start_logged = fields.Boolean(copy=False, readonly=True)
+    history_end_logged = fields.Boolean(copy=False, readonly=True)
 
     _coupon_unique = models.Constraint(
         "unique(subscription_id, coupon_id)",
@@ -134,3 +139,65 @@ class SubscriptionDiscount(models.Model):
             count=self.period_count,
             end=self.date_end,
         )
+
+    # ------------------------------------------------------------------
+    # Running days and the MRR history
+    # ------------------------------------------------------------------
+
+    def _stop_day(self):
+        """First day without the discount: the day after its last period
+        (the Nth from its start; the one containing its last day); None:
+        forever."""
+        self.ensure_one()
+        if self.duration == "forever":
+            return None
+        sub = self.subscription_id
+        start = sub._billing_start()
+        schedule = sub._get_schedule(open_ended=True) if start else None
+        if not schedule:
+            return self.date_start
+        if self.duration == "until":
+            if self.date_end < start:
+                return self.date_start
+            return schedule.period_at(self.date_end).end + timedelta(days=1)
+        period = schedule.period_at(max(self.date_start, start))
+        for __ in range((self.period_count if self.duration == "periods" else 1) - 1):
+            period = schedule.period_at(period.end + timedelta(days=1))
+        return period.end + timedelta(days=1)
+
+    def _runs_on(self, day):
+        self.ensure_one()
+        if day < self.date_start:
+            return False
+        stop = self._stop_day()
+        return stop is None or day < stop
+
+    @api.model
+    def _record_history(self, up_to, company_ids=None):
+        """A discount that started (contraction) or ended (expansion) by
+        ``up_to`` on a started subscription moves its MRR in the history,
+        on its day; a move of zero (a discount known at the start) is not
+        written."""
+        domain = [
+            ("subscription_id.state", "in", ("active", "paused", "closed")),
+            "|",
+            ("history_start_logged", "=", False),
+            ("history_end_logged", "=", False),
+            ("date_start", "<=", up_to),
+        ]
+        if company_ids:
+            domain.append(("company_id", "in", company_ids))
+        for discount in self.sudo().search(domain, order="date_start, id"):
+            sub = discount.subscription_id
+            steps = []
+            if not discount.history_start_logged:
+                steps.append(("history_start_logged", discount.date_start))
+            stop = discount._stop_day()
+            if not discount.history_end_logged and stop and stop <= up_to:
+                steps.append(("history_end_logged", stop))
+            for flag, day in steps:
+                before = sub._last_mrr()
+                after = sub._mrr_on(day) if sub.state != "closed" else before
+                if after != before:
+                    sub._write_history("discount", day, after, before=before)
+                discount[flag] = True

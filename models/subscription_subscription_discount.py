@@ -4,6 +4,7 @@
 API, portal) and billing each discount as its own invoice line."""
 
 from collections import defaultdict
+from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -142,7 +143,9 @@ class SubscriptionSubscription(models.Model):
                     code=code,
                 )
             )
-        start = max(today, self.date_start) if self.date_start else today
+        # From the next period not invoiced yet (one invoiced in advance
+        # keeps its amount).
+        start = max(today, self._next_unbilled_day() or today)
         discount = (
             self.env["subscription.discount"]
             .sudo()
@@ -294,3 +297,51 @@ class SubscriptionSubscription(models.Model):
                 ]
             )
         return moves
+
+    # ------------------------------------------------------------------
+    # MRR: the discounted price while a discount runs
+    # ------------------------------------------------------------------
+
+    def _mrr_on(self, day=None):
+        """The MRR less the discounts running on ``day`` (never below zero)."""
+        mrr = super()._mrr_on(day)
+        day = day or self._billing_start()
+        off = self._discount_mrr(day, self._lines_on(day)._discount_items())
+        return max(mrr - off, Decimal(0))
+
+    def _discount_mrr(self, day, items, plan=None):
+        """What the discounts running on ``day`` take off the MRR of
+        ``items`` (``(product id, quantity, price, discount)`` of the
+        recurring lines), normalised per month like the MRR."""
+        self.ensure_one()
+        plan = plan or self.plan_id
+        discounts = self.sudo().discount_ids.filtered(lambda d: d._runs_on(day))
+        if not discounts or not items or not plan:
+            return Decimal(0)
+        quantum = repr(self.currency_id.rounding or 0.01)
+        total = Decimal(0)
+        for discount in discounts:
+            products = discount.product_ids.ids
+            amounts = [
+                core_changes.line_amount(
+                    repr(quantity), repr(price), repr(line_discount or 0.0), quantum
+                )
+                for product_id, quantity, price, line_discount in items
+                if not products or product_id in products
+            ]
+            off = core_discounts.amount(
+                discount.discount_type, repr(discount.value), amounts, quantum
+            )
+            total += core_changes.monthly_amount(
+                off, plan.billing_interval, plan.billing_unit, quantum
+            )
+        return total
+
+    @api.model
+    def _run_billing(self, up_to, batch_size=200, commit=False, company_ids=None):
+        """The discounts that started or ended by ``up_to`` move the MRR
+        history first (an ended discount is an expansion)."""
+        self.env["subscription.discount"]._record_history(up_to, company_ids)
+        return super()._run_billing(
+            up_to, batch_size=batch_size, commit=commit, company_ids=company_ids
+        )

@@ -68,6 +68,45 @@ class TestDiscounts(SubscriptionCommon):
             self._run_billing()
         self.assertEqual(len(discount.usage_ids), 3)
 
+    def test_mrr_before_and_after_the_end(self):
+        """MRR 30.00 at the start; 24.00 while WELCOME20 runs (March to May);
+        30.00 again from June 1st. The history shows the coupon as a
+        contraction of -6.00 on March 1st and its end as an expansion of
+        +6.00 on June 1st."""
+        self._coupon("WELCOME20", duration="periods", period_count=3)
+        sub = self._started()
+        self._redeem(sub, "WELCOME20")
+        self._bill_months(sub)
+        with freeze_time("2026-05-31"):
+            self.assertEqual(sub._mrr_on(self._date("2026-05-31")), 24)
+        with freeze_time("2026-06-15"):
+            sub.invalidate_recordset(["mrr"])
+            self.assertEqual(sub.mrr, 30.0)
+        entries = sub.history_ids.sorted(lambda h: (h.date, h.id))
+        self.assertEqual(
+            [(str(h.date), h.kind, h.mrr_before, h.mrr_after) for h in entries],
+            [
+                ("2026-03-01", "new", 0.0, 30.0),
+                ("2026-03-01", "discount", 30.0, 24.0),
+                ("2026-06-01", "discount", 24.0, 30.0),
+            ],
+        )
+
+    def test_discount_known_at_the_start_is_in_the_new_mrr(self):
+        """Redeemed on a draft: the "new" entry is 24.00 already; its end on
+        April 1st (once) is the expansion to 30.00."""
+        self._coupon("FIRST")
+        with freeze_time("2026-03-01"):
+            sub = self._create_subscription(plan=self.plan_30)
+            sub.apply_coupon("FIRST")
+            sub.action_start()
+        self._bill_months(sub, MONTHS[:2])
+        entries = sub.history_ids.sorted(lambda h: (h.date, h.id))
+        self.assertEqual(
+            [(str(h.date), h.kind, h.mrr_after) for h in entries],
+            [("2026-03-01", "new", 24.0), ("2026-04-01", "discount", 30.0)],
+        )
+
     def test_catch_up_counts_each_period(self):
         """Three months billed in one run (catch-up): periods 1, 2, 3 of 2
         are 24.00, 24.00 and 30.00: the count holds inside one run."""
