@@ -107,6 +107,37 @@ class TestDiscounts(SubscriptionCommon):
             [("2026-03-01", "new", 24.0), ("2026-04-01", "discount", 30.0)],
         )
 
+    def test_upgrade_in_period_two_credits_what_was_paid(self):
+        """WELCOME20 (20 %, 3 periods) on 30.00/month; on April 16th (period
+        2, 15 of its 30 days left) an upgrade to 60.00/month, immediate.
+
+        Credit of the old line: 30.00 × 15/30 = -15.00, of which the coupon
+        took 20 %: +3.00 back, so -12.00 (what was paid for those days);
+        charge of the new line: 60.00 × 15/30 = +30.00; net 18.00.
+        Invoices: March 24.00, April 24.00, the change 18.00, May 60.00 -
+        12.00 = 48.00 (period 3 of 3), June 60.00."""
+        plan_60 = self._create_plan("Pro 60", price=60.0)
+        self._coupon("WELCOME20", duration="periods", period_count=3)
+        sub = self._started()
+        self._redeem(sub, "WELCOME20")
+        self._bill_months(sub, MONTHS[:2])
+        with freeze_time("2026-04-16"):
+            result = sub.change_plan(plan_60.id, policy="immediate")
+        self.assertEqual(
+            (result["credit"], result["charge"], result["net"]), (-12.0, 30.0, 18.0)
+        )
+        change_move = self.env["account.move"].browse(result["document_id"])
+        self.assertEqual(change_move.amount_untaxed, 18.0)
+        back = change_move.invoice_line_ids.filtered(lambda ml: ml.price_unit == 3.0)
+        self.assertEqual(
+            back.name,
+            "Coupon WELCOME20 — 20 % off: on the credit of 04/01/2026 → 04/30/2026",
+        )
+        self._bill_months(sub, MONTHS[2:])
+        self.assertEqual(
+            [m.amount_untaxed for m in self._invoices(sub)], [24.0, 24.0, 48.0, 60.0]
+        )
+
     def test_catch_up_counts_each_period(self):
         """Three months billed in one run (catch-up): periods 1, 2, 3 of 2
         are 24.00, 24.00 and 30.00: the count holds inside one run."""
