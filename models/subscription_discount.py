@@ -9,7 +9,7 @@ Billed as its own explained line on the invoices of its periods
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..core import discounts as core_discounts
 from .subscription_coupon import DURATION, KIND
@@ -65,6 +65,30 @@ class SubscriptionDiscount(models.Model):
         "unique(subscription_id, coupon_id)",
         "A subscription redeems a coupon once.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A period already invoiced keeps its amount: a discount starts on
+        the next day not invoiced at the earliest."""
+        discounts = super().create(vals_list)
+        for discount in discounts:
+            sub = discount.subscription_id
+            first = sub.invoiced_until and sub._next_unbilled_day()
+            if first and discount.date_start < first:
+                discount.date_start = first
+        return discounts
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_applied(self):
+        applied = self.filtered("usage_ids")
+        if applied:
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s: a discount that applied to an invoice "
+                    "cannot be deleted (it counts the periods discounted).",
+                    sub=", ".join(applied.subscription_id.mapped("display_name")),
+                )
+            )
 
     @api.depends("usage_ids", "duration", "period_count")
     def _compute_periods(self):

@@ -191,6 +191,25 @@ class TestDiscounts(SubscriptionCommon):
         )
         self.assertEqual(self._bill_months(sub, MONTHS[:3]), [27.0, 27.0, 30.0])
 
+    def test_staff_discount_starts_after_what_is_invoiced(self):
+        """Entered on March 10th, March already invoiced (30.00): the
+        discount starts on April 1st, 5.00 once: April 25.00, May 30.00. It
+        cannot be deleted once it applied."""
+        sub = self._started()
+        self._bill_months(sub, MONTHS[:1])
+        with freeze_time("2026-03-10"):
+            discount = (
+                self.env["subscription.discount"]
+                .with_user(self.billing_user)
+                .create(
+                    {"subscription_id": sub.id, "discount_type": "fixed", "value": 5}
+                )
+            )
+        self.assertEqual(str(discount.date_start), "2026-04-01")
+        self.assertEqual(self._bill_months(sub, MONTHS[1:3]), [30.0, 25.0, 30.0])
+        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+            discount.with_user(self.billing_user).unlink()
+
     def test_wizard_applies_the_coupon(self):
         self._coupon("WIZ")
         sub = self._started()
