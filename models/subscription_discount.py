@@ -217,7 +217,10 @@ class SubscriptionDiscount(models.Model):
             if not discount.history_start_logged:
                 steps.append(("history_start_logged", discount.date_start))
             stop = discount._stop_day()
-            if not discount.history_end_logged and stop and stop <= up_to:
+            if stop is None:
+                # Forever: no end to record.
+                discount.history_end_logged = True
+            elif not discount.history_end_logged and stop <= up_to:
                 steps.append(("history_end_logged", stop))
             for flag, day in steps:
                 before = sub._last_mrr()

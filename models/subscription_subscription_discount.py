@@ -28,13 +28,31 @@ class SubscriptionSubscription(models.Model):
     # Redeeming a coupon
     # ------------------------------------------------------------------
 
+    def action_apply_coupon(self):
+        """The *Apply a Coupon* dialog of this subscription (action menu)."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.state == "closed":
+            raise UserError(
+                self.env._(
+                    "Subscription %(sub)s is closed: a coupon cannot be redeemed "
+                    "on it.",
+                    sub=self.display_name,
+                )
+            )
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "subscription_billing.subscription_coupon_wizard_action"
+        )
+        action["context"] = {"default_subscription_id": self.id}
+        return action
+
     @api.model
     def _clean_coupon_code(self, code):
         if (
             not isinstance(code, str)
-            or "\x00" in code
             or len(code) > MAX_CODE_LENGTH
             or not code.strip()
+            or any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in code)
         ):
             raise UserError(
                 self.env._(
@@ -146,6 +164,16 @@ class SubscriptionSubscription(models.Model):
         # From the next period not invoiced yet (one invoiced in advance
         # keeps its amount).
         start = max(today, self._next_unbilled_day() or today)
+        if coupon.duration == "until" and coupon.date_until < start:
+            raise UserError(
+                self.env._(
+                    "The coupon %(code)s discounts the periods until %(date)s: "
+                    "none is left to discount on subscription %(sub)s.",
+                    code=code,
+                    date=coupon.date_until,
+                    sub=self.display_name,
+                )
+            )
         discount = (
             self.env["subscription.discount"]
             .sudo()

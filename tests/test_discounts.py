@@ -210,14 +210,23 @@ class TestDiscounts(SubscriptionCommon):
         with self.assertRaisesRegex(UserError, "cannot be deleted"):
             discount.with_user(self.billing_user).unlink()
 
-    def test_wizard_applies_the_coupon(self):
+    def test_action_menu_applies_the_coupon(self):
+        """*Apply a Coupon* (action menu) opens the dialog; it redeems."""
         self._coupon("WIZ")
         sub = self._started()
+        action = self.env.ref(
+            "subscription_billing.subscription_subscription_action_apply_coupon"
+        ).with_user(self.billing_user)
+        result = action.with_context(
+            active_model=sub._name, active_id=sub.id, active_ids=sub.ids
+        ).run()
+        self.assertEqual(result["res_model"], "subscription.coupon.wizard")
         with freeze_time("2026-03-01"):
             wizard = (
                 self.env["subscription.coupon.wizard"]
                 .with_user(self.billing_user)
-                .create({"subscription_id": sub.id, "code": "wiz"})
+                .with_context(result["context"])
+                .create({"code": "wiz"})
             )
             wizard.action_apply()
         self.assertEqual(sub.discount_ids.coupon_id.code, "WIZ")
@@ -237,6 +246,7 @@ class TestDiscounts(SubscriptionCommon):
             "EURO", discount_type="fixed", value=5.0, currency_id=other_currency.id
         )
         self._coupon("TWICE")
+        self._coupon("WINTER", duration="until", date_until="2026-02-28")
         sub = self._started()
         first = self._started()
         self._redeem(first, "ONE")
@@ -249,6 +259,7 @@ class TestDiscounts(SubscriptionCommon):
             ("OTHERPLAN", "not valid for the plan"),
             ("EURO", "is an amount in"),
             ("TWICE", "already applied"),
+            ("WINTER", "none is left to discount"),
         ]:
             with self.subTest(code=code), self.assertRaisesRegex(UserError, message):
                 self._redeem(sub, code)
@@ -256,7 +267,9 @@ class TestDiscounts(SubscriptionCommon):
 
     def test_hostile_codes(self):
         sub = self._started()
-        for code in [None, 42, ["A"], {"a": 1}, "A\x00B", "x" * 100_000, "   ", True]:
+        hostile = [None, 42, 1.5, True, ["A"], {"a": 1}, "   ", "x" * 100_000]
+        hostile += ["A\x00B", "A\nB", "\ud800"]
+        for code in hostile:
             with self.subTest(code=repr(code)[:20]), self.assertRaises(UserError):
                 self._redeem(sub, code)
         self.assertFalse(sub.discount_ids)
