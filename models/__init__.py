@@ -83,3 +83,11 @@ from . import account_move_wallet
 from . import account_move_line_wallet
 from . import subscription_subscription_wallet
 from . import subscription_wallet_top_up
+from . import subscription_coupon
+from . import subscription_discount
+from . import subscription_discount_usage
+from . import account_move_line_discount
+from . import subscription_subscription_discount
+from . import subscription_line_discount
+from . import subscription_history_discount
+from . import subscription_change_discount
