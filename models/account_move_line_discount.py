@@ -8,7 +8,6 @@ class AccountMoveLine(models.Model):
 
     subscription_discount_id = fields.Many2one(
         "subscription.discount",
-        string="Subscription Discount",
         index="btree_not_null",
         readonly=True,
         copy=False,

@@ -225,7 +225,7 @@ class TestDiscounts(SubscriptionCommon):
             wizard = (
                 self.env["subscription.coupon.wizard"]
                 .with_user(self.billing_user)
-                .with_context(result["context"])
+                .with_context(**result["context"])
                 .create({"code": "wiz"})
             )
             wizard.action_apply()
