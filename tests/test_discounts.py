@@ -14,7 +14,7 @@ from odoo.tools import mute_logger
 from .common import SubscriptionCommon
 from .test_portal import PortalCase
 
-MONTHS = ["2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01"]
+MONTHS = ("2026-03-01", "2026-04-01", "2026-05-01", "2026-06-01")
 
 
 @tagged("post_install", "-at_install")
