@@ -1,5 +1,4 @@
 from . import usage
 from . import portal
 from . import sale_renewal
-from . import portal_wallet
 from . import portal_discount

@@ -77,12 +77,6 @@ from . import subscription_subscription_charge
 from . import account_move_line_charge
 from . import sale_order_line_one_time
 from . import subscription_subscription_billing_day
-from . import subscription_wallet
-from . import subscription_wallet_movement
-from . import account_move_wallet
-from . import account_move_line_wallet
-from . import subscription_subscription_wallet
-from . import subscription_wallet_top_up
 from . import subscription_coupon
 from . import subscription_discount
 from . import subscription_discount_usage

@@ -43,7 +43,5 @@ from . import test_phases
 from . import test_one_time_charges
 from . import test_rating_dynamic
 from . import test_dynamic_billing_day
-from . import test_wallets_core
-from . import test_wallets
 from . import test_discounts_core
 from . import test_discounts
