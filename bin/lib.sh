@@ -54,7 +54,7 @@ sb_ensure_odoo() {
         sb_die "Odoo 19.0 is not importable by '$SB_PYTHON'.
 Install Odoo 19.0 Community for this Python (a source checkout on sys.path, e.g. a .pth file
 pointing at it, or a package), then its requirements: pip install -r <odoo>/requirements.txt.
-See README.md, 'Prerequisites'."
+See README.rst, 'Prerequisites'."
     fi
     [ "$version" = "19.0" ] || sb_die "this addon needs Odoo 19.0; '$SB_PYTHON' imports Odoo $version"
     "$SB_PYTHON" -c 'import psycopg2, lxml, num2words, babel, werkzeug' 2>/dev/null ||
