@@ -18,6 +18,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..const import BILLABLE_STATES
+from ..tools import format_day
 
 
 class SaleOrder(models.Model):
@@ -103,9 +104,11 @@ class SaleOrder(models.Model):
         product_lines = self.order_line.filtered(
             lambda line: not line.display_type and line.product_id
         )
+        # One search for every product of the order (not one per line).
+        offered = product_lines.product_id.sudo()._subscription_plan_lines()
         if not plan:
             sold = product_lines.filtered(
-                lambda line: line.product_id.sudo()._subscription_plan_lines()
+                lambda line: line.product_id in offered.product_id
             )
             if sold and not self.subscription_id:
                 return env._(
@@ -128,9 +131,12 @@ class SaleOrder(models.Model):
         foreign = product_lines.filtered(
             lambda line: (
                 not line.subscription_is_recurring
-                and line.product_id.sudo()
-                ._subscription_plan_lines()
-                .filtered(lambda plan_line: plan_line.line_type != "one_time")
+                and offered.filtered(
+                    lambda plan_line, product=line.product_id: (
+                        plan_line.product_id == product
+                        and plan_line.line_type != "one_time"
+                    )
+                )
             )
         )
         if foreign:
@@ -298,7 +304,9 @@ class SaleOrder(models.Model):
                     "its one-time lines are on the first invoice.",
                     order=nothing[:1].display_name,
                     sub=sub.display_name,
-                    date=sub.next_invoice_date or "-",
+                    date=format_day(self.env, sub.next_invoice_date)
+                    if sub.next_invoice_date
+                    else "-",
                 )
             )
         return moves

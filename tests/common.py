@@ -86,6 +86,19 @@ class SubscriptionCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
+    def _enable_demo_provider(cls):
+        """The company's demo payment provider, enabled in test mode."""
+        cls.provider = (
+            cls.env["payment.provider"]
+            .sudo()
+            .search([("code", "=", "demo"), ("company_id", "=", cls.env.company.id)])
+        )
+        cls.provider.write(
+            {"state": "test", "journal_id": cls.company_data["default_journal_bank"].id}
+        )
+        return cls.provider
+
+    @classmethod
     def _create_plan(cls, name, price=20.0, product=None, **values):
         return create_plan(cls.env, name, product or cls.product_pro, price, **values)
 

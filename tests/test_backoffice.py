@@ -442,14 +442,7 @@ class TestRetryPaymentVisibility(SubscriptionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.provider = (
-            cls.env["payment.provider"]
-            .sudo()
-            .search([("code", "=", "demo"), ("company_id", "=", cls.env.company.id)])
-        )
-        cls.provider.write(
-            {"state": "test", "journal_id": cls.company_data["default_journal_bank"].id}
-        )
+        cls._enable_demo_provider()
 
     def _token(self, partner):
         return (

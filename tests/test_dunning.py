@@ -20,14 +20,7 @@ class TestDunning(SubscriptionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.provider = (
-            cls.env["payment.provider"]
-            .sudo()
-            .search([("code", "=", "demo"), ("company_id", "=", cls.env.company.id)])
-        )
-        cls.provider.write(
-            {"state": "test", "journal_id": cls.company_data["default_journal_bank"].id}
-        )
+        cls._enable_demo_provider()
         cls.policy = cls.env.ref("subscription_billing.dunning_policy_default")
         cls.Dunning = cls.env["subscription.dunning"]
         cls.Event = cls.env["subscription.dunning.event"]

@@ -21,14 +21,7 @@ class TestSalePayment(SaleCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.provider = (
-            cls.env["payment.provider"]
-            .sudo()
-            .search([("code", "=", "demo"), ("company_id", "=", cls.env.company.id)])
-        )
-        cls.provider.write(
-            {"state": "test", "journal_id": cls.company_data["default_journal_bank"].id}
-        )
+        cls._enable_demo_provider()
         cls.env["ir.config_parameter"].sudo().set_param("sale.automatic_invoice", False)
 
     def _quotation(self):
