@@ -1,0 +1,739 @@
+#!/usr/bin/env python3
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The first of the month, end to end: N due subscriptions billed, posted,
+sent and charged, and the day's follow-ups, as the scheduled actions run them.
+
+Setup (not measured, committed): a monthly plan with one line (10.00), a
+monthly plan with two lines (10.00 + 5.00), a yearly plan (100.00), a metered
+plan billed in arrears (5.00 a month and API calls by graduated tiers, with
+usage events over the previous month) and customers who want one invoice for
+all their subscriptions (two monthly subscriptions each). About 80 % of the
+customers have a saved ``payment_demo`` card, of which about 8 % decline.
+Every plan posts and sends (``invoice_policy = "send"``). All of them are due
+today: the monthly, two-line, yearly and consolidated ones start today (billed
+in advance), the metered ones started on the first of the previous month
+(billed in arrears).
+
+Stages, in the order of the day (each from a committed, analysed database):
+
+* ``billing``: ``subscription.subscription._cron_generate_invoices()``, the
+  billing cron: claims due subscriptions, creates, posts and queues for
+  sending their invoices, flags those with a saved card to be charged;
+* ``sending``: Odoo's ``account.move._cron_account_move_send()`` run until
+  nothing is left (PDF rendered by wkhtmltopdf, mail queued: delivery by the
+  mail queue is outside the day);
+* ``charging``: ``subscription.dunning._cron_process()``, the dunning cron:
+  the first automatic payment of each invoice through ``payment_demo``, the
+  follow-ups of the declined ones and the customers' failure notices.
+
+With ``--workers 1,2,3`` the whole day runs once per count on new data (a new
+sales journal each time), every stage with that many processes at once, each
+looping on the cron's method as a cron worker would. Odoo never runs one
+scheduled action on two workers at once; several processes stand for several
+copies of the action or several servers triggered together, which is what the
+claims (``FOR UPDATE SKIP LOCKED``) make safe. Odoo's own sending cron is not
+made for it (it does not skip what another worker locked), so it always runs
+in one process: ``--parallel-send`` runs it in as many processes, to see what
+happens.
+
+Checked after each day: one invoice per due period (no subscription billed
+twice), every invoice posted and sent, one payment attempt per invoice with a
+card, a follow-up for each declined one, a failure notice per customer
+concerned. Reported per stage: units, seconds, units per second, SQL queries
+per unit, the peak resident memory of each process; the whole day's wall
+time, and the speed-up over one worker.
+
+It WRITES AND COMMITS data: use a throwaway database
+(``run_billing_day.sh``).
+
+Usage::
+
+    python3 benchmarks/bench_billing_day.py --database DB --config CONF \
+        [-n 1000] [--workers 1,2,3] [--batch-size 200] [--json FILE]
+"""
+# pylint: disable=print-used
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+try:
+    from odoo import Command, api, fields, sql_db
+    from odoo.modules.registry import Registry
+    from odoo.tools import SQL, config
+except ImportError as import_error:
+    sys.exit(f"error: Odoo 19.0 is not importable by {sys.executable} ({import_error})")
+
+QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+SETUP_CHUNK = 500
+STAGES = ("billing", "sending", "charging")
+# Shares of the subscriptions (the rest is monthly with one line).
+SHARE_TWO_LINES = 0.20
+SHARE_YEARLY = 0.08
+SHARE_METERED = 0.07
+SHARE_CONSOLIDATED = 0.05  # subscriptions of customers with one invoice for all
+SHARE_CARD = 0.80
+SHARE_DECLINE = 0.08  # of the cards
+EVENTS_PER_METERED = 20
+
+
+class BenchError(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------
+# Odoo
+# ----------------------------------------------------------------------
+
+
+def open_registry(database, config_path, log_level):
+    config.parse_config(
+        ["-c", config_path, "-d", database, f"--log-level={log_level}"],
+        setup_logging=True,
+    )
+    try:
+        return Registry(database)
+    except Exception as error:
+        raise BenchError(f"cannot load database {database!r}: {error}") from error
+
+
+def make_env(cr):
+    env = api.Environment(cr, api.SUPERUSER_ID, {})
+    return api.Environment(cr, api.SUPERUSER_ID, env["res.users"].context_get())
+
+
+def start_http_server(args):
+    """An Odoo HTTP server on the database, for wkhtmltopdf to fetch the
+    report's assets from (``report.url``), as a live server does."""
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            "server",
+            "-c",
+            args.config,
+            "-d",
+            args.database,
+            f"--http-port={args.http_port}",
+            "--max-cron-threads=0",
+            "--log-level=warn",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise BenchError(f"the HTTP server stopped (exit {server.returncode})")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", args.http_port)) == 0:
+                return server
+        time.sleep(0.5)
+    server.kill()
+    raise BenchError(f"no HTTP server on port {args.http_port} after 120 s")
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def chunks(items, size):
+    for index in range(0, len(items), size):
+        yield items[index : index + size]
+
+
+# ----------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------
+
+
+class Fixture:
+    """Products, plans, metric and payment provider shared by every day."""
+
+    def __init__(self, env):
+        from odoo.addons.subscription_billing.tests.common import create_plan
+
+        self.today = fields.Date.context_today(env.user)
+        self.first_of_previous = (
+            self.today.replace(day=1) - timedelta(days=1)
+        ).replace(day=1)
+        env = env(context=dict(env.context, **QUIET))
+        company = env.company
+        income = company.income_account_id or env["account.account"].search(
+            [("account_type", "=", "income")], limit=1
+        )
+        if not income:
+            raise BenchError("the company has no chart of accounts")
+        self.provider = env["payment.provider"].search(
+            [("code", "=", "demo"), ("company_id", "=", company.id)], limit=1
+        )
+        if not self.provider:
+            raise BenchError("payment_demo is not installed (run_billing_day.sh does)")
+        bank = env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+        )
+        self.provider.write({"state": "test", "journal_id": bank.id})
+
+        def product(name, price):
+            return env["product.product"].create(
+                {
+                    "name": name,
+                    "type": "service",
+                    "list_price": price,
+                    "property_account_income_id": income.id,
+                }
+            )
+
+        seat, support, api_calls = (
+            product("Day Seat", 10.0),
+            product("Day Support", 5.0),
+            product("Day API Calls", 0.0),
+        )
+        self.monthly = create_plan(
+            env, "Day Monthly", seat, 10.0, invoice_policy="send"
+        )
+        self.two_lines = create_plan(
+            env, "Day Monthly Two Lines", seat, 10.0, invoice_policy="send"
+        )
+        self.two_lines.line_ids = [
+            Command.create({"product_id": support.id, "quantity": 1, "price_unit": 5.0})
+        ]
+        self.yearly = create_plan(
+            env, "Day Yearly", seat, 100.0, invoice_policy="send", billing_unit="year"
+        )
+        self.metric = env["subscription.metric"].create(
+            {"name": "Day API calls", "code": "day_api_calls", "aggregation": "sum"}
+        )
+        self.metered = create_plan(
+            env,
+            "Day Metered",
+            support,
+            5.0,
+            invoice_policy="send",
+            billing_timing="arrears",
+        )
+        self.metered.line_ids = [
+            Command.create(
+                {
+                    "line_type": "usage",
+                    "product_id": api_calls.id,
+                    "metric_id": self.metric.id,
+                    "charge_model": "graduated",
+                    "included_units": 10,
+                    "tier_ids": [
+                        Command.create(
+                            {"from_units": 0, "to_units": 50, "unit_price": 0.10}
+                        ),
+                        Command.create(
+                            {"from_units": 50, "to_units": 0, "unit_price": 0.05}
+                        ),
+                    ],
+                }
+            )
+        ]
+        self.plan_ids = (self.monthly | self.two_lines | self.yearly | self.metered).ids
+        self.metered_id = self.metered.id
+        self.metric_id = self.metric.id
+        self.provider_id = self.provider.id
+        self.shape_ids = {
+            "monthly": self.monthly.id,
+            "two_lines": self.two_lines.id,
+            "yearly": self.yearly.id,
+        }
+        self.days = 0
+        env.cr.commit()
+
+    def new_day(self, env, count):
+        """N new due subscriptions in a new sales journal (committed);
+        returns what the checks need."""
+        self.days += 1
+        env = env(context=dict(env.context, **QUIET))
+        journal = env["account.journal"].create(
+            {
+                "name": f"Billing day {self.days}",
+                "code": f"BD{self.days:03d}",
+                "type": "sale",
+            }
+        )
+        Plan = env["subscription.plan"]
+        Plan.browse(self.plan_ids).journal_id = journal
+        monthly_plan = Plan.browse(self.shape_ids["monthly"])
+        two_lines_plan = Plan.browse(self.shape_ids["two_lines"])
+        yearly_plan = Plan.browse(self.shape_ids["yearly"])
+        metered_plan = Plan.browse(self.metered_id)
+        provider = env["payment.provider"].browse(self.provider_id)
+        consolidated = int(count * SHARE_CONSOLIDATED) // 2 * 2
+        metered = int(count * SHARE_METERED)
+        yearly = int(count * SHARE_YEARLY)
+        two_lines = int(count * SHARE_TWO_LINES)
+        monthly = count - consolidated - metered - yearly - two_lines
+        shapes = (
+            [(monthly_plan, self.today)] * monthly
+            + [(two_lines_plan, self.today)] * two_lines
+            + [(yearly_plan, self.today)] * yearly
+            + [(metered_plan, self.first_of_previous)] * metered
+        )
+        customers = len(shapes) + consolidated // 2
+        Partner = env["res.partner"]
+        partners = Partner.browse()
+        for start in range(0, customers, SETUP_CHUNK):
+            partners |= Partner.create(
+                [
+                    {
+                        "name": f"Day {self.days} customer {index:06d}",
+                        "email": f"day{self.days}.c{index}@example.com",
+                        "subscription_consolidate_invoices": index >= len(shapes),
+                    }
+                    for index in range(start, min(start + SETUP_CHUNK, customers))
+                ]
+            )
+        env.cr.commit()
+        owners = list(partners[: len(shapes)]) + [
+            partner for partner in partners[len(shapes) :] for __ in range(2)
+        ]
+        shapes += [(monthly_plan, self.today)] * consolidated
+        # Cards: every fifth customer has none; of the others, about 8 % decline.
+        tokens = {}
+        token_vals = []
+        card_partners = [p for i, p in enumerate(partners) if i % 5 != 4]
+        decline_every = round(1 / SHARE_DECLINE)
+        for index, partner in enumerate(card_partners):
+            token_vals.append(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": provider.payment_method_ids[:1].id,
+                    "payment_details": "4242",
+                    "partner_id": partner.id,
+                    "provider_ref": f"day-{partner.id}",
+                    "demo_simulated_state": (
+                        "error" if index % decline_every == 0 else "done"
+                    ),
+                }
+            )
+        Token = env["payment.token"]
+        for batch in chunks(token_vals, SETUP_CHUNK):
+            for token in Token.create(batch):
+                tokens[token.partner_id.id] = token.id
+        env.cr.commit()
+        Sub = env["subscription.subscription"]
+        sub_ids = []
+        vals_list = [
+            {
+                "partner_id": partner.id,
+                "plan_id": plan.id,
+                "date_start": start,
+                "payment_token_id": tokens.get(partner.id, False),
+            }
+            for (plan, start), partner in zip(shapes, owners, strict=True)
+        ]
+        for batch in chunks(vals_list, SETUP_CHUNK):
+            subs = Sub.create(batch)
+            subs._as_engine().write({"state": "active"})
+            subs._update_next_invoice_date()
+            sub_ids += subs.ids
+            env.cr.commit()
+        metered_ids = (
+            Sub.browse(sub_ids).filtered(lambda s: s.plan_id == metered_plan).ids
+        )
+        if metered_ids:
+            env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO subscription_usage
+                           (company_id, subscription_id, metric_id, timestamp,
+                            quantity, idempotency_key, create_uid, write_uid,
+                            create_date, write_date)
+                    SELECT %(company)s, (%(ids)s::int[])[1 + n %% %(count)s],
+                           %(metric)s,
+                           %(start)s::timestamp
+                               + (n * 7919 %% 2419200) * INTERVAL '1 second',
+                           1 + n %% 9, %(prefix)s || n, 1, 1, NOW(), NOW()
+                      FROM generate_series(0, %(events)s - 1) AS n
+                    """,
+                    company=env.company.id,
+                    ids=metered_ids,
+                    count=len(metered_ids),
+                    metric=self.metric_id,
+                    start=self.first_of_previous,
+                    prefix=f"day{self.days}-",
+                    events=len(metered_ids) * EVENTS_PER_METERED,
+                )
+            )
+        env.cr.commit()
+        due = Sub.search_count(
+            [("id", "in", sub_ids), ("next_invoice_date", "<=", self.today)]
+        )
+        if due != len(sub_ids):
+            raise BenchError(f"{len(sub_ids) - due} subscriptions are not due today")
+        return {
+            "journal_id": journal.id,
+            "subscription_ids": sub_ids,
+            "invoices_expected": len(shapes) - consolidated // 2,
+            "with_card": sum(1 for p in owners if p.id in tokens),
+        }
+
+
+# ----------------------------------------------------------------------
+# Workers
+# ----------------------------------------------------------------------
+
+
+def run_worker(args):
+    """One process of a stage: load the registry, say ready, wait for go,
+    loop on the cron's method, print what it measured as JSON."""
+    registry = open_registry(args.database, args.config, args.log_level)
+    with registry.cursor() as cr:
+        env = make_env(cr)
+        print(json.dumps({"ready": True}), flush=True)
+        sys.stdin.readline()
+        start_time = time.time()
+        queries = sql_db.sql_counter
+        if args.worker_stage == "billing":
+            env["subscription.subscription"]._cron_generate_invoices(
+                batch_size=args.batch_size
+            )
+        elif args.worker_stage == "sending":
+            Move = env["account.move"]
+            domain = [("sending_data", "!=", False), ("state", "=", "posted")]
+            while Move.search_count(domain, limit=1):
+                Move._cron_account_move_send(job_count=args.send_batch)
+                env.cr.commit()
+                env.invalidate_all()
+        elif args.worker_stage == "charging":
+            env["subscription.dunning"]._cron_process(batch_size=args.charge_batch)
+        env.cr.commit()
+        end_time = time.time()
+        print(
+            json.dumps(
+                {
+                    "start": start_time,
+                    "end": end_time,
+                    "queries": sql_db.sql_counter - queries,
+                    "rss_peak_mb": peak_rss_mb(),
+                }
+            ),
+            flush=True,
+        )
+
+
+def run_stage(args, stage, workers):
+    """Start ``workers`` processes, release them together, wait for all."""
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--database",
+        args.database,
+        "--config",
+        args.config,
+        "--log-level",
+        args.log_level,
+        "--batch-size",
+        str(args.batch_size),
+        "--send-batch",
+        str(args.send_batch),
+        "--charge-batch",
+        str(args.charge_batch),
+        "--worker-stage",
+        stage,
+    ]
+    processes = [
+        subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for __ in range(workers)
+    ]
+    for process in processes:
+        line = process.stdout.readline()
+        if not line.strip().startswith("{"):
+            raise BenchError(f"a {stage} worker did not start (exit {process.wait()})")
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    results = []
+    for process in processes:
+        output, __ = process.communicate()
+        if process.returncode:
+            raise BenchError(f"a {stage} worker failed (exit {process.returncode})")
+        results.append(json.loads(output.strip().splitlines()[-1]))
+    return {
+        "workers": workers,
+        "seconds": max(r["end"] for r in results) - min(r["start"] for r in results),
+        "queries": sum(r["queries"] for r in results),
+        "rss_peak_mb": max(r["rss_peak_mb"] for r in results),
+    }
+
+
+# ----------------------------------------------------------------------
+# Counting and checking
+# ----------------------------------------------------------------------
+
+
+def counts(env, day):
+    """What the day has done so far, from the database."""
+    env.invalidate_all()
+    cr = env.cr
+    cr.execute(
+        SQL(
+            """
+            SELECT COUNT(*),
+                   COUNT(*) FILTER (WHERE state = 'posted'),
+                   COUNT(*) FILTER (WHERE state = 'posted' AND is_move_sent),
+                   COUNT(*) FILTER (WHERE payment_state IN ('paid', 'in_payment'))
+              FROM account_move
+             WHERE journal_id = %s AND move_type = 'out_invoice'
+            """,
+            day["journal_id"],
+        )
+    )
+    invoices, posted, sent, paid = cr.fetchone()
+    cr.execute(
+        SQL(
+            """
+            SELECT COUNT(*), COUNT(DISTINCT e.invoice_id),
+                   COUNT(*) FILTER (WHERE e.result = 'failed')
+              FROM subscription_dunning_event e
+              JOIN account_move m ON m.id = e.invoice_id
+             WHERE m.journal_id = %s AND e.attempt_number IS NOT NULL
+            """,
+            day["journal_id"],
+        )
+    )
+    attempts, attempted_invoices, failed = cr.fetchone()
+    cr.execute(
+        SQL(
+            """
+            SELECT COUNT(DISTINCT d.id)
+              FROM subscription_dunning d
+              JOIN account_move m ON m.id = d.invoice_id
+             WHERE m.journal_id = %s
+            """,
+            day["journal_id"],
+        )
+    )
+    (followups,) = cr.fetchone()
+    cr.execute(
+        SQL(
+            """
+            SELECT COUNT(*) FROM (
+                SELECT subscription_id, kind, period_start
+                  FROM subscription_period
+                 WHERE subscription_id = ANY(%s)
+              GROUP BY subscription_id, kind, period_start
+                HAVING COUNT(*) > 1) AS twice
+            """,
+            day["subscription_ids"],
+        )
+    )
+    (billed_twice,) = cr.fetchone()
+    return {
+        "invoices": invoices,
+        "posted": posted,
+        "sent": sent,
+        "paid": paid,
+        "attempts": attempts,
+        "attempted_invoices": attempted_invoices,
+        "failed": failed,
+        "followups": followups,
+        "billed_twice": billed_twice,
+    }
+
+
+def check(day, done):
+    problems = []
+    if done["invoices"] != day["invoices_expected"]:
+        problems.append(
+            f"{done['invoices']} invoices, {day['invoices_expected']} expected"
+        )
+    if done["posted"] != done["invoices"] or done["sent"] != done["invoices"]:
+        problems.append(
+            f"{done['posted']} posted and {done['sent']} sent of {done['invoices']}"
+        )
+    if done["attempts"] != done["attempted_invoices"]:
+        problems.append(
+            f"{done['attempts'] - done['attempted_invoices']} invoices charged twice"
+        )
+    if done["failed"] != done["followups"]:
+        problems.append(f"{done['failed']} declines, {done['followups']} follow-ups")
+    if done["billed_twice"]:
+        problems.append(f"{done['billed_twice']} periods billed twice")
+    return problems
+
+
+# ----------------------------------------------------------------------
+# The day
+# ----------------------------------------------------------------------
+
+
+def unit_counts(stage, before, after):
+    if stage == "billing":
+        return after["invoices"] - before["invoices"], "invoices"
+    if stage == "sending":
+        return after["sent"] - before["sent"], "invoices sent"
+    return after["attempts"] - before["attempts"], "payments"
+
+
+def run_day(registry, args, fixture, workers):
+    with registry.cursor() as cr:
+        env = make_env(cr)
+        setup_start = time.perf_counter()
+        day = fixture.new_day(env, args.n)
+        setup_seconds = time.perf_counter() - setup_start
+        cr.commit()
+        cr.execute("ANALYZE")
+        cr.commit()
+        before = counts(env, day)
+    print(
+        f"\nday with {workers} worker(s): {args.n} subscriptions due, "
+        f"{day['invoices_expected']} invoices expected (setup {setup_seconds:.0f} s)",
+        flush=True,
+    )
+    stages = []
+    for stage in STAGES:
+        count = workers if stage != "sending" or args.parallel_send else 1
+        result = run_stage(args, stage, count)
+        with registry.cursor() as cr:
+            after = counts(make_env(cr), day)
+        units, label = unit_counts(stage, before, after)
+        result.update(stage=stage, units=units, label=label)
+        stages.append(result)
+        print(stage_line(result), flush=True)
+        before = after
+    problems = check(day, after)
+    total = sum(s["seconds"] for s in stages)
+    print(
+        f"{'whole day':<10} {total:8.1f} s   "
+        f"{after['invoices']} invoices, {after['sent']} sent, "
+        f"{after['attempts']} payments ({after['failed']} declined, "
+        f"{after['paid']} invoices paid), {after['followups']} follow-ups, "
+        f"{after['billed_twice']} periods billed twice: "
+        + ("checks passed" if not problems else "FAILED: " + "; ".join(problems)),
+        flush=True,
+    )
+    return {
+        "workers": workers,
+        "n": args.n,
+        "setup_seconds": setup_seconds,
+        "stages": stages,
+        "seconds": total,
+        "done": after,
+        "problems": problems,
+    }
+
+
+def stage_line(result):
+    units = result["units"] or 1
+    return (
+        f"{result['stage']:<10} {result['seconds']:8.1f} s  {result['units']:7} "
+        f"{result['label']:<14} {result['units'] / result['seconds']:8.1f} /s "
+        f"{result['queries'] / units:7.1f} queries/unit  "
+        f"{result['workers']} process(es), peak RSS {result['rss_peak_mb']:.0f} MB"
+    )
+
+
+def report(days):
+    if len(days) < 2:
+        return
+    base = days[0]
+    print("\nside by side (speed-up over the first day's run)")
+    print(f"{'stage':<10}" + "".join(f"{d['workers']:>12} w" for d in days))
+    for index, stage in enumerate(STAGES):
+        cells = []
+        for day in days:
+            seconds = day["stages"][index]["seconds"]
+            cells.append(
+                f"{seconds:7.1f} s x{base['stages'][index]['seconds'] / seconds:.2f}"
+            )
+        print(f"{stage:<10}" + "".join(f"{c:>14}" for c in cells))
+    print(
+        f"{'whole day':<10}"
+        + "".join(
+            f"{d['seconds']:7.1f} s x{base['seconds'] / d['seconds']:.2f}".rjust(14)
+            for d in days
+        )
+    )
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("-n", type=int, default=1000, help="due subscriptions a day")
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="comma-separated process counts, one day each (e.g. 1,2,3)",
+    )
+    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument(
+        "--send-batch",
+        type=int,
+        help="invoices per call of Odoo's sending cron (its default: 10; 1 "
+        "with Debian's wkhtmltopdf, whose unpatched Qt renders one document "
+        "at a time)",
+    )
+    parser.add_argument("--charge-batch", type=int, default=100)
+    parser.add_argument("--parallel-send", action="store_true")
+    parser.add_argument("--log-level", default="warn")
+    parser.add_argument(
+        "--http-port",
+        type=int,
+        default=8090,
+        help="port of the Odoo HTTP server started for the PDFs' assets",
+    )
+    parser.add_argument("--json")
+    parser.add_argument("--worker-stage", choices=STAGES, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        args.worker_counts = [int(w) for w in args.workers.split(",")]
+    except ValueError:
+        parser.error("--workers takes counts such as 1,2,3")
+    if args.send_batch is None:
+        from odoo.addons.base.models.ir_actions_report import _wkhtml
+
+        args.send_batch = 10 if _wkhtml().is_patched_qt else 1
+    if args.n < 10 or any(w < 1 for w in args.worker_counts):
+        parser.error("-n must be at least 10 and worker counts at least 1")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        if args.worker_stage:
+            run_worker(args)
+            return 0
+        registry = open_registry(args.database, args.config, args.log_level)
+        with registry.cursor() as cr:
+            fixture = Fixture(make_env(cr))
+            make_env(cr)["ir.config_parameter"].set_param(
+                "report.url", f"http://127.0.0.1:{args.http_port}"
+            )
+        server = start_http_server(args)
+        print(
+            f"billing day on {fixture.today}: {args.n} subscriptions, batch "
+            f"{args.batch_size}, sending {args.send_batch} per call"
+        )
+        try:
+            days = [run_day(registry, args, fixture, w) for w in args.worker_counts]
+        finally:
+            server.terminate()
+            server.wait(30)
+        report(days)
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as out:
+                json.dump(days, out, indent=2, default=str)
+        return 1 if any(day["problems"] for day in days) else 0
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
