@@ -68,6 +68,7 @@
         "security/subscription_discount_security.xml",
         "views/subscription_discount_views.xml",
         "views/subscription_discount_portal_templates.xml",
+        "views/subscription_analytic_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -401,7 +401,12 @@ class InvoiceGroup:
         return bool(self.move_vals["invoice_line_ids"])
 
     def add_lines(self, vals_list):
-        """Add invoice lines (their values) to the invoice."""
+        """Add invoice lines (their values) to the invoice. A line without
+        an analytic distribution leaves the key out: Odoo's analytic
+        distribution models then apply to it as to any invoice line."""
+        for vals in vals_list:
+            if "analytic_distribution" in vals and not vals["analytic_distribution"]:
+                del vals["analytic_distribution"]
         self.move_vals["invoice_line_ids"] += [
             Command.create(vals) for vals in vals_list
         ]

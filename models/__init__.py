@@ -85,3 +85,4 @@ from . import subscription_subscription_discount
 from . import subscription_line_discount
 from . import subscription_history_discount
 from . import subscription_change_discount
+from . import subscription_subscription_analytic

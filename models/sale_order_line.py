@@ -60,6 +60,19 @@ class SaleOrderLine(models.Model):
                 line.subscription_recurrence = self.env._("Once")
 
     @api.depends("subscription_plan_line_id")
+    def _compute_analytic_distribution(self):
+        """A recurring line without a distribution model's takes its plan
+        line's distribution (or the plan's default)."""
+        result = super()._compute_analytic_distribution()
+        for line in self:
+            plan_line = line.subscription_plan_line_id
+            if plan_line and not line.display_type and not line.analytic_distribution:
+                line.analytic_distribution = (
+                    plan_line._subscription_analytic_distribution()
+                )
+        return result
+
+    @api.depends("subscription_plan_line_id")
     def _compute_price_unit(self):
         return super()._compute_price_unit()
 
@@ -101,6 +114,8 @@ class SaleOrderLine(models.Model):
                 "price_unit": self.price_unit,
                 "discount": self.discount,
                 "sale_line_id": self.id,
+                # The quotation's distribution, as the customer was sold it.
+                "analytic_distribution": self.analytic_distribution or False,
             }
         )
         return vals

@@ -566,6 +566,8 @@ class SubscriptionChange(models.Model):
             "discount": line.get("discount", 0.0),
             "subscription_id": self.subscription_id.id,
         }
+        if line.get("analytic_distribution"):
+            vals["analytic_distribution"] = line["analytic_distribution"]
         for key in (
             "subscription_period_start",
             "subscription_period_end",

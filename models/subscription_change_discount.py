@@ -72,6 +72,8 @@ class SubscriptionChange(models.Model):
                     "quantity": 1.0,
                     "price_unit": str(back),
                     "discount": 0.0,
+                    "analytic_distribution": discount_line.analytic_distribution
+                    or False,
                     DISCOUNT_CREDIT_KEY: True,
                 }
             )

@@ -276,6 +276,7 @@ class SubscriptionChange(models.Model):
             "subscription_period_end": str(part.end),
             "subscription_billed_days": part.days,
             "subscription_period_days": part.full_days,
+            "analytic_distribution": line.analytic_distribution or False,
         }
 
     def _termination_fee_lines(self):
@@ -309,5 +310,8 @@ class SubscriptionChange(models.Model):
                 "quantity": 1.0,
                 "price_unit": repr(fee),
                 "discount": 0.0,
+                "analytic_distribution": sub._analytic_distribution_of(
+                    sub.line_ids.filtered(lambda line: line.line_type == "fixed")
+                ),
             }
         ]

@@ -21,12 +21,13 @@ BILLED_FIELDS = {
     "quantity",
     "price_unit",
     "discount",
+    "analytic_distribution",
 }
 
 
 class SubscriptionCharge(models.Model):
     _name = "subscription.charge"
-    _inherit = ["subscription.engine.mixin"]
+    _inherit = ["subscription.engine.mixin", "analytic.mixin"]
     _description = "Subscription Charge Billed Once"
     _order = "subscription_id, create_date desc, id desc"
     _check_company_auto = True
@@ -123,6 +124,17 @@ class SubscriptionCharge(models.Model):
         for charge in self:
             if charge.product_id:
                 charge.name = charge.product_id.display_name
+
+    @api.depends("subscription_id", "subscription_line_id")
+    def _compute_analytic_distribution(self):
+        """A one-time line's charge: the line's distribution; a one-off
+        charge: the plan's default (editable until billed)."""
+        for charge in self:
+            distribution = (
+                charge.subscription_line_id.analytic_distribution
+                or charge.subscription_id.plan_id.analytic_distribution
+            )
+            charge.analytic_distribution = distribution or charge.analytic_distribution
 
     @api.depends("product_id")
     def _compute_price_unit(self):
@@ -242,4 +254,5 @@ class SubscriptionCharge(models.Model):
             "discount": self.discount,
             "subscription_id": self.subscription_id.id,
             "subscription_charge_id": self.id,
+            "analytic_distribution": self.analytic_distribution or False,
         }

@@ -61,6 +61,21 @@ class SubscriptionLine(models.Model):
         help="Billed today (or from the next change on).",
     )
 
+    @api.depends("plan_line_id")
+    def _compute_analytic_distribution(self):
+        """From the plan line (or the plan's default), editable; a line off
+        the plan keeps what it has, else takes the plan's default (a later
+        change of plan rewrites no line: new lines come with the new plan's
+        distributions)."""
+        for line in self:
+            if line.plan_line_id:
+                distribution = line.plan_line_id._subscription_analytic_distribution()
+                line.analytic_distribution = distribution or line.analytic_distribution
+            elif not line.analytic_distribution:
+                line.analytic_distribution = (
+                    line.subscription_id.plan_id.analytic_distribution or False
+                )
+
     @api.depends("date_start", "date_end")
     @api.depends_context("tz")
     def _compute_is_current(self):
@@ -271,4 +286,5 @@ class SubscriptionLine(models.Model):
             "subscription_period_end": part.end,
             "subscription_billed_days": part.days,
             "subscription_period_days": part.full_days,
+            "analytic_distribution": self.analytic_distribution or False,
         }

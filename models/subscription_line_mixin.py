@@ -128,6 +128,7 @@ class SubscriptionLineMixin(models.AbstractModel):
     """What plan lines and subscription lines share: a priced product."""
 
     _name = "subscription.line.mixin"
+    _inherit = ["analytic.mixin"]
     _description = "Recurring Line (shared fields)"
     _check_company_auto = True
 

@@ -46,4 +46,5 @@ class SubscriptionLine(models.Model):
             "discount": self.discount,
             "subscription_id": sub.id,
             "subscription_line_id": self.id,
+            "analytic_distribution": self.analytic_distribution or False,
         }

@@ -45,6 +45,13 @@ class SubscriptionPeriod(models.Model):
     invoice_id = fields.Many2one(
         "account.move", index=True, ondelete="cascade", readonly=True
     )
+    no_invoice_reason = fields.Selection(
+        [("zero", "No invoice (0.00)")],
+        string="No Invoice",
+        readonly=True,
+        help="Why the period has no invoice. No invoice (0.00): billed with "
+        "nothing due, on a plan that skips 0.00 invoices.",
+    )
     invoice_state = fields.Selection(related="invoice_id.state")
     payment_state = fields.Selection(related="invoice_id.payment_state")
     amount_untaxed = fields.Monetary(

@@ -30,7 +30,7 @@ SCHEDULE_FIELDS = (
 class SubscriptionPlan(models.Model):
     _name = "subscription.plan"
     _description = "Subscription Plan"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "analytic.mixin"]
     _order = "sequence, name, id"
     _check_company_auto = True
 
@@ -123,6 +123,15 @@ class SubscriptionPlan(models.Model):
         string="Invoices",
         required=True,
         default=lambda self: self.env.company.subscription_invoice_policy or "post",
+    )
+    skip_zero_invoices = fields.Boolean(
+        string="Skip 0.00 Invoices",
+        help="When every line of an invoice of the billing run comes to 0.00 "
+        "(usage covered by the allowance, a free plan), no invoice is issued: "
+        "the period is recorded as billed, with nothing due, and a note says so "
+        "on the subscription. Off: a 0.00 invoice is issued. An invoice that "
+        "bills a one-time line, a one-off charge, an order line or a prorated "
+        "change is always issued.",
     )
     journal_id = fields.Many2one(
         "account.journal",

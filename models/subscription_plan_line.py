@@ -79,6 +79,12 @@ class SubscriptionPlanLine(models.Model):
             )
         return price
 
+    def _subscription_analytic_distribution(self):
+        """The distribution of the subscription lines made from this line:
+        its own, or its plan's default."""
+        self.ensure_one()
+        return self.analytic_distribution or self.plan_id.analytic_distribution or False
+
     def _prepare_subscription_line_vals(self, subscription=None, date=None):
         """Values of a subscription line from this plan line; for
         ``subscription``, a recurring line is priced by its pricelist in its
@@ -93,6 +99,7 @@ class SubscriptionPlanLine(models.Model):
             "discount": self.discount,
             "plan_line_id": self.id,
             "seats_metric_id": self.seats_metric_id.id,
+            "analytic_distribution": self._subscription_analytic_distribution(),
             "tier_ids": [
                 Command.create(tier_vals)
                 for tier_vals in self.tier_ids._prepare_copy_vals()

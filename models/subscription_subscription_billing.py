@@ -20,13 +20,14 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, formatLang
 
 from ..const import BILLABLE_STATES, INVOICE_CREATE_CONTEXT
-from ..core import periods
+from ..core import invoicing, periods
 from ..core.periods import ARREARS
 from ..tools import (
     BilledPeriod,
     BillingProgress,
     BillingResult,
     InvoiceGroup,
+    exact_decimal,
     format_day,
     format_days,
 )
@@ -515,10 +516,16 @@ class SubscriptionSubscription(models.Model):
 
         Returns the moves. A group without any line (the first period of a
         usage-only plan billed in advance) records its periods without an
-        invoice. The usage events rated are marked with their charge, in one
-        statement, so no event is ever rated twice.
+        invoice, as does a group with nothing due on plans that skip 0.00
+        invoices (:meth:`_is_nothing_due`; its periods say why, its rated
+        usage is stored without an invoice line). The usage events rated are
+        marked with their charge, in one statement, so no event is ever rated
+        twice.
         """
-        invoiced = [group for group in groups if group.has_lines]
+        zero = [
+            group for group in groups if group.has_lines and self._is_nothing_due(group)
+        ]
+        invoiced = [group for group in groups if group.has_lines and group not in zero]
         moves = (
             self.env["account.move"]
             .with_context(**INVOICE_CREATE_CONTEXT)
@@ -543,6 +550,7 @@ class SubscriptionSubscription(models.Model):
                             "billed_days": period.days,
                             "period_days": period.full_days,
                             "invoice_id": move.id if move else False,
+                            "no_invoice_reason": "zero" if group in zero else False,
                         }
                     )
         # Billed periods are written by the billing process only.
@@ -558,7 +566,79 @@ class SubscriptionSubscription(models.Model):
                 [group.subscriptions[:1].plan_id.invoice_policy for group in invoiced],
             )
             self._log_billing(invoiced, move_of)
+        if zero:
+            self._log_nothing_due(zero)
         return moves
+
+    def _is_nothing_due(self, group):
+        """Whether ``group`` is billed without an invoice: every plan on it
+        skips 0.00 invoices and every line comes to 0.00 (exactly, as
+        ``core.invoicing.nothing_due`` rounds it), so the whole invoice is
+        0.00 (a consolidated one too). Lines that an invoice line records
+        (one-time lines, one-off charges, order lines, prorated changes) are
+        always invoiced."""
+        plans = group.subscriptions.plan_id
+        if group.changes or not all(plans.mapped("skip_zero_invoices")):
+            return False
+        lines = [command[2] for command in group.move_vals["invoice_line_ids"]]
+        if any(
+            vals.get("subscription_charge_id")
+            or vals.get("sale_line_ids")
+            or vals.get("display_type")
+            or (
+                vals.get("subscription_line_id")
+                and not vals.get("subscription_period_start")
+            )
+            for vals in lines
+        ):
+            return False
+        currency = group.subscriptions[:1].currency_id
+        return invoicing.nothing_due(
+            (
+                (
+                    exact_decimal(vals.get("quantity", 1.0)),
+                    exact_decimal(vals.get("price_unit")),
+                    exact_decimal(vals.get("discount")),
+                )
+                for vals in lines
+            ),
+            repr(currency.rounding),
+        )
+
+    def _log_nothing_due(self, groups):
+        """Say on each subscription billed with nothing due that no invoice
+        was issued (one batched log)."""
+        bodies = defaultdict(list)
+        for group in groups:
+            for kind, billed_periods in (
+                ("service", group.periods),
+                ("usage", group.usage_periods),
+            ):
+                for sub, period in billed_periods:
+                    values = {
+                        "period": format_days(self.env, period.start, period.end),
+                        "amount": formatLang(
+                            self.env, 0.0, currency_obj=sub.currency_id
+                        ),
+                    }
+                    bodies[sub.id].append(
+                        self.env._(
+                            "Period %(period)s billed: nothing due (%(amount)s), "
+                            "no invoice issued.",
+                            **values,
+                        )
+                        if kind == "service"
+                        else self.env._(
+                            "Usage of %(period)s billed: nothing due "
+                            "(%(amount)s), no invoice issued.",
+                            **values,
+                        )
+                    )
+        self.browse(bodies)._message_log_batch(
+            bodies={
+                sub_id: Markup("<br/>").join(texts) for sub_id, texts in bodies.items()
+            }
+        )
 
     def _log_billing(self, groups, move_of):
         """Say in the chatter where each invoice comes from, and log it on its

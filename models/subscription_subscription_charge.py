@@ -215,6 +215,7 @@ class SubscriptionSubscription(models.Model):
                         "quantity": line.quantity,
                         "price_unit": line.price_unit,
                         "discount": line.discount,
+                        "analytic_distribution": line.analytic_distribution,
                     }
                     for line in one_time
                 ]

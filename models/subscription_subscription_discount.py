@@ -305,6 +305,13 @@ class SubscriptionSubscription(models.Model):
             "subscription_discount_id": discount.id,
             "subscription_period_start": period.start,
             "subscription_period_end": period.end,
+            # The lines' distribution, weighted by what each line comes to.
+            "analytic_distribution": self._merge_analytic_distributions(
+                [
+                    (vals.get("analytic_distribution"), amount)
+                    for vals, amount in zip(lines, amounts, strict=True)
+                ]
+            ),
         }
 
     def _write_billing(self, groups):

@@ -478,6 +478,7 @@ class SubscriptionUsageCharge(models.Model):
             "subscription_period_start": start,
             "subscription_period_end": end,
             "subscription_usage_details": details,
+            "analytic_distribution": line.analytic_distribution or False,
         }
         charge_vals = {
             "subscription_id": sub.id,
@@ -540,6 +541,11 @@ class SubscriptionUsageCharge(models.Model):
             ),
             "quantity": 1,
             "price_unit": float(minimum - spent),
+            "analytic_distribution": (
+                usage_lines[:1].analytic_distribution
+                or sub.plan_id.analytic_distribution
+                or False
+            ),
             "subscription_id": sub.id,
             "subscription_period_start": period.start,
             "subscription_period_end": period.end,

@@ -45,3 +45,6 @@ from . import test_rating_dynamic
 from . import test_dynamic_billing_day
 from . import test_discounts_core
 from . import test_discounts
+from . import test_analytic
+from . import test_zero_invoices
+from . import test_invoicing_core
