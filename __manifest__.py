@@ -68,6 +68,11 @@
         "security/subscription_discount_security.xml",
         "views/subscription_discount_views.xml",
         "views/subscription_discount_portal_templates.xml",
+        "security/subscription_wallet_security.xml",
+        "data/subscription_wallet_data.xml",
+        "wizards/subscription_wallet_credit_wizard_views.xml",
+        "views/subscription_wallet_views.xml",
+        "views/subscription_wallet_portal_templates.xml",
     ],
     "assets": {
         "web.assets_backend": [

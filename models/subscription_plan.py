@@ -124,6 +124,12 @@ class SubscriptionPlan(models.Model):
         required=True,
         default=lambda self: self.env.company.subscription_invoice_policy or "post",
     )
+    send_covered_invoices = fields.Boolean(
+        string="Send Invoices Covered by Credit",
+        default=True,
+        help="Post and send: also email the invoices that prepaid credit pays "
+        "in full (nothing due). Off: they are posted, not sent.",
+    )
     journal_id = fields.Many2one(
         "account.journal",
         string="Sales Journal",
