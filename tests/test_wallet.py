@@ -8,16 +8,27 @@ tax: each invoice is 10.00 untaxed + 1.50 tax = 11.50.
 """
 
 import re
+import threading
 from unittest.mock import patch
 
+import psycopg2
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import SubscriptionCommon, UsageCommon
+from .common import (
+    CommittedCase,
+    SubscriptionCommon,
+    UsageCommon,
+    committed_env,
+    create_plan,
+)
+
+START = "2026-01-01"
 
 
 class WalletCase(SubscriptionCommon):
@@ -231,6 +242,23 @@ class TestWallet(WalletCase):
         )
         self.Wallet._refund_invoices(invoice)
         self.assertEqual(len(wallet.transaction_ids), 3)
+
+    def test_reset_to_draft_and_posted_again_pays_once(self):
+        """Reset to draft, the invoice keeps its reconciliation with the
+        credit (Odoo 19 keeps a draft's matched payments); posted again, it
+        is still paid by the same 11.50, not charged a second time:
+        ledger +50.00, -11.50; balance 38.50."""
+        wallet = self._wallet(50)
+        sub = self._start()
+        self._bill("2026-03-01")
+        invoice = self._invoices(sub)
+        invoice.button_draft()
+        invoice.action_post()
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertEqual(
+            self._ledger(wallet), [("grant", 50.0), ("consumption", -11.5)]
+        )
+        self.assertEqual(wallet.balance, 38.5)
 
     def test_bought_credit_is_counted_when_paid(self):
         """Top up 40.00: a posted invoice of 40.00 without tax (income on the
@@ -503,3 +531,114 @@ class TestWalletPortal(HttpCase):
         )
         self.assertEqual(response.status_code, 404)
         self.assertFalse(self.wallet.topup_invoice_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestWalletConcurrency(CommittedCase):
+    """Two workers apply one wallet to two invoices of its customer at once,
+    in committed transactions of their own."""
+
+    def test_two_invoices_paid_at_once_cannot_overspend(self):
+        """15.00 of credit, two posted invoices of 10.00 (no tax) paid by the
+        wallet in two workers at once: one is paid 10.00, the other 15.00 - 10.00 = 5.00
+        (the worker that read the balance too early fails to lock the wallet
+        and retries); balance 0.00, never below."""
+        with committed_env() as env:
+            product = env["product.product"].create(
+                {"name": "Wallet race", "type": "service", "taxes_id": False}
+            )
+            plan = create_plan(
+                env, "Wallet race", product, 10.0, invoice_policy="draft"
+            )
+            partner = env["res.partner"].create(
+                {"name": "Wallet race customer", "is_company": True}
+            )
+            subs = env["subscription.subscription"].create(
+                [
+                    {"partner_id": partner.id, "plan_id": plan.id, "date_start": START}
+                    for __ in range(2)
+                ]
+            )
+            subs.action_start()
+            invoices = subs._generate_due_invoices(self._date(START))
+            self.assertEqual(len(invoices), 2)
+            # Posted before the wallet exists: the race is the wallet's alone
+            # (not the sales journal's sequence).
+            invoices.action_post()
+            wallet = env["subscription.wallet"].create(
+                {"name": "Race", "partner_id": partner.id}
+            )
+            wallet.grant_credit(15)
+            ids = {
+                "invoices": invoices.ids,
+                "wallet": wallet.id,
+                "subs": subs.ids,
+                "plan": plan.id,
+                "product": product.id,
+                "partner": partner.id,
+            }
+        try:
+            barrier = threading.Barrier(2)
+            errors = []
+
+            def worker(invoice_id):
+                for attempt in range(5):
+                    try:
+                        with committed_env() as env:
+                            if not attempt:
+                                barrier.wait(timeout=30)
+                            env["subscription.wallet"]._apply_to_invoices(
+                                env["account.move"].browse(invoice_id)
+                            )
+                        return
+                    except psycopg2.OperationalError:
+                        continue
+                    except Exception as error:  # noqa: BLE001 - reported below
+                        errors.append(error)
+                        return
+                errors.append("no attempt succeeded")
+
+            threads = [
+                threading.Thread(target=worker, args=(invoice_id,))
+                for invoice_id in ids["invoices"]
+            ]
+            with mute_logger("odoo.sql_db"):
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(timeout=300)
+            self.assertFalse(errors)
+            with committed_env() as env:
+                invoices = env["account.move"].browse(ids["invoices"])
+                wallet = env["subscription.wallet"].browse(ids["wallet"])
+                self.assertEqual(set(invoices.mapped("state")), {"posted"})
+                self.assertEqual(sorted(invoices.mapped("amount_residual")), [0.0, 5.0])
+                self.assertEqual(
+                    sorted(wallet.transaction_ids.mapped("amount")), [-10.0, -5.0, 15.0]
+                )
+                self.assertEqual(wallet.balance, 0.0)
+        finally:
+            with committed_env() as env:
+                entries = (
+                    env["subscription.wallet.transaction"]
+                    .search([("wallet_id", "=", ids["wallet"])])
+                    .move_id
+                )
+                env.cr.execute(
+                    "DELETE FROM subscription_wallet_transaction WHERE wallet_id = %s",
+                    [ids["wallet"]],
+                )
+                invoices = env["account.move"].browse(ids["invoices"])
+                moves = (entries | invoices).filtered(lambda m: m.state == "posted")
+                moves.line_ids.remove_move_reconcile()
+                moves.button_draft()
+                (entries | invoices).with_context(force_delete=True).unlink()
+                env["subscription.wallet"].browse(ids["wallet"]).unlink()
+                env["subscription.subscription"].browse(ids["subs"]).unlink()
+                env["subscription.plan"].browse(ids["plan"]).unlink()
+                env["product.product"].browse(ids["product"]).unlink()
+                env["res.partner"].browse(ids["partner"]).unlink()
+
+    @staticmethod
+    def _date(value):
+        return fields.Date.to_date(value)
