@@ -239,11 +239,13 @@ class SubscriptionWallet(models.Model):
 
     def _wizard_action(self, mode):
         self.ensure_one()
+        if mode == "grant":
+            name = self.env._("Grant Credit")
+        else:
+            name = self.env._("Top Up")
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Grant Credit")
-            if mode == "grant"
-            else self.env._("Top Up"),
+            "name": name,
             "res_model": "subscription.wallet.credit.wizard",
             "view_mode": "form",
             "target": "new",
@@ -346,7 +348,7 @@ class SubscriptionWallet(models.Model):
                     wallet=self.display_name,
                     amount=repr(amount)[:40],
                     currency=self.currency_id.name,
-                    max=f"{MAX_LINE_VALUE:,}",
+                    max=format(MAX_LINE_VALUE, ","),
                     decimals=decimals,
                 )
             )
