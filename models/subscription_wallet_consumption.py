@@ -50,7 +50,17 @@ class SubscriptionWallet(models.Model):
         credit; return the consumption rows."""
         rows = self.env["subscription.wallet.transaction"].sudo()
         fallen = self.sudo().browse()
+        if not invoices:
+            return rows
+        # One query for the whole batch: most customers hold no wallet.
+        holders = set(
+            self.sudo()
+            .search([("partner_id", "in", invoices.commercial_partner_id.ids)])
+            .partner_id.ids
+        )
         for invoice in invoices:
+            if invoice.commercial_partner_id.id not in holders:
+                continue
             wallets = self._usable_for(invoice)
             if not wallets:
                 continue

@@ -15,9 +15,9 @@ import psycopg2
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import (
@@ -259,6 +259,41 @@ class TestWallet(WalletCase):
             self._ledger(wallet), [("grant", 50.0), ("consumption", -11.5)]
         )
         self.assertEqual(wallet.balance, 38.5)
+
+    def test_wallet_form_and_company_isolation(self):
+        """A billing user creates a wallet in the form (a contact becomes its
+        company); a user of another company does not see it. The accounting
+        is created once, on first use."""
+        contact = self.env["res.partner"].create(
+            {"name": "Ann", "parent_id": self.customer.id}
+        )
+        with Form(self.Wallet.with_user(self.billing_user)) as form:
+            form.name = "Form credit"
+            form.partner_id = contact
+            form.priority = 3
+        wallet = form.record
+        self.assertEqual(wallet.partner_id, self.customer)
+        self.assertEqual(wallet.state, "empty")
+        company_b = self.env["res.company"].create({"name": "Wallet Company B"})
+        user_b = new_test_user(
+            self.env,
+            login="wallet_b",
+            groups="subscription_billing.group_subscription_user",
+            company_id=company_b.id,
+            company_ids=[Command.set(company_b.ids)],
+        )
+        self.assertFalse(self.Wallet.with_user(user_b).search([("id", "=", wallet.id)]))
+        company = self.env.company
+        company._subscription_wallet_accounting()
+        journal = company.subscription_wallet_journal_id
+        product = company.subscription_wallet_product_id
+        company._subscription_wallet_accounting()
+        self.assertEqual(company.subscription_wallet_journal_id, journal)
+        self.assertEqual(company.subscription_wallet_product_id, product)
+        self.assertFalse(product.taxes_id)
+        self.assertEqual(
+            product.property_account_income_id, company.subscription_wallet_account_id
+        )
 
     def test_bought_credit_is_counted_when_paid(self):
         """Top up 40.00: a posted invoice of 40.00 without tax (income on the
