@@ -260,9 +260,10 @@ class SubscriptionWallet(models.Model):
 
     def action_view_transactions(self):
         self.ensure_one()
+        name = self.env._("Movements")
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Movements"),
+            "name": name,
             "res_model": "subscription.wallet.transaction",
             "view_mode": "list",
             "domain": [("wallet_id", "=", self.id)],

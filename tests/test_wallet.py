@@ -522,6 +522,19 @@ class TestWalletPortal(HttpCase):
             {"name": "Acme credit", "partner_id": cls.alice.id}
         )
         cls.wallet.grant_credit("42.50", "Welcome")
+        product = cls.env["product.product"].create(
+            {"name": "Wallet portal plan", "type": "service", "taxes_id": False}
+        )
+        plan = create_plan(cls.env, "Wallet portal", product, 10.0)
+        with freeze_time("2026-05-01"):
+            cls.sub = cls.env["subscription.subscription"].create(
+                {
+                    "partner_id": cls.alice.id,
+                    "plan_id": plan.id,
+                    "date_start": "2026-05-01",
+                }
+            )
+            cls.sub.action_start()
 
     def _csrf(self, url):
         page = self.url_open(url).text
@@ -547,6 +560,15 @@ class TestWalletPortal(HttpCase):
         self.assertEqual(invoice.amount_total, 25.0)
         self.assertIn(f"/my/invoices/{invoice.id}", response.headers["Location"])
         self.assertEqual(self.wallet.balance, 42.5, "counted once paid")
+
+    def test_subscription_page_shows_the_balance(self):
+        """The subscription's portal page shows the credit: 42.50."""
+        self.authenticate("alice_w", "alice_w")
+        page = self.url_open(f"/my/subscriptions/{self.sub.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Prepaid credit", page.text)
+        self.assertIn("42.50", page.text)
+        self.assertIn('href="/my/wallets"', page.text)
 
     def test_other_customer_gets_404(self):
         """Globex sees no wallet, and Acme's wallet answers 404 (page and
