@@ -460,6 +460,37 @@ class TestWalletTopUp(WalletCase):
         )
         self.assertEqual(wallet.balance, 118.5)
 
+    def test_declined_top_up_leaves_its_invoice_open(self):
+        """The saved card declines the top-up of 100.00: the top-up invoice
+        stays open (100.00 due) under a payment follow-up, no credit is
+        counted (balance 18.50)."""
+        token = self._token()
+        token.demo_simulated_state = "error"
+        wallet = self._wallet(
+            30,
+            low_balance_threshold=20,
+            auto_topup=True,
+            topup_amount=100,
+            payment_token_id=token.id,
+        )
+        self._start()
+        self._bill("2026-03-01")
+        top_up = wallet.topup_invoice_ids
+        with (
+            freeze_time("2026-03-01"),
+            patch.object(
+                type(self.env["ir.cron"]), "_commit_progress", return_value=float("inf")
+            ),
+            mute_logger(
+                "odoo.addons.subscription_billing.models.subscription_dunning_event"
+            ),
+        ):
+            self.env["subscription.dunning"]._cron_process()
+        self.assertEqual(top_up.amount_residual, 100.0)
+        self.assertEqual(wallet.balance, 18.5)
+        self.assertNotIn("purchase", wallet.transaction_ids.mapped("kind"))
+        self.assertEqual(top_up.subscription_dunning_ids.state, "open")
+
 
 @tagged("post_install", "-at_install")
 class TestWalletUsagePolicy(UsageCommon):
