@@ -78,12 +78,16 @@ class SubscriptionWalletTransaction(models.Model):
 
     @api.depends("wallet_id", "amount")
     def _compute_balance_after(self):
+        """The running sum of the wallet's rows up to each row (by id): one
+        pass per wallet."""
+        after = {}
+        for wallet in self.wallet_id:
+            total = exact_decimal(0)
+            for row in wallet.transaction_ids.sorted("id"):
+                total += exact_decimal(row.amount)
+                after[row.id] = total
         for row in self:
-            rows = row.wallet_id.transaction_ids.filtered(
-                lambda r, row=row: r.id and row.id and r.id <= row.id
-            )
-            total = sum((exact_decimal(r.amount) for r in rows), exact_decimal(0))
-            row.balance_after = float(total)
+            row.balance_after = float(after.get(row.id, exact_decimal(row.amount)))
 
     def write(self, vals):
         raise UserError(
