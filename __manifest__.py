@@ -69,6 +69,11 @@
         "views/subscription_discount_views.xml",
         "views/subscription_discount_portal_templates.xml",
         "views/subscription_analytic_views.xml",
+        "security/subscription_wallet_security.xml",
+        "data/subscription_wallet_data.xml",
+        "wizards/subscription_wallet_credit_wizard_views.xml",
+        "views/subscription_wallet_views.xml",
+        "views/subscription_wallet_portal_templates.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -86,3 +86,8 @@ from . import subscription_line_discount
 from . import subscription_history_discount
 from . import subscription_change_discount
 from . import subscription_subscription_analytic
+from . import subscription_wallet
+from . import subscription_wallet_consumption
+from . import subscription_wallet_expiry
+from . import subscription_wallet_transaction
+from . import subscription_subscription_wallet

@@ -52,6 +52,21 @@ class AccountMove(models.Model):
         "open invoice, a usable saved method, no payment being processed.",
     )
 
+    subscription_wallet_purchase_id = fields.Many2one(
+        "subscription.wallet",
+        string="Credit Bought For",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The wallet credited when this invoice is paid.",
+    )
+    subscription_wallet_transaction_ids = fields.One2many(
+        "subscription.wallet.transaction",
+        "invoice_id",
+        string="Prepaid Credit Movements",
+        readonly=True,
+    )
+
     _subscription_to_charge_index = models.Index("(id) WHERE subscription_to_charge")
 
     @api.depends("subscription_period_ids", "invoice_line_ids.subscription_id")
@@ -84,6 +99,17 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
+        # Prepaid credit pays first, like a payment: the automatic charge only
+        # takes what is left.
+        self.env["subscription.wallet"]._apply_to_invoices(
+            posted.filtered(
+                lambda m: (
+                    m.move_type == "out_invoice"
+                    and m.invoice_line_ids.subscription_id
+                    and not m.currency_id.is_zero(m.amount_residual)
+                )
+            )
+        )
         to_charge = posted.filtered(
             lambda m: (
                 m.move_type == "out_invoice"
@@ -109,12 +135,17 @@ class AccountMove(models.Model):
 
     def button_cancel(self):
         result = super().button_cancel()
+        self.env["subscription.wallet"].sudo()._refund_invoices(self)
         self.filtered("subscription_to_charge").subscription_to_charge = False
         self.env["subscription.dunning"].sudo()._stop_for_invoices(self)
         return result
 
     def _invoice_paid_hook(self):
         result = super()._invoice_paid_hook()
+        for move in self.sudo().filtered(
+            lambda m: m.subscription_wallet_purchase_id and m.move_type == "out_invoice"
+        ):
+            move.subscription_wallet_purchase_id._record_purchase(move)
         self.env["subscription.dunning"].sudo()._stop_for_invoices(self)
         return result
 

@@ -34,3 +34,18 @@ class ResConfigSettings(models.TransientModel):
     subscription_portal_cancel = fields.Boolean(
         related="company_id.subscription_portal_cancel", readonly=False
     )
+    subscription_wallet_journal_id = fields.Many2one(
+        related="company_id.subscription_wallet_journal_id", readonly=False
+    )
+    subscription_wallet_account_id = fields.Many2one(
+        related="company_id.subscription_wallet_account_id", readonly=False
+    )
+    subscription_wallet_grant_account_id = fields.Many2one(
+        related="company_id.subscription_wallet_grant_account_id", readonly=False
+    )
+    subscription_wallet_expiry_account_id = fields.Many2one(
+        related="company_id.subscription_wallet_expiry_account_id", readonly=False
+    )
+    subscription_wallet_product_id = fields.Many2one(
+        related="company_id.subscription_wallet_product_id", readonly=False
+    )

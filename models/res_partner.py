@@ -77,3 +77,42 @@ class ResPartner(models.Model):
         ]
         action["context"] = {"default_partner_id": self.id}
         return action
+
+    subscription_wallet_count = fields.Integer(
+        string="Wallets",
+        compute="_compute_subscription_wallet",
+        groups="subscription_billing.group_subscription_user",
+    )
+    subscription_wallet_balance = fields.Monetary(
+        string="Prepaid Credit",
+        compute="_compute_subscription_wallet",
+        groups="subscription_billing.group_subscription_user",
+        help="The balance of the customer's wallets in the company's currency.",
+    )
+
+    def _compute_subscription_wallet(self):
+        wallets = self.env["subscription.wallet"].search(
+            [("partner_id", "in", self.commercial_partner_id.ids)]
+        )
+        for partner in self:
+            own = wallets.filtered(
+                lambda w, p=partner: w.partner_id == p.commercial_partner_id
+            )
+            partner.subscription_wallet_count = len(own)
+            partner.subscription_wallet_balance = sum(
+                own.filtered(
+                    lambda w: (
+                        w.currency_id == self.env.company.currency_id
+                        and w.company_id == self.env.company
+                    )
+                ).mapped("balance")
+            )
+
+    def action_view_subscription_wallets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "subscription_billing.subscription_wallet_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action

@@ -133,6 +133,12 @@ class SubscriptionPlan(models.Model):
         "bills a one-time line, a one-off charge, an order line or a prorated "
         "change is always issued.",
     )
+    send_covered_invoices = fields.Boolean(
+        string="Send Invoices Covered by Credit",
+        default=True,
+        help="Post and send: also email the invoices that prepaid credit pays "
+        "in full (nothing due). Off: they are posted, not sent.",
+    )
     journal_id = fields.Many2one(
         "account.journal",
         string="Sales Journal",

@@ -747,6 +747,14 @@ class SubscriptionSubscription(models.Model):
                 to_send |= move
         if to_post:
             to_post.action_post()
+        # Paid in full by prepaid credit: sent only if the plans say so.
+        to_send = to_send.filtered(
+            lambda m: (
+                not m.currency_id.is_zero(m.amount_residual)
+                or not m.subscription_wallet_transaction_ids
+                or all(m.subscription_ids.plan_id.mapped("send_covered_invoices"))
+            )
+        )
         if to_send:
             to_send.sending_data = {
                 "author_user_id": self.env.user.id,

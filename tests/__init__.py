@@ -48,3 +48,5 @@ from . import test_discounts
 from . import test_analytic
 from . import test_zero_invoices
 from . import test_invoicing_core
+from . import test_wallet_core
+from . import test_wallet
