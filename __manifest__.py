@@ -68,6 +68,9 @@
         "security/subscription_discount_security.xml",
         "views/subscription_discount_views.xml",
         "views/subscription_discount_portal_templates.xml",
+        "data/subscription_revenue_recognition_data.xml",
+        "security/subscription_revenue_security.xml",
+        "views/subscription_revenue_recognition_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -85,3 +85,10 @@ from . import subscription_subscription_discount
 from . import subscription_line_discount
 from . import subscription_history_discount
 from . import subscription_change_discount
+from . import res_company_revenue
+from . import res_config_settings_revenue
+from . import subscription_plan_revenue
+from . import product_template_revenue
+from . import subscription_revenue_recognition
+from . import account_move_line_revenue
+from . import account_move_revenue

@@ -45,3 +45,5 @@ from . import test_rating_dynamic
 from . import test_dynamic_billing_day
 from . import test_discounts_core
 from . import test_discounts
+from . import test_recognition_core
+from . import test_revenue_recognition
