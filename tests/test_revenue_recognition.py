@@ -420,3 +420,129 @@ class TestRevenueRecognition(SubscriptionCommon):
         invoice.action_post()
         self.assertEqual(len(invoice.subscription_recognition_ids), 3)
         self.assertEqual(invoice.invoice_line_ids.account_id, self._deferred())
+
+    def _income_of(self, moves, account):
+        """Income of ``moves`` and of their recognition entries on ``account``."""
+        lines = (
+            moves.line_ids
+            | moves.subscription_recognition_ids.recognition_move_id.line_ids
+        )
+        return round(
+            sum(line.balance for line in lines if line.account_id == account), 2
+        )
+
+    def _cancel_yearly(self, day):
+        """A yearly 1,200.00 plan for 2026 by days, recognised to March,
+        cancelled at once with credit on ``day``; returns (invoice, refund)."""
+        product = self._create_product(
+            name=f"Yearly {day}", lst_price=1200.0, type="service"
+        )
+        product.taxes_id = False
+        yearly = self._create_plan(
+            f"Yearly {day}",
+            price=1200.0,
+            product=product,
+            billing_unit="year",
+            revenue_recognition="days",
+        )
+        sub, invoice = self._billed(yearly, start="2026-01-01")
+        self._recognize("2026-03-31")
+        with freeze_time(day):
+            result = sub.cancel(policy="immediate")
+        refund = self.env["account.move"].browse(result["document_id"])
+        self.assertEqual(refund.move_type, "out_refund")
+        self.assertEqual(result["credit"], -refund.amount_untaxed)
+        return invoice, refund
+
+    def test_cancellation_on_a_month_start_mirrors_the_shares_left(self):
+        """Yearly 1,200.00 for 2026 by days, cancelled on 1 April: earned
+        R(1,200 × 90/365) = R(295.890) = 295.89; credit 1,200.00 − 295.89 =
+        904.11, exactly the April - December shares, which it mirrors."""
+        invoice, refund = self._cancel_yearly("2026-04-01")
+        self.assertEqual(refund.amount_untaxed, 904.11)
+        left = invoice.subscription_recognition_ids.filtered(
+            lambda r: r.state == "planned"
+        )
+        self.assertEqual(
+            [(r.month, -r.amount) for r in left.sorted("month")],
+            [
+                (r.month, r.amount)
+                for r in refund.subscription_recognition_ids.sorted("month")
+            ],
+        )
+        self._recognize("2027-01-01")
+        self.assertEqual(self._income_of(invoice | refund, self.income), -295.89)
+        self.assertEqual(self._balance(self._deferred()), 0.0)
+
+    def test_cancellation_mid_month_spreads_the_credit_over_its_days(self):
+        """Cancelled on 16 April: earned R(1,200 × 105/365) = R(345.205) =
+        345.21, credit 854.79 spread over its own 260 days by days (April
+        R(854.79 × 15/260) = 49.31 of April's 98.63); at the year end income
+        is 345.21 and nothing is left deferred."""
+        invoice, refund = self._cancel_yearly("2026-04-16")
+        self.assertEqual(refund.amount_untaxed, 854.79)
+        rows = refund.subscription_recognition_ids.sorted("month")
+        self.assertEqual(rows[0].amount, -49.31)
+        self.assertEqual(round(sum(rows.mapped("amount")), 2), -854.79)
+        self._recognize("2027-01-01")
+        self.assertEqual(self._income_of(invoice | refund, self.income), -345.21)
+        self.assertEqual(self._balance(self._deferred()), 0.0)
+
+    def test_each_company_recognises_its_own(self):
+        """A second company's invoice goes to its own deferred account and
+        journal; a user of the first company does not see its schedule."""
+        company_2 = self.setup_other_company(name="Deferred Co 2")["company"]
+        env2 = self.env(
+            context=dict(self.env.context, allowed_company_ids=[company_2.id])
+        )
+        product = self._create_product(
+            name="Co 2 service",
+            lst_price=120.0,
+            type="service",
+            company_id=company_2.id,
+        )
+        product.taxes_id = False
+        with freeze_time("2026-01-15"):
+            plan = env2["subscription.plan"].create(
+                {
+                    "name": "Co 2 plan",
+                    "company_id": company_2.id,
+                    "billing_interval": 2,
+                    "billing_unit": "month",
+                    "invoice_policy": "post",
+                    "revenue_recognition": "days",
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "quantity": 1,
+                                "price_unit": 120.0,
+                            }
+                        )
+                    ],
+                }
+            )
+            sub = env2["subscription.subscription"].create(
+                {
+                    "partner_id": self.customer.id,
+                    "plan_id": plan.id,
+                    "date_start": "2026-01-15",
+                    "company_id": company_2.id,
+                }
+            )
+            sub.action_start()
+            self._run_billing()
+        invoice = self._invoices(sub)
+        self.assertEqual(invoice.company_id, company_2)
+        deferred_2 = company_2.subscription_deferred_account_id
+        self.assertEqual(invoice.invoice_line_ids.account_id, deferred_2)
+        self.assertNotEqual(
+            deferred_2, self.env.company.subscription_deferred_account_id
+        )
+        self._recognize("2026-01-31")
+        entry = invoice.subscription_recognition_ids.recognition_move_id
+        self.assertEqual(entry.company_id, company_2)
+        self.assertEqual(entry.journal_id.company_id, company_2)
+        self.assertEqual(entry.amount_total, 34.58)
+        Rows = self.env["subscription.revenue.recognition"].with_user(self.billing_user)
+        self.assertFalse(Rows.search([("company_id", "=", company_2.id)]))
