@@ -43,34 +43,53 @@ class AccountMove(models.Model):
         notes on the deferred revenue account (their income account kept for
         the recognition); returns them. A line on the deferred account that
         is no longer deferrable goes back to its income account."""
-        deferred = self.env["account.move.line"]
+        Line = self.env["account.move.line"]
+        deferred = Line
         moves = self.filtered(
             lambda m: m.state == "draft" and m.is_sale_document(include_receipts=False)
         )
+        restore = Line
         for move in moves:
-            account = False
+            to_defer = Line
             for line in move.invoice_line_ids.filtered("subscription_id"):
-                shares = line._subscription_recognition_shares()
-                if not shares:
-                    if line.subscription_income_account_id:
-                        line.account_id = line.subscription_income_account_id
-                        line.subscription_income_account_id = False
-                    continue
-                account = account or move.company_id._subscription_deferred_account()
-                if line.account_id != account:
-                    line.subscription_income_account_id = line.account_id
-                    line.account_id = account
-                elif not line.subscription_income_account_id:
-                    raise UserError(
-                        self.env._(
-                            "Line %(line)s of %(move)s is on the deferred revenue "
-                            "account but says no income account to recognise it "
-                            "on: put it on its income account.",
-                            line=line.display_name,
-                            move=move.display_name,
-                        )
+                if line._subscription_recognition_shares():
+                    to_defer |= line
+                elif line.subscription_income_account_id:
+                    restore |= line
+            if not to_defer:
+                continue
+            account = move.company_id._subscription_deferred_account()
+            for income, lines in (
+                to_defer.filtered(
+                    lambda line, account=account: line.account_id != account
+                )
+                .grouped("account_id")
+                .items()
+            ):
+                lines.write(
+                    {
+                        "subscription_income_account_id": income.id,
+                        "account_id": account.id,
+                    }
+                )
+            missing = to_defer.filtered(
+                lambda line: not line.subscription_income_account_id
+            )
+            if missing:
+                raise UserError(
+                    self.env._(
+                        "Line %(line)s of %(move)s is on the deferred revenue "
+                        "account but says no income account to recognise it "
+                        "on: put it on its income account.",
+                        line=missing[0].display_name,
+                        move=move.display_name,
                     )
-                deferred |= line
+                )
+            deferred |= to_defer
+        for income, lines in restore.grouped("subscription_income_account_id").items():
+            lines.write(
+                {"account_id": income.id, "subscription_income_account_id": False}
+            )
         return deferred
 
     def _subscription_check_recognition_unposted(self):

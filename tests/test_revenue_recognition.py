@@ -3,17 +3,20 @@
 """Deferred revenue: deferral at posting, month-end recognition, credit
 notes, lock dates, multi-currency, the schedule beside the ledger."""
 
+import threading
+from contextlib import contextmanager
+from datetime import date
 from unittest.mock import patch
 
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo import Command, fields
+from odoo import Command, fields, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import SubscriptionCommon
+from .common import CommittedCase, SubscriptionCommon, committed_env, db_name
 
 
 @tagged("post_install", "-at_install")
@@ -546,3 +549,143 @@ class TestRevenueRecognition(SubscriptionCommon):
         self.assertEqual(entry.amount_total, 34.58)
         Rows = self.env["subscription.revenue.recognition"].with_user(self.billing_user)
         self.assertFalse(Rows.search([("company_id", "=", company_2.id)]))
+
+
+# === SEVERAL WORKERS (committed transactions) === #
+
+
+@contextmanager
+def _deferred_invoices(count=12):
+    """``count`` posted invoices of one 120.00 line over 15 Jan - 14 Mar 2026,
+    by days, committed; removed afterwards."""
+    with committed_env() as env:
+        product = env["product.product"].create(
+            {"name": "Concurrent deferred", "type": "service", "taxes_id": False}
+        )
+        plan = env["subscription.plan"].create(
+            {
+                "name": "Concurrent deferred",
+                "billing_interval": 2,
+                "revenue_recognition": "days",
+                "line_ids": [Command.create({"product_id": product.id})],
+            }
+        )
+        partner = env["res.partner"].create({"name": "Concurrent deferred"})
+        sub = env["subscription.subscription"].create(
+            {"partner_id": partner.id, "plan_id": plan.id, "date_start": "2026-01-15"}
+        )
+        invoices = env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": "2026-01-15",
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "price_unit": 120.0,
+                                "tax_ids": [],
+                                "subscription_id": sub.id,
+                                "subscription_period_start": "2026-01-15",
+                                "subscription_period_end": "2026-03-14",
+                            }
+                        )
+                    ],
+                }
+                for __ in range(count)
+            ]
+        )
+        invoices.action_post()
+        ids = {
+            "invoices": invoices.ids,
+            "sub": sub.id,
+            "plan": plan.id,
+            "product": product.id,
+            "partner": partner.id,
+        }
+    try:
+        yield ids
+    finally:
+        with committed_env() as env:
+            invoices = env["account.move"].browse(ids["invoices"])
+            rows = invoices.subscription_recognition_ids
+            entries = rows.recognition_move_id
+            rows.unlink()
+            (entries | invoices).button_draft()
+            (entries | invoices).with_context(force_delete=True).unlink()
+            env["subscription.subscription"].browse(ids["sub"]).unlink()
+            env["subscription.plan"].browse(ids["plan"]).unlink()
+            env["product.product"].browse(ids["product"]).unlink()
+            env["res.partner"].browse(ids["partner"]).unlink()
+
+
+def _assert_recognised_once(invoice_ids):
+    with committed_env() as env:
+        rows = env["account.move"].browse(invoice_ids).subscription_recognition_ids
+        assert len(rows) == 3 * len(invoice_ids)
+        assert set(rows.mapped("state")) == {"posted"}
+        entries = rows.recognition_move_id
+        income = sum(
+            line.balance
+            for line in entries.line_ids
+            if line.account_id == rows.account_id
+        )
+        assert round(income, 2) == -120.0 * len(invoice_ids), income
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentRecognition(CommittedCase):
+    def setUp(self):
+        super().setUp()
+        self.invoices = self.enterContext(_deferred_invoices())
+
+    def test_two_workers_recognise_each_share_once(self):
+        barrier = threading.Barrier(2)
+        errors = []
+
+        def worker():
+            try:
+                with committed_env() as env:
+                    barrier.wait(timeout=30)
+                    env["subscription.revenue.recognition"]._recognize_due(
+                        date(2026, 3, 31), batch_size=5, commit=True
+                    )
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=worker) for __ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        assert not errors, errors
+        _assert_recognised_once(self.invoices["invoices"])
+
+    def test_held_rows_are_skipped_then_recognised(self):
+        """A worker skips the rows another one holds, and posts them later."""
+        held = self.invoices["invoices"][:3]
+        with sql_db.db_connect(db_name()).cursor() as holder:
+            holder.execute(
+                "SELECT r.id FROM subscription_revenue_recognition r"
+                " JOIN account_move_line l ON l.id = r.move_line_id"
+                " WHERE l.move_id = ANY(%s) FOR UPDATE",
+                [held],
+            )
+            with committed_env() as env:
+                env["subscription.revenue.recognition"]._recognize_due(
+                    date(2026, 3, 31), batch_size=7, commit=True
+                )
+                left = env["subscription.revenue.recognition"].search_count(
+                    [
+                        ("invoice_id", "in", self.invoices["invoices"]),
+                        ("state", "=", "planned"),
+                    ]
+                )
+                assert left == 9, left
+            holder.rollback()
+        with committed_env() as env:
+            env["subscription.revenue.recognition"]._recognize_due(
+                date(2026, 3, 31), batch_size=7, commit=True
+            )
+        _assert_recognised_once(self.invoices["invoices"])
