@@ -176,9 +176,9 @@ class SubscriptionRevenueRecognition(models.Model):
     @api.model
     def _recognize_due(self, up_to, batch_size=5000, commit=False, company_ids=None):
         """Post every planned row dated ``up_to`` or before; returns the
-        recognition entries. One batch takes the rows of one company and
-        date (one entry per company, month and journal, unless the month has
-        more rows than a batch)."""
+        recognition entries. The batches take the rows in the order of their
+        company and date: one entry per company, month and journal, unless
+        the month has more rows than a batch (one entry per batch then)."""
         Rows = self.sudo()
         moves = self.env["account.move"]
         company_filter = (
@@ -224,7 +224,7 @@ class SubscriptionRevenueRecognition(models.Model):
         one pair of lines per income account, deferred account, currency and
         analytic distribution. Returns the entries."""
         rows = self.filtered(lambda r: r.state == "planned")
-        groups = defaultdict(lambda: self.browse())
+        groups = defaultdict(list)
         lock_dates = {}
         for row in rows:
             company = row.company_id
@@ -238,11 +238,12 @@ class SubscriptionRevenueRecognition(models.Model):
                     )
                 )
             date = row._effective_date(journal, lock_dates)
-            groups[company, journal, date] |= row
+            groups[company, journal, date].append(row.id)
         Move = self.env["account.move"].sudo()
         moves_vals = []
         group_rows = []
-        for (company, journal, date), group in groups.items():
+        for (company, journal, date), ids in groups.items():
+            group = self.browse(ids)
             vals = group._recognition_move_vals(company, journal, date)
             if vals["line_ids"]:
                 moves_vals.append(vals)
