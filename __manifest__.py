@@ -74,6 +74,9 @@
         "wizards/subscription_wallet_credit_wizard_views.xml",
         "views/subscription_wallet_views.xml",
         "views/subscription_wallet_portal_templates.xml",
+        "data/subscription_revenue_recognition_data.xml",
+        "security/subscription_revenue_security.xml",
+        "views/subscription_revenue_recognition_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

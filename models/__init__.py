@@ -91,3 +91,10 @@ from . import subscription_wallet_consumption
 from . import subscription_wallet_expiry
 from . import subscription_wallet_transaction
 from . import subscription_subscription_wallet
+from . import res_company_revenue
+from . import res_config_settings_revenue
+from . import subscription_plan_revenue
+from . import product_template_revenue
+from . import subscription_revenue_recognition
+from . import account_move_line_revenue
+from . import account_move_revenue

@@ -50,3 +50,5 @@ from . import test_zero_invoices
 from . import test_invoicing_core
 from . import test_wallet_core
 from . import test_wallet
+from . import test_recognition_core
+from . import test_revenue_recognition
