@@ -85,3 +85,5 @@ from . import subscription_subscription_discount
 from . import subscription_line_discount
 from . import subscription_history_discount
 from . import subscription_change_discount
+from . import sale_order_line_phase
+from . import sale_order_phase
