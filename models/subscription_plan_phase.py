@@ -47,11 +47,12 @@ class SubscriptionPlanPhase(models.Model):
         "their standard price: 50 bills 10.00 instead of 20.00.",
     )
     price_mode = fields.Selection(
-        [("percent", "Percentage of the standard price"), ("fixed", "Fixed price")],
+        [("percent", "Percentage"), ("fixed", "Fixed price")],
         string="Price Mode",
         required=True,
         default="percent",
-        help="Percentage: the plan's recurring prices times the percentage. "
+        help="Percentage: the plan's recurring prices times the percentage of "
+        "the standard price. "
         "Fixed price: the unit price of the plan's recurring line during the "
         "phase (plans of one recurring line).",
     )
