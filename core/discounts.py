@@ -11,7 +11,10 @@ amount off the lines it applies to, on the invoices of its periods:
   the period starts on or before its end date; ``forever``);
 * :func:`amount` is what it takes off one invoice: a percentage of the sum of
   the discounted lines' amounts, rounded once; a fixed amount capped at that
-  sum; never below zero, never more than the lines.
+  sum; never below zero, never more than the lines;
+* :func:`split` shares it between the groups of lines taxed alike, in
+  proportion to their amounts, exactly: the parts sum to the discount (one
+  discount line per tax group, so that each is taxed like its lines).
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -91,3 +94,30 @@ def amount(kind, value, line_amounts, quantum):
     else:
         off = value
     return min(off, base)
+
+
+def split(total, weights, quantum):
+    """``total`` (a multiple of ``quantum``, zero or more) in parts
+    proportional to ``weights`` (zero or more, not all zero), each a
+    multiple of ``quantum``, summing exactly to ``total``: each part is
+    rounded down and the units left go to the largest remainders (the first
+    on a tie). 6.00 over 30.00 and 10.00 is 4.50 and 1.50."""
+    quantum = _exact(quantum, "The rounding")
+    total = _exact(total, "The amount")
+    weights = [_exact(w, "A line amount") for w in weights]
+    if quantum <= 0 or total < 0 or any(w < 0 for w in weights):
+        raise DiscountError("A split needs amounts and a rounding of zero or more.")
+    whole = sum(weights, ZERO)
+    if not weights or whole <= 0:
+        raise DiscountError("A split needs at least one amount over zero.")
+    units = total / quantum
+    if units != units.to_integral_value():
+        raise DiscountError(f"{total} is not a multiple of {quantum}.")
+    units = int(units)
+    shares = [units * w / whole for w in weights]
+    parts = [int(share) for share in shares]  # down: shares are >= 0
+    left = units - sum(parts)
+    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
+    for i in order[:left]:
+        parts[i] += 1
+    return [Decimal(part) * quantum for part in parts]

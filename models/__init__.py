@@ -98,3 +98,5 @@ from . import product_template_revenue
 from . import subscription_revenue_recognition
 from . import account_move_line_revenue
 from . import account_move_revenue
+from . import sale_order_line_phase
+from . import sale_order_phase

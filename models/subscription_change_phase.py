@@ -3,7 +3,8 @@
 """A phase change: the end of a price phase of the plan (``phase_id``), a
 change of the prices scheduled by the subscription on the phase's last
 billing period's end. It prices the lines that started in a phase at the
-next phase's percentage of their standard price, or at the standard price
+next phase's price (a percentage of their standard price, or its fixed
+price), or at the standard price
 after the last phase; it is in the history like any change of price, once
 per subscription and phase."""
 
@@ -47,7 +48,14 @@ class SubscriptionChange(models.Model):
         following = self._next_phase()
         if not following:
             return line.standard_price_unit
-        return float(following._price_of(line.standard_price_unit, line.currency_id))
+        return float(
+            following._price_of(
+                line.standard_price_unit,
+                line.currency_id,
+                product=line.product_id,
+                date=self.effective_date,
+            )
+        )
 
     def _phase_lines(self, day):
         """The lines a phase change prices: recurring, started in a phase."""

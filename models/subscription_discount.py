@@ -12,6 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..core import discounts as core_discounts
+from ..tools import format_day
 from .subscription_coupon import DURATION, KIND
 
 
@@ -106,16 +107,68 @@ class SubscriptionDiscount(models.Model):
     def _label(self, env):
         """ "Coupon WELCOME20 — 20 % off" in ``env``'s language."""
         self.ensure_one()
-        if self.discount_type == "percent":
-            off = env._("%(value)s %% off", value=f"{self.value:g}")
-        else:
-            off = env._(
-                "%(amount)s off",
-                amount=f"{self.value:.{self.currency_id.decimal_places or 2}f}",
-            )
+        off = self._off(env)
         if self.coupon_id:
             return env._("Coupon %(code)s — %(off)s", code=self.coupon_id.code, off=off)
         return env._("Discount — %(off)s", off=off)
+
+    def _off(self, env):
+        """ "20 % off", "5.00 off" in ``env``'s language."""
+        self.ensure_one()
+        if self.discount_type == "percent":
+            return env._("%(value)s %% off", value=f"{self.value:g}")
+        return env._(
+            "%(amount)s off",
+            amount=f"{self.value:.{self.currency_id.decimal_places or 2}f}",
+        )
+
+    def _terms(self, env):
+        """What the discount takes off and for how long, as redeemed: "20 %
+        off for 3 periods from Mar 1, 2026" (the chatter of a redemption)."""
+        self.ensure_one()
+        off = self._off(env)
+        start = format_day(env, self.date_start)
+        if self.duration == "periods":
+            if self.period_count == 1:
+                return env._("%(off)s for 1 period from %(date)s", off=off, date=start)
+            return env._(
+                "%(off)s for %(count)s periods from %(date)s",
+                off=off,
+                count=self.period_count,
+                date=start,
+            )
+        if self.duration == "until":
+            return env._(
+                "%(off)s from %(start)s until %(end)s",
+                off=off,
+                start=start,
+                end=format_day(env, self.date_end),
+            )
+        if self.duration == "once":
+            return env._("%(off)s once, from %(date)s", off=off, date=start)
+        return env._("%(off)s forever, from %(date)s", off=off, date=start)
+
+    def _remaining(self, env):
+        """What is left of a running discount, for the customer: "20 % off,
+        2 periods left", "20 % off until Mar 31, 2026", "20 % off on the next
+        invoice", "20 % off"."""
+        self.ensure_one()
+        off = self._off(env)
+        if self.duration == "periods":
+            if self.periods_remaining == 1:
+                return env._("%(off)s, 1 period left", off=off)
+            return env._(
+                "%(off)s, %(count)s periods left",
+                off=off,
+                count=self.periods_remaining,
+            )
+        if self.duration == "until":
+            return env._(
+                "%(off)s until %(date)s", off=off, date=format_day(env, self.date_end)
+            )
+        if self.duration == "once":
+            return env._("%(off)s on the next invoice", off=off)
+        return off
 
     @api.constrains(
         "discount_type", "value", "duration", "period_count", "date_end", "date_start"

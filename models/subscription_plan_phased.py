@@ -3,7 +3,8 @@
 """The price phases of a plan (``subscription.plan.phase``), in order, and
 where they fall on a subscription's billing schedule."""
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from ..core import phases as core
 
@@ -29,3 +30,19 @@ class SubscriptionPlan(models.Model):
             return []
         days = core.phase_boundaries(schedule, phases.mapped("duration"))
         return list(zip(phases, days, strict=True))
+
+    def _phase_recurring_lines(self):
+        """The plan's recurring lines a fixed-price phase prices: its fixed
+        lines (options included)."""
+        self.ensure_one()
+        return self.line_ids.filtered(lambda line: line.line_type == "fixed")
+
+    @api.constrains("line_ids", "phase_ids")
+    def _check_fixed_price_phases(self):
+        """A fixed-price phase prices the plan's one recurring line: a second
+        one is refused (the phase would not say its price)."""
+        for plan in self:
+            for phase in plan.phase_ids.filtered(lambda p: p.price_mode == "fixed"):
+                error = phase._price_error()
+                if error:
+                    raise ValidationError(error)

@@ -193,14 +193,54 @@ class SubscriptionSubscription(models.Model):
         )
         self.message_post(
             body=self.env._(
-                "Coupon %(code)s redeemed: %(discount)s.",
+                "Coupon %(code)s redeemed: %(terms)s.",
                 code=code,
-                discount=discount.display_name,
+                terms=discount._terms(self.env),
             ),
             message_type="comment",
             subtype_xmlid="mail.mt_note",
         )
         return discount
+
+    # ------------------------------------------------------------------
+    # The portal: the price per period while a discount runs
+    # ------------------------------------------------------------------
+
+    def _portal_discount(self):
+        """``(discounted price per period, [what is left of each discount])``
+        for the next period to bill: 30.00 with 20 % off for 3 periods, one
+        used, is ``(24.00, ["20 % off, 2 periods left"])``; ``(None, [])``
+        when no discount applies to it."""
+        self.ensure_one()
+        sub = self.sudo()
+        discounts = sub.discount_ids
+        if not discounts or sub.state == "closed":
+            return None, []
+        day = sub._next_unbilled_day() or sub._today_or_start()
+        schedule = sub._get_schedule(open_ended=True)
+        if not schedule:
+            return None, []
+        period = schedule.period_at(max(day, schedule.start))
+        running = discounts.filtered(lambda d: d._applies_to(period, len(d.usage_ids)))
+        if not running:
+            return None, []
+        items = sub._lines_on(sub._today_or_start())._discount_items()
+        quantum = repr(sub.currency_id.rounding or 0.01)
+        total = exact_decimal(sub.recurring_amount)
+        for discount in running:
+            products = discount.product_ids.ids
+            amounts = [
+                core_changes.line_amount(
+                    repr(quantity), repr(price), repr(line_discount or 0.0), quantum
+                )
+                for product_id, quantity, price, line_discount in items
+                if not products or product_id in products
+            ]
+            total -= core_discounts.amount(
+                discount.discount_type, repr(discount.value), amounts, quantum
+            )
+        texts = [discount._remaining(self.env) for discount in running]
+        return float(max(total, Decimal(0))), texts
 
     # ------------------------------------------------------------------
     # Billing
@@ -247,22 +287,28 @@ class SubscriptionSubscription(models.Model):
                     period, used[discount]
                 ):
                     continue
-                vals = sub._discount_line_vals(discount, period, lines, used[discount])
-                if vals:
+                vals_list = sub._discount_line_vals(
+                    discount, period, lines, used[discount]
+                )
+                if vals_list:
                     used[discount] += 1
-                    group.add_lines([vals])
+                    group.add_lines(vals_list)
         return result
 
     def _discount_line_vals(self, discount, period, lines, used):
-        """The invoice line of ``discount`` on the ``period`` whose service
-        lines are ``lines`` (their values); None when nothing is taken off."""
+        """The invoice lines of ``discount`` on the ``period`` whose service
+        lines are ``lines`` (their values): one per group of lines taxed
+        alike, each of the product of its group's first line (so Odoo taxes
+        it like them), the discount shared in proportion to the groups'
+        amounts, exactly (``core.discounts.split``); [] when nothing is
+        taken off."""
         self.ensure_one()
         if discount.product_ids:
             lines = [
                 vals for vals in lines if vals["product_id"] in discount.product_ids.ids
             ]
         if not lines:
-            return None
+            return []
         quantum = repr(self.currency_id.rounding)
         amounts = [
             core_changes.line_amount(
@@ -277,7 +323,7 @@ class SubscriptionSubscription(models.Model):
             discount.discount_type, repr(discount.value), amounts, quantum
         )
         if not off:
-            return None
+            return []
         fmt = DocumentFormat.for_partner(self.env, self.partner_invoice_id)
         label = discount.with_env(fmt.env)._label(fmt.env)
         if discount.duration == "periods":
@@ -295,41 +341,64 @@ class SubscriptionSubscription(models.Model):
             )
         elif discount.duration == "once":
             label = fmt.env._("%(label)s (once)", label=label)
-        return {
-            "product_id": lines[0]["product_id"],
-            "name": label,
-            "quantity": 1.0,
-            "price_unit": float(-off),
-            "discount": 0.0,
-            "subscription_id": self.id,
-            "subscription_discount_id": discount.id,
-            "subscription_period_start": period.start,
-            "subscription_period_end": period.end,
-            # The lines' distribution, weighted by what each line comes to.
-            "analytic_distribution": self._merge_analytic_distributions(
-                [
-                    (vals.get("analytic_distribution"), amount)
-                    for vals, amount in zip(lines, amounts, strict=True)
-                ]
-            ),
-        }
+        # tax key -> [product id of its first line, amount, (distribution, amount)]
+        groups = {}
+        for vals, line_amount in zip(lines, amounts, strict=True):
+            key = self._discount_tax_key(vals["product_id"])
+            group = groups.setdefault(key, [vals["product_id"], Decimal(0), []])
+            group[1] += line_amount
+            group[2].append((vals.get("analytic_distribution"), line_amount))
+        groups = [group for group in groups.values() if group[1] > 0]
+        parts = core_discounts.split(
+            off, [amount for __, amount, __ in groups], quantum
+        )
+        return [
+            {
+                "product_id": product_id,
+                "name": label,
+                "quantity": 1.0,
+                "price_unit": float(-part),
+                "discount": 0.0,
+                "subscription_id": self.id,
+                "subscription_discount_id": discount.id,
+                "subscription_period_start": period.start,
+                "subscription_period_end": period.end,
+                # The group's distribution, weighted by what each line comes to.
+                "analytic_distribution": self._merge_analytic_distributions(
+                    distributions
+                ),
+            }
+            for (product_id, __, distributions), part in zip(groups, parts, strict=True)
+            if part
+        ]
+
+    def _discount_tax_key(self, product_id):
+        """The sales taxes of ``product_id`` in this subscription's company:
+        the lines a discount line shares are taxed alike (the invoice's
+        fiscal position maps equal taxes equally)."""
+        product = self.env["product.product"].browse(product_id).sudo()
+        taxes = product.taxes_id._filter_taxes_by_company(self.company_id)
+        return tuple(sorted(taxes.ids))
 
     def _write_billing(self, groups):
         """Record each discount line written (one usage row per discount and
         period: unique, so a retry cannot apply it twice)."""
         moves = super()._write_billing(groups)
         lines = moves.invoice_line_ids.filtered("subscription_discount_id")
-        if lines:
+        usages = {}  # one row per discount and period, its lines summed
+        for line in lines.sorted("id"):
+            key = (line.subscription_discount_id.id, line.subscription_period_start)
+            if key not in usages:
+                usages[key] = {
+                    "discount_id": key[0],
+                    "period_start": key[1],
+                    "move_line_id": line.id,
+                    "amount": Decimal(0),
+                }
+            usages[key]["amount"] -= exact_decimal(line.price_unit)
+        if usages:
             self.env["subscription.discount.usage"].sudo().create(
-                [
-                    {
-                        "discount_id": line.subscription_discount_id.id,
-                        "period_start": line.subscription_period_start,
-                        "move_line_id": line.id,
-                        "amount": float(-exact_decimal(line.price_unit)),
-                    }
-                    for line in lines
-                ]
+                [dict(vals, amount=float(vals["amount"])) for vals in usages.values()]
             )
         return moves
 

@@ -105,12 +105,21 @@ class SubscriptionSubscription(models.Model):
         phase = self.plan_id.phase_ids.sorted(lambda p: (p.sequence, p.id))[:1]
         if not phase:
             return
-        for line in self.line_ids.filtered(lambda line: line.line_type == "fixed"):
+        for line in self.line_ids.filtered(
+            lambda line: line.line_type == "fixed" and not line.standard_price_unit
+        ):
+            # A line sold on a quotation has its phase price already (the
+            # quotation showed it) and its standard price.
             line._as_engine().write(
                 {
                     "standard_price_unit": line.price_unit,
                     "price_unit": float(
-                        phase._price_of(line.price_unit, self.currency_id)
+                        phase._price_of(
+                            line.price_unit,
+                            self.currency_id,
+                            product=line.product_id,
+                            date=self.date_start,
+                        )
                     ),
                 }
             )

@@ -7,6 +7,7 @@ import re
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -67,6 +68,61 @@ class TestDiscounts(SubscriptionCommon):
         with freeze_time("2026-06-01"), self._assert_no_new_invoices():
             self._run_billing()
         self.assertEqual(len(discount.usage_ids), 3)
+
+    def test_redemption_is_one_sentence_in_the_chatter(self):
+        """The note names the coupon once, then its terms."""
+        self._coupon("WELCOME20", duration="periods", period_count=3)
+        self._coupon("ONCE5", discount_type="fixed", value=5.0)
+        self._coupon("SPRING", duration="until", date_until="2026-04-30")
+        self._coupon("ALWAYS", duration="forever")
+        sub = self._started()
+        for code in ("WELCOME20", "ONCE5", "SPRING", "ALWAYS"):
+            self._redeem(sub, code)
+        notes = sub.message_ids.filtered(lambda m: "redeemed" in (m.body or ""))
+        self.assertEqual(
+            sorted(re.sub("<[^>]+>", "", note.body) for note in notes),
+            [
+                "Coupon ALWAYS redeemed: 20 % off forever, from Mar 1, 2026.",
+                "Coupon ONCE5 redeemed: 5.00 off once, from Mar 1, 2026.",
+                "Coupon SPRING redeemed: 20 % off from Mar 1, 2026 until Apr 30, 2026.",
+                "Coupon WELCOME20 redeemed: 20 % off for 3 periods from Mar 1, 2026.",
+            ],
+        )
+
+    def test_one_discount_line_per_tax_group(self):
+        """20 % once on 30.00 taxed 20 % and 10.00 taxed 5.5 %: 8.00 off, in
+        two lines taxed like their lines: -6.00 (20 %) and -2.00 (5.5 %).
+        Untaxed 40.00 - 8.00 = 32.00; taxes 24.00 × 20 % = 4.80 and
+        8.00 × 5.5 % = 0.44, 5.24; total 37.24. One usage row of 8.00."""
+        tax_20 = self.percent_tax(20.0)
+        tax_5 = self.percent_tax(5.5)
+        standard = self._create_product(name="Standard", taxes_id=tax_20)
+        books = self._create_product(name="E-books", taxes_id=tax_5)
+        plan = self._create_plan(
+            "Two taxes",
+            price=30.0,
+            product=standard,
+            line_ids=[
+                Command.create({"product_id": standard.id, "price_unit": 30.0}),
+                Command.create({"product_id": books.id, "price_unit": 10.0}),
+            ],
+        )
+        self._coupon("MIXED")
+        sub = self._started(plan)
+        discount = self.env["subscription.discount"].browse(self._redeem(sub, "MIXED"))
+        self._bill_months(sub, MONTHS[:1])
+        invoice = self._invoices(sub)
+        lines = invoice.invoice_line_ids.filtered("subscription_discount_id")
+        self.assertEqual(
+            sorted((line.price_subtotal, line.tax_ids.amount) for line in lines),
+            [(-6.0, 20.0), (-2.0, 5.5)],
+        )
+        self.assertEqual(
+            (invoice.amount_untaxed, invoice.amount_tax, invoice.amount_total),
+            (32.0, 5.24, 37.24),
+        )
+        self.assertEqual(discount.usage_ids.mapped("amount"), [8.0])
+        self.assertEqual(discount.periods_used, 1)
 
     def test_mrr_before_and_after_the_end(self):
         """MRR 30.00 at the start; 24.00 while WELCOME20 runs (March to May);
@@ -332,6 +388,37 @@ class TestDiscountPortal(PortalCase):
         self.assertEqual(self.sub.discount_ids.coupon_id.code, "PORTAL10")
         page = self.url_open(f"/my/subscriptions/{self.sub.id}").text
         self.assertIn("Coupon PORTAL10 — 10 % off", page)
+
+    def test_page_shows_the_discounted_price_and_what_is_left(self):
+        """30.00 per month with 20 % off for 3 periods, one billed (June,
+        24.00): the page shows 30.00 struck, 24.00 and "20 % off, 2 periods
+        left"."""
+        with freeze_time("2026-05-10"):
+            discount = self.env["subscription.discount"].create(
+                {
+                    "subscription_id": self.sub.id,
+                    "value": 20.0,
+                    "duration": "periods",
+                    "period_count": 3,
+                }
+            )
+        self.assertEqual(str(discount.date_start), "2026-06-01", "May is invoiced")
+        with freeze_time("2026-06-01"):
+            self.env["subscription.subscription"]._generate_due_invoices("2026-06-01")
+        self.assertEqual(self.sub.invoice_ids.sorted("id")[-1].amount_untaxed, 24.0)
+        self.assertEqual(
+            self.sub._portal_discount(), (24.0, ["20 % off, 2 periods left"])
+        )
+        self.authenticate("alice", "alice")
+        page = self.url_open(f"/my/subscriptions/{self.sub.id}").text.replace(
+            "\xa0", " "
+        )
+        price = page[page.index("Price per period") :][:1500]
+        self.assertIn("text-decoration-line-through", price)
+        self.assertIn("30.00", price)
+        discounted = price[price.index("o_portal_discounted_price") :][:200]
+        self.assertIn("24.00", discounted)
+        self.assertIn("20 % off, 2 periods left", price)
 
     def test_refused_code_is_explained_on_the_page(self):
         self.authenticate("alice", "alice")

@@ -95,3 +95,51 @@ class TestDiscountsCore(CoreCase):
         base = sum(lines, D(0))
         off = dc.amount("fixed", value, lines, CENT)
         assert off == (min(value, base) if base > 0 else 0)
+
+
+class TestDiscountSplit(CoreCase):
+    def test_worked_example_two_tax_groups(self):
+        """20 % of 30.00 (VAT 20 %) + 10.00 (VAT 5.5 %) = 8.00 off, shared
+        6.00 and 2.00; 6.00 over 30.00 and 10.00 is 4.50 and 1.50."""
+        assert dc.split("8.00", ["30.00", "10.00"], "0.01") == [D("6.00"), D("2.00")]
+        assert dc.split("6.00", ["30.00", "10.00"], "0.01") == [D("4.50"), D("1.50")]
+
+    def test_the_cent_left_goes_to_the_largest_remainder(self):
+        # 0.10 over three equal groups: 0.04, 0.03, 0.03 (first on a tie).
+        assert dc.split("0.10", [1, 1, 1], "0.01") == [D("0.04"), D("0.03"), D("0.03")]
+        # 1.00 over 2 and 1: 0.666.. and 0.333..: 0.67 and 0.33.
+        assert dc.split("1.00", [2, 1], "0.01") == [D("0.67"), D("0.33")]
+
+    def test_bad_splits_are_refused(self):
+        for total, weights, quantum in [
+            ("1.00", [], "0.01"),
+            ("1.00", [0, 0], "0.01"),
+            ("1.00", [-1, 2], "0.01"),
+            ("-1.00", [1], "0.01"),
+            ("1.005", [1], "0.01"),
+            ("1.00", [1], "0"),
+        ]:
+            with self.subTest(total=total, weights=weights, quantum=quantum):
+                with self.assertRaises(dc.DiscountError):
+                    dc.split(total, weights, quantum)
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.integers(0, 10**9),
+        st.lists(st.decimals(0, 10**6, places=2), min_size=1, max_size=6).filter(
+            lambda weights: sum(weights) > 0
+        ),
+        st.sampled_from(["0.01", "1", "0.001"]),
+    )
+    def test_parts_sum_exactly_and_are_proportional(self, units, weights, quantum):
+        quantum = D(quantum)
+        total = units * quantum
+        parts = dc.split(total, weights, quantum)
+        assert len(parts) == len(weights)
+        assert sum(parts) == total, "the discount lines sum to the discount"
+        whole = sum(weights)
+        for part, weight in zip(parts, weights, strict=True):
+            assert part >= 0
+            assert part % quantum == 0
+            # Within one unit of the exact share.
+            assert abs(part - total * weight / whole) < quantum

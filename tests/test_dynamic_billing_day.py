@@ -206,6 +206,33 @@ class TestDynamicBillingDay(UsageCommon):
         )
         self.assertEqual(sub.next_invoice_date, self._date("2026-04-15"))
 
+    def test_billing_day_and_an_intro_phase_of_three_full_periods(self):
+        """50 % of 20.00 for 3 months, billed on the 15th from 3 March: the
+        partial first period 3 to 14 March is at the intro price, prorated
+        (10.00 × 12 / 28 = 4.285… → 4.29) and does not count; the 3 months
+        are 15 March to 14 June at 10.00; 20.00 from 15 June."""
+        plan = self._create_plan(
+            "Intro on the 15th",
+            price=20.0,
+            phase_ids=[
+                Command.create(
+                    {"name": "Introductory", "duration": 3, "price_percent": 50}
+                )
+            ],
+        )
+        sub = self._start(plan, start="2026-03-03", billing_day=15)
+        change = sub.change_ids
+        self.assertEqual(str(change.effective_date), "2026-06-15")
+        self.assertEqual(str(sub.phase_end_date), "2026-06-14")
+        for day in ("2026-03-03", "2026-03-15", "2026-04-15", "2026-05-15"):
+            self._bill(day)
+        self._bill("2026-06-15")
+        self.assertEqual(
+            [move.amount_untaxed for move in self._invoices(sub)],
+            [4.29, 10.0, 10.0, 10.0, 20.0],
+        )
+        self.assertEqual(change.state, "applied")
+
     def test_billing_day_without_one_follows_the_plan(self):
         """No billing day: the anniversary plan bills 3 March to 2 April."""
         sub = self._start(self.plan_monthly, start="2026-03-03")

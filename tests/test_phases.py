@@ -27,6 +27,18 @@ def phase(name, duration, percent, sequence=10):
     )
 
 
+def fixed_phase(name, duration, price, sequence=10):
+    return Command.create(
+        {
+            "name": name,
+            "duration": duration,
+            "price_mode": "fixed",
+            "fixed_price": price,
+            "sequence": sequence,
+        }
+    )
+
+
 @tagged("post_install", "-at_install")
 class TestPhases(SubscriptionCommon):
     @classmethod
@@ -244,16 +256,118 @@ class TestPhases(SubscriptionCommon):
             self._create_plan("No duration", phase_ids=[phase("Intro", 0, 50)])
 
     def test_a_negative_price_is_refused(self):
-        with self.assertRaisesRegex(ValidationError, "0 to 1000 % of the standard"):
+        with self.assertRaisesRegex(ValidationError, "0 to 100 % of the standard"):
             self._create_plan("Negative", phase_ids=[phase("Intro", 3, -10)])
+
+    def test_over_100_percent_is_refused_nothing_changes(self):
+        with (
+            self.assertRaisesRegex(ValidationError, "not 100.01 %"),
+            self.cr.savepoint(),
+        ):
+            self.plan_intro.phase_ids.price_percent = 100.01
+        self.env.invalidate_all()
+        self.assertEqual(self.plan_intro.phase_ids.price_percent, 50.0)
+        with (
+            self.assertRaisesRegex(ValidationError, "0 to 100 % of the standard"),
+            self.cr.savepoint(),
+        ):
+            self._create_plan("Double", phase_ids=[phase("Double", 1, 200)])
+        self.assertFalse(
+            self.env["subscription.plan"].search([("name", "=", "Double")])
+        )
+
+    def test_fixed_price_of_9_99_for_3_months_on_a_19_99_plan(self):
+        """ "9.99 per month for 3 months" on a 19.99 plan: January to March
+        bill exactly 9.99 (not a percentage of 19.99: 49.97 % would round to
+        9.99 by luck, 50 % to 10.00), April the standard 19.99."""
+        plan = self._create_plan(
+            "Launch 9.99",
+            price=19.99,
+            phase_ids=[fixed_phase("Launch offer", 3, 9.99)],
+        )
+        self.assertEqual(plan.phase_ids.recurring_amount, 9.99)
+        sub = self._started(plan)
+        line = sub.line_ids
+        self.assertEqual((line.price_unit, line.standard_price_unit), (9.99, 19.99))
+        self.assertEqual(
+            sub.change_ids.name, "End of the phase Launch offer → standard price, 19.99"
+        )
+        self._bill_on("2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01")
+        self.assertEqual(
+            self._amounts(sub),
+            [
+                ("2026-01-01", 9.99),
+                ("2026-02-01", 9.99),
+                ("2026-03-01", 9.99),
+                ("2026-04-01", 19.99),
+            ],
+        )
+        self.assertEqual(
+            self._history(sub),
+            [("2026-01-01", "new", 0.0, 9.99), ("2026-04-01", "price", 9.99, 19.99)],
+        )
+
+    def test_fixed_then_percent_phases_chain(self):
+        """A free first month (fixed 0.00), then 2 months at 50 % of 20.00 =
+        10.00, then 20.00."""
+        plan = self._create_plan(
+            "Free then half",
+            price=20.0,
+            phase_ids=[fixed_phase("Free month", 1, 0.0, 1), phase("Half", 2, 50, 2)],
+        )
+        sub = self._started(plan)
+        self._bill_on("2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01")
+        self.assertEqual(
+            [amount for __, amount in self._amounts(sub)], [0.0, 10.0, 10.0, 20.0]
+        )
+
+    def test_bad_fixed_prices_are_refused_nothing_changes(self):
+        with (
+            self.assertRaisesRegex(ValidationError, "cannot be negative"),
+            self.cr.savepoint(),
+        ):
+            self._create_plan("Minus", phase_ids=[fixed_phase("Intro", 3, -1.0)])
+        self.assertFalse(self.env["subscription.plan"].search([("name", "=", "Minus")]))
+        # Two recurring lines: a fixed price would not say which is 9.99.
+        with (
+            self.assertRaisesRegex(ValidationError, "the plan has 2"),
+            self.cr.savepoint(),
+        ):
+            self._create_plan(
+                "Two lines",
+                phase_ids=[fixed_phase("Intro", 3, 9.99)],
+                line_ids=[
+                    Command.create(
+                        {"product_id": self.product_pro.id, "price_unit": 19.99}
+                    ),
+                    Command.create(
+                        {"product_id": self.product_seat.id, "price_unit": 5.0}
+                    ),
+                ],
+            )
+        plan = self._create_plan("One line", phase_ids=[fixed_phase("Intro", 3, 9.99)])
+        with (
+            self.assertRaisesRegex(ValidationError, "the plan has 2"),
+            self.cr.savepoint(),
+        ):
+            plan.line_ids = [
+                Command.create({"product_id": self.product_seat.id, "price_unit": 5.0})
+            ]
+        self.env.invalidate_all()
+        self.assertEqual(len(plan.line_ids), 1)
+        with (
+            self.assertRaisesRegex(ValidationError, "would price a line above"),
+            self.cr.savepoint(),
+        ):
+            plan.phase_ids.fixed_price = 10**13
+        self.env.invalidate_all()
+        self.assertEqual(plan.phase_ids.fixed_price, 9.99)
 
     def test_too_many_phases_or_too_high_a_price_are_refused(self):
         with self.assertRaisesRegex(ValidationError, "a plan has at most 10"):
             self._create_plan(
                 "Eleven", phase_ids=[phase(f"P{i}", 1, 50, i) for i in range(11)]
             )
-        with self.assertRaisesRegex(ValidationError, "would price a line above"):
-            self._create_plan("Dear", price=10**12, phase_ids=[phase("Double", 1, 200)])
         with self.assertRaisesRegex(ValidationError, "is not a number"):
             self.plan_intro.phase_ids.write({"price_percent": float("nan")})
 

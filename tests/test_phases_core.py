@@ -52,10 +52,26 @@ class TestPhaseBoundaries(CoreCase):
         boundaries = ph.phase_boundaries(monthly(date(2026, 1, 31)), [1, 1, 1])
         assert boundaries == [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)]
 
-    def test_a_partial_first_period_counts_as_one(self):
+    def test_a_partial_first_period_does_not_count(self):
+        """Billed on the 1st from 20 January: 20-31 January is a partial
+        period at the first phase's price; the 2 periods are February and
+        March; the standard price starts on 1 April."""
         schedule = periods.Schedule.build(
             periods.Recurrence(1, periods.MONTH),
             date(2026, 1, 20),
+            alignment=periods.CALENDAR,
+            day=1,
+        )
+        assert ph.phase_boundaries(schedule, [2]) == [date(2026, 4, 1)]
+        assert ph.phase_boundaries(schedule, [1, 1]) == [
+            date(2026, 3, 1),
+            date(2026, 4, 1),
+        ]
+
+    def test_a_first_period_starting_on_the_billing_day_counts(self):
+        schedule = periods.Schedule.build(
+            periods.Recurrence(1, periods.MONTH),
+            date(2026, 1, 1),
             alignment=periods.CALENDAR,
             day=1,
         )
@@ -89,8 +105,8 @@ class TestPhaseBoundaries(CoreCase):
         for period in schedule.periods():
             if period.start >= boundaries[-1]:
                 break
-            count += 1
-        assert count == sum(durations)
+            count += not period.is_partial
+        assert count == sum(durations), "full periods; a partial first is extra"
 
 
 class TestPhasePrice(CoreCase):
@@ -101,22 +117,52 @@ class TestPhasePrice(CoreCase):
         assert ph.phase_price("20.00", 0, "0.01") == Decimal("0.00")
 
     def test_percent_out_of_range_is_refused(self):
-        for percent in (-1, 1001):
+        for percent in (-1, 100.01, 101, 1001, "NaN"):
             with self.subTest(percent=percent):
                 with self.assertRaises(ph.PhaseError):
                     ph.phase_price("20.00", percent, "0.01")
 
+    def test_fixed_price_worked_examples(self):
+        """9.99 per month for 3 months on a 19.99 plan: the phase bills 9.99,
+        whatever the standard price."""
+        fixed = ph.FIXED
+        assert ph.phase_price("19.99", None, "0.01", fixed, "9.99") == Decimal("9.99")
+        assert ph.phase_price("19.99", None, "0.01", fixed, 0) == Decimal("0.00")
+        assert ph.phase_price("19.99", None, "1", fixed, "9.5") == Decimal("10")
+
+    def test_bad_fixed_prices_are_refused(self):
+        for mode, fixed in ((ph.FIXED, "-0.01"), (ph.FIXED, None), ("other", "1")):
+            with self.subTest(mode=mode, fixed=fixed):
+                with self.assertRaises(ph.PhaseError):
+                    ph.phase_price("20.00", 50, "0.01", mode, fixed)
+
     @settings(max_examples=200, deadline=None)
     @given(
         st.decimals(0, 10**9, places=2),
-        st.decimals(0, 1000, places=2),
-        st.decimals(0, 1000, places=2),
+        st.decimals(0, 100, places=2),
+        st.decimals(0, 100, places=2),
     )
     def test_price_is_rounded_and_grows_with_the_percent(self, price, low, high):
         low, high = sorted((low, high))
         assert ph.phase_price(price, 100, "0.01") == price
         cheap = ph.phase_price(price, low, "0.01")
         dear = ph.phase_price(price, high, "0.01")
-        assert cheap <= dear
+        assert cheap <= dear <= price, "at most the standard price"
         assert cheap == cheap.quantize(Decimal("0.01"))
         assert abs(cheap - price * low / 100) <= Decimal("0.005")
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.decimals(0, 10**9, places=2),
+        st.decimals(0, 10**9, places=3),
+        st.sampled_from(["0.01", "1", "0.001"]),
+    )
+    def test_a_fixed_price_is_exact_and_ignores_the_standard(
+        self, standard, fixed, quantum
+    ):
+        price = ph.phase_price(standard, None, quantum, ph.FIXED, fixed)
+        assert price == ph.phase_price("1.00", 50, quantum, ph.FIXED, fixed)
+        assert price % Decimal(quantum) == 0
+        assert abs(price - fixed) <= Decimal(quantum) / 2
+        if fixed == fixed.quantize(Decimal(quantum)):
+            assert price == fixed, "a price in the currency's cents is kept exactly"

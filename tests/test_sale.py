@@ -5,6 +5,7 @@ and its first invoice is one document, whoever issues it."""
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -66,6 +67,49 @@ class TestSaleSubscription(SaleCommon):
         self.assertEqual(sub.sale_order_ids, order)
         self.assertEqual(sub.sale_order_count, 1)
         self.assertEqual(order.action_view_subscription()["res_id"], sub.id)
+
+    @freeze_time("2026-03-01")
+    def test_quotation_of_a_plan_with_an_intro_phase_shows_the_phase_price(self):
+        """Seats at 10.00, 50 % for 3 months: the quotation shows 3 × 5.00 =
+        15.00 per month and "then 30.00 per month from Jun 1, 2026"; the
+        subscription starts at 5.00 (standard 10.00, not halved twice), its
+        first invoice is 15.00 + the setup 100.00 = 115.00."""
+        plan = self._create_plan(
+            "Seats intro",
+            price=10.0,
+            product=self.product_seat,
+            phase_ids=[
+                Command.create(
+                    {"name": "Introductory", "duration": 3, "price_percent": 50}
+                )
+            ],
+        )
+        order = self._create_quotation(
+            [(self.product_seat, 3), (self.product_setup, 1)], plan=plan
+        )
+        seat, setup = order.order_line
+        self.assertEqual(seat.price_unit, 5.0, "the first phase's price")
+        self.assertEqual(setup.price_unit, 100.0, "one-time: no phase")
+        self.assertEqual(order.subscription_recurring_amount, 15.0)
+        note = order.subscription_phase_note.replace("\xa0", " ")
+        self.assertRegex(
+            note,
+            r"^Introductory until May 31, 2026, then \S* ?30\.00 \S* ?per month "
+            r"from Jun 1, 2026$",
+        )
+        sub = self._confirm(order)
+        line = sub.line_ids
+        self.assertEqual((line.price_unit, line.standard_price_unit), (5.0, 10.0))
+        self.assertEqual(str(sub.change_ids.effective_date), "2026-06-01")
+        self.assertEqual(sub.phase_next_amount, 30.0)
+        invoice = order._create_invoices()
+        self.assertEqual(invoice.amount_untaxed, 115.0)
+
+    @freeze_time("2026-03-01")
+    def test_quotation_without_phases_has_no_phase_note(self):
+        order = self._create_quotation([(self.product_seat, 3)])
+        self.assertEqual(order.order_line.price_unit, 10.0)
+        self.assertFalse(order.subscription_phase_note)
 
     def test_order_invoiced_then_billing_run_bills_first_period_once(self):
         """Confirmed, invoiced by the salesperson, then caught by the billing
