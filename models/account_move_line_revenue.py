@@ -122,7 +122,7 @@ class AccountMoveLine(models.Model):
     def _copy_data_extend_business_fields(self, values):
         # A reversal (credit note) of a deferred line is deferred over the same
         # service period: it reverses the recognised and the deferred parts.
-        super()._copy_data_extend_business_fields(values)
+        result = super()._copy_data_extend_business_fields(values)
         if self.subscription_recognition_ids:
             values.update(
                 subscription_id=self.subscription_id.id,
@@ -132,3 +132,4 @@ class AccountMoveLine(models.Model):
                 subscription_period_days=self.subscription_period_days,
                 subscription_income_account_id=self.subscription_income_account_id.id,
             )
+        return result

@@ -48,7 +48,6 @@ class SubscriptionPlanPhase(models.Model):
     )
     price_mode = fields.Selection(
         [("percent", "Percentage"), ("fixed", "Fixed price")],
-        string="Price Mode",
         required=True,
         default="percent",
         help="Percentage: the plan's recurring prices times the percentage of "

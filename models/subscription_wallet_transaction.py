@@ -63,7 +63,6 @@ class SubscriptionWalletTransaction(models.Model):
     )
     note = fields.Char(readonly=True)
     balance_after = fields.Monetary(
-        string="Balance After",
         compute="_compute_balance_after",
         help="The wallet's balance once this movement is counted.",
     )
@@ -90,9 +89,13 @@ class SubscriptionWalletTransaction(models.Model):
             row.balance_after = float(after.get(row.id, exact_decimal(row.amount)))
 
     def write(self, vals):
-        raise UserError(
-            self.env._("A movement of prepaid credit is never changed: add a new one.")
-        )
+        if vals:
+            raise UserError(
+                self.env._(
+                    "A movement of prepaid credit is never changed: add a new one."
+                )
+            )
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
