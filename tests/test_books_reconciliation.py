@@ -1,0 +1,161 @@
+# Copyright 2026 subscription_billing contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Books that agree: billed, recognised, deferred and MRR of a month, and
+the differences explained, as a read-only accountant sees them."""
+
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import UsageCommon
+
+
+@tagged("post_install", "-at_install")
+class TestBooksReconciliation(UsageCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product_setup = cls._create_product(
+            name="Setup fee", lst_price=50.0, type="service"
+        )
+        (cls.product_pro | cls.product_api | cls.product_setup).taxes_id = False
+        cls.plan_metered = cls._create_usage_plan(
+            "Monthly metered",
+            lines=[
+                cls._usage_line(
+                    charge_model="standard", tier_ids=[], usage_unit_price=0.10
+                )
+            ],
+        )
+        cls.plan_metered.line_ids.filtered(
+            lambda line: line.line_type == "fixed"
+        ).price_unit = 30.0
+        cls.plan_yearly = cls._create_plan(
+            "Yearly by months",
+            price=1200.0,
+            billing_unit="year",
+            revenue_recognition="months",
+        )
+        cls.accountant = cls.env["res.users"].create(
+            {
+                "name": "Books Accountant",
+                "login": "books_accountant",
+                "group_ids": [
+                    Command.set(
+                        [
+                            cls.env.ref("account.group_account_readonly").id,
+                            cls.env.ref("base.group_user").id,
+                        ]
+                    )
+                ],
+                "company_id": cls.env.company.id,
+                "company_ids": [Command.set(cls.env.company.ids)],
+            }
+        )
+
+    def _cron(self, model, method, on_date):
+        with (
+            freeze_time(on_date),
+            patch.object(
+                type(self.env["ir.cron"]),
+                "_commit_progress",
+                return_value=float("inf"),
+            ),
+        ):
+            getattr(self.env[model], method)()
+
+    def _books(self, month):
+        return (
+            self.env["subscription.books.reconciliation"]
+            .with_user(self.accountant)
+            .create({"month": month})
+        )
+
+    def test_worked_example_april(self):
+        """A monthly plan 30.00 billed in advance with metered API calls
+        billed in arrears (0.10 a call), from 1 March 2026; a setup fee
+        50.00 added in March; a yearly plan 1,200.00 from 1 April 2026,
+        recognised by months (100.00 a month).
+
+        The 1 April invoices: 30.00 (April) + 7.50 (75 calls of March) +
+        50.00 (setup fee) and 1,200.00 (April 2026 - March 2027).
+
+        April: billed = recurring 1,230.00 + usage 7.50 + one-time 50.00 =
+        1,287.50. Recognised = 30.00 + 100.00 (the yearly plan's April) +
+        7.50 + 50.00 = 187.50. Deferred: 0.00 + 1,200.00 in − 100.00 out =
+        1,100.00 at 30 April; 1,287.50 − 187.50 = 1,100.00. MRR at 30 April
+        = 30.00 + 100.00 = 130.00; recurring recognised 130.00 − MRR 130.00
+        = 0.00; + usage 7.50 + one-time 50.00 = 187.50: unexplained 0.00.
+        """
+        sub = self._start(self.plan_metered, start="2026-03-01")
+        self._bill("2026-03-01")
+        with freeze_time("2026-03-20 12:00:00"):
+            self._send(sub, [("e1", "2026-03-10T08:00:00Z", 75)])
+            self.env["subscription.charge"].with_user(self.billing_user).create(
+                {
+                    "subscription_id": sub.id,
+                    "product_id": self.product_setup.id,
+                    "price_unit": 50.0,
+                }
+            )
+        self._start(self.plan_yearly, start="2026-04-01")
+        self._bill("2026-04-01")
+        self._cron("subscription.revenue.recognition", "_cron_recognize", "2026-04-30")
+        self._cron("subscription.mrr.snapshot", "_cron_take_snapshots", "2026-05-01")
+
+        books = self._books("2026-04-15")
+        self.assertEqual(
+            (
+                books.billed,
+                books.recognized,
+                books.deferred_balance,
+                books.mrr,
+                books.unexplained,
+            ),
+            (1287.5, 187.5, 1100.0, 130.0, 0.0),
+        )
+        self.assertFalse(books.snapshot_missing)
+        start, end = books._bounds()
+        self.assertEqual(
+            books._billed_by_kind(start, end),
+            {"recurring": 1230.0, "usage": 7.5, "one_time": 50.0},
+        )
+        self.assertEqual(
+            books._recognized_by_kind(start, end),
+            {"recurring": 130.0, "usage": 7.5, "one_time": 50.0},
+        )
+        self.assertEqual(
+            tuple(books._deferred_movements(start, end)),
+            (0.0, 1200.0, 100.0, 1100.0),
+        )
+        html = str(books.books_html)
+        for text in ("1,287.50", "187.50", "1,100.00", "130.00", "7.50", "50.00"):
+            self.assertIn(text, html)
+
+        march = self._books("2026-03-31")
+        self.assertEqual(
+            (march.billed, march.recognized, march.mrr, march.unexplained),
+            (30.0, 30.0, 30.0, 0.0),
+        )
+
+    def test_missing_snapshot_and_other_company(self):
+        """Without snapshots the MRR is 0.00 and says so: the recurring
+        revenue shows as without MRR, nothing unexplained; a company the
+        user may not see is refused."""
+        self._start(self.plan_metered, start="2026-03-01")
+        self._bill("2026-03-01")
+        books = self._books("2026-03-01")
+        self.assertTrue(books.snapshot_missing)
+        self.assertEqual((books.billed, books.mrr, books.unexplained), (30.0, 0.0, 0.0))
+        other = self.env["res.company"].create({"name": "Other books company"})
+        with self.assertRaisesRegex(UserError, "no access to the company"):
+            books = (
+                self.env["subscription.books.reconciliation"]
+                .with_user(self.accountant)
+                .create({"month": "2026-03-01", "company_id": other.id})
+            )
+            self.assertFalse(books.books_html)
