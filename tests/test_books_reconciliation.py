@@ -159,3 +159,40 @@ class TestBooksReconciliation(UsageCommon):
                 .create({"month": "2026-03-01", "company_id": other.id})
             )
             self.assertFalse(books.books_html)
+
+    def test_yearly_plan_recognised_at_once(self):
+        """A yearly plan 1,200.00 recognised at once, from 1 April 2026: its
+        MRR is 100.00 a month.
+
+        April: billed and recognised 1,200.00; MRR 100.00; recurring above
+        MRR 1,200.00 − 100.00 = 1,100.00; unexplained 0.00. May: nothing
+        billed nor recognised; MRR 100.00, not recognised in the month
+        −100.00; unexplained 0.00.
+        """
+        plan = self._create_plan(
+            "Yearly at once",
+            price=1200.0,
+            billing_unit="year",
+            revenue_recognition="none",
+        )
+        self._start(plan, start="2026-04-01")
+        self._bill("2026-04-01")
+        self._cron("subscription.mrr.snapshot", "_cron_take_snapshots", "2026-06-01")
+        april = self._books("2026-04-01")
+        self.assertEqual(
+            (april.billed, april.recognized, april.mrr, april.unexplained),
+            (1200.0, 1200.0, 100.0, 0.0),
+        )
+        start, end = april._bounds()
+        self.assertEqual(
+            tuple(april._mrr_differences(start, end)), (1, 100.0, 0.0, 0.0, 1100.0, 0.0)
+        )
+        may = self._books("2026-05-31")
+        self.assertEqual(
+            (may.billed, may.recognized, may.mrr, may.unexplained),
+            (0.0, 0.0, 100.0, 0.0),
+        )
+        start, end = may._bounds()
+        self.assertEqual(
+            tuple(may._mrr_differences(start, end)), (1, 100.0, -100.0, 0.0, 0.0, 0.0)
+        )
