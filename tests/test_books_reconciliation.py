@@ -196,3 +196,26 @@ class TestBooksReconciliation(UsageCommon):
         self.assertEqual(
             tuple(may._mrr_differences(start, end)), (1, 100.0, -100.0, 0.0, 0.0, 0.0)
         )
+
+    def test_prorated_start(self):
+        """A monthly plan 20.00 aligned on the 1st, from 11 May 2026: May is
+        billed 21/31 days, R(20 × 21/31) = 13.55 (proration). MRR at 31 May
+        20.00; no whole period recognised: −20.00; proration 13.55; MRR
+        20.00 − 20.00 + 13.55 = 13.55 recognised: unexplained 0.00."""
+        plan = self._create_plan(
+            "Calendar", price=20.0, alignment="calendar", alignment_day=1
+        )
+        self._start(plan, start="2026-05-11")
+        self._bill("2026-05-11")
+        self._cron("subscription.mrr.snapshot", "_cron_take_snapshots", "2026-06-01")
+        books = self._books("2026-05-01")
+        start, end = books._bounds()
+        self.assertEqual(books._billed_by_kind(start, end), {"proration": 13.55})
+        self.assertEqual(books._recognized_by_kind(start, end), {"proration": 13.55})
+        self.assertEqual(
+            (books.billed, books.recognized, books.mrr, books.unexplained),
+            (13.55, 13.55, 20.0, 0.0),
+        )
+        self.assertEqual(
+            tuple(books._mrr_differences(start, end)), (1, 20.0, -20.0, 0.0, 0.0, 0.0)
+        )

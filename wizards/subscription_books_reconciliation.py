@@ -261,8 +261,9 @@ class SubscriptionBooksReconciliation(models.TransientModel):
             (self.env._("MRR at month end (snapshots)"), mrr),
             (
                 self.env._(
-                    "MRR not recognised in the month (billed in another month "
-                    "and recognised at once, or not billed yet)"
+                    "MRR without a whole period recognised in the month "
+                    "(prorated, billed in another month and recognised at "
+                    "once, or not billed yet)"
                 ),
                 not_recognized,
             ),
