@@ -219,3 +219,37 @@ class TestBooksReconciliation(UsageCommon):
         self.assertEqual(
             tuple(books._mrr_differences(start, end)), (1, 20.0, -20.0, 0.0, 0.0, 0.0)
         )
+
+    def test_discount_is_in_mrr(self):
+        """A monthly plan 30.00 from 1 March 2026 with a staff discount of
+        10 % for 2 periods: March billed 30.00 recurring − 3.00 discount =
+        27.00, recognised 27.00. The MRR is net of the discount running:
+        27.00; recurring less discounts 27.00 − MRR 27.00 = 0.00;
+        unexplained 0.00."""
+        plan = self._create_plan("Pro 30", price=30.0)
+        sub = self._start(plan, start="2026-03-01")
+        with freeze_time("2026-03-01"):
+            self.env["subscription.discount"].with_user(self.billing_user).create(
+                {
+                    "subscription_id": sub.id,
+                    "value": 10.0,
+                    "duration": "periods",
+                    "period_count": 2,
+                    "date_start": "2026-03-01",
+                }
+            )
+        self._bill("2026-03-01")
+        self._cron("subscription.mrr.snapshot", "_cron_take_snapshots", "2026-04-01")
+        books = self._books("2026-03-01")
+        start, end = books._bounds()
+        self.assertEqual(
+            books._recognized_by_kind(start, end),
+            {"recurring": 30.0, "discount": -3.0},
+        )
+        self.assertEqual(
+            (books.billed, books.recognized, books.mrr, books.unexplained),
+            (27.0, 27.0, 27.0, 0.0),
+        )
+        self.assertEqual(
+            tuple(books._mrr_differences(start, end)), (1, 27.0, 0.0, 0.0, 0.0, 0.0)
+        )

@@ -185,7 +185,8 @@ class SubscriptionBooksReconciliation(models.TransientModel):
     def _mrr_differences(self, start, end):
         """``(snapshots, mrr, not recognised, without mrr, timing, currency)``:
         the recurring revenue recognised against the MRR, subscription by
-        subscription."""
+        subscription. The MRR is net of the discounts running: the discount
+        lines count with the recurring lines."""
         [row] = self.env.execute_query(
             SQL(
                 """
@@ -193,7 +194,7 @@ class SubscriptionBooksReconciliation(models.TransientModel):
                     SELECT subscription_id, MIN(currency_id) AS currency_id,
                            SUM(amount) AS amount
                       FROM (%(recognized)s) rows
-                     WHERE kind = 'recurring'
+                     WHERE kind IN ('recurring', 'discount')
                      GROUP BY subscription_id
                 ),
                 snap AS (
@@ -292,7 +293,6 @@ class SubscriptionBooksReconciliation(models.TransientModel):
                 self.env._("Proration and changes (not in MRR)"),
                 recognized.get("proration", 0.0),
             ),
-            (self.env._("Discounts"), recognized.get("discount", 0.0)),
             (
                 self.env._("Usage billed in arrears (not in MRR)"),
                 recognized.get("usage", 0.0),
