@@ -77,6 +77,7 @@
         "data/subscription_revenue_recognition_data.xml",
         "security/subscription_revenue_security.xml",
         "views/subscription_revenue_recognition_views.xml",
+        "views/subscription_books_reconciliation_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -52,3 +52,4 @@ from . import test_wallet_core
 from . import test_wallet
 from . import test_recognition_core
 from . import test_revenue_recognition
+from . import test_books_reconciliation

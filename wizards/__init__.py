@@ -6,3 +6,4 @@ from . import subscription_kpi_dashboard_line
 from . import subscription_coupon_wizard
 from . import subscription_wallet_credit_wizard
 from . import subscription_revenue_schedule_wizard
+from . import subscription_books_reconciliation
