@@ -239,7 +239,7 @@ class TestBackofficeWizards(UsageCommon):
         self.assertIn("1 janv. 2026 – 31 janv. 2026", str(logged))
         # The invoice's total (20.00 and its tax), in the French number format.
         self.assertIn(
-            f"créée : $&nbsp;{invoice.amount_total:.2f} pour".replace(".", ","),
+            f"créée&nbsp;: $&nbsp;{invoice.amount_total:.2f} pour".replace(".", ","),
             str(logged),
         )
         self.assertNotIn("2026-01-01", str(logged))
