@@ -50,11 +50,11 @@ from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field
 
 try:
+    from bench_odoo import BenchError, ensure_chart, make_env, open_registry
     from dateutil.relativedelta import relativedelta
 
-    from odoo import Command, api, fields
-    from odoo.modules.registry import Registry
-    from odoo.tools import SQL, config
+    from odoo import Command, fields
+    from odoo.tools import SQL
 except ImportError as import_error:
     sys.exit(
         f"error: Odoo 19.0 is not importable by {sys.executable} ({import_error}): "
@@ -70,10 +70,6 @@ MODULE = "subscription_billing"
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
 
 _logger = logging.getLogger("bench_billing")
-
-
-class BenchError(Exception):
-    """A condition that stops the benchmark, with a message for the user."""
 
 
 # ----------------------------------------------------------------------
@@ -298,22 +294,6 @@ class QueryLog(logging.Handler):
 # ----------------------------------------------------------------------
 
 
-def open_registry(database, config_path, log_level):
-    config.parse_config(
-        ["-c", config_path, "-d", database, f"--log-level={log_level}"],
-        setup_logging=True,
-    )
-    try:
-        return Registry(database)
-    except Exception as error:
-        raise BenchError(f"cannot load database {database!r}: {error}") from error
-
-
-def make_env(cr):
-    env = api.Environment(cr, api.SUPERUSER_ID, {})
-    return api.Environment(cr, api.SUPERUSER_ID, env["res.users"].context_get())
-
-
 def module_installed(env, name):
     return bool(
         env["ir.module.module"].search_count(
@@ -350,7 +330,7 @@ class Fixture:
         from odoo.addons.subscription_billing.tests.common import create_plan
 
         self.company = env.company
-        self._ensure_chart(env)
+        ensure_chart(env)
         self.today = fields.Date.context_today(env.user)
         self.first_of_month = self.today.replace(day=1)
         env = env(context=dict(env.context, **QUIET))
@@ -374,24 +354,6 @@ class Fixture:
         self.journal = self.plan._get_sale_journal()
         self._partner_seq = 0
         self._journal_seq = 0
-        env.cr.commit()
-
-    @staticmethod
-    def _ensure_chart(env):
-        company = env.company
-        journal = env["account.journal"].search(
-            [
-                *env["account.journal"]._check_company_domain(company),
-                ("type", "=", "sale"),
-            ],
-            limit=1,
-        )
-        if journal and company.income_account_id:
-            return
-        _logger.info("loading the generic chart of accounts on %s", company.name)
-        env["account.chart.template"].try_loading(
-            "generic_coa", company=company, install_demo=False
-        )
         env.cr.commit()
 
     def new_journal(self, env, phase):

@@ -65,9 +65,10 @@ import time
 from datetime import timedelta
 
 try:
-    from odoo import Command, api, fields, sql_db
-    from odoo.modules.registry import Registry
-    from odoo.tools import SQL, config
+    from bench_odoo import BenchError, make_env, open_registry
+
+    from odoo import Command, fields, sql_db
+    from odoo.tools import SQL
 except ImportError as import_error:
     sys.exit(f"error: Odoo 19.0 is not importable by {sys.executable} ({import_error})")
 
@@ -82,31 +83,6 @@ SHARE_CONSOLIDATED = 0.05  # subscriptions of customers with one invoice for all
 SHARE_CARD = 0.80
 SHARE_DECLINE = 0.08  # of the cards
 EVENTS_PER_METERED = 20
-
-
-class BenchError(Exception):
-    pass
-
-
-# ----------------------------------------------------------------------
-# Odoo
-# ----------------------------------------------------------------------
-
-
-def open_registry(database, config_path, log_level):
-    config.parse_config(
-        ["-c", config_path, "-d", database, f"--log-level={log_level}"],
-        setup_logging=True,
-    )
-    try:
-        return Registry(database)
-    except Exception as error:
-        raise BenchError(f"cannot load database {database!r}: {error}") from error
-
-
-def make_env(cr):
-    env = api.Environment(cr, api.SUPERUSER_ID, {})
-    return api.Environment(cr, api.SUPERUSER_ID, env["res.users"].context_get())
 
 
 def start_http_server(args):

@@ -29,9 +29,9 @@ import time
 from datetime import timedelta
 
 try:
-    from odoo import Command, api, fields
-    from odoo.modules.registry import Registry
-    from odoo.tools import config
+    from bench_odoo import BenchError, ensure_chart, make_env, open_registry
+
+    from odoo import Command, fields
 except ImportError as import_error:
     sys.exit(
         f"error: Odoo 19.0 is not importable by {sys.executable} ({import_error}): "
@@ -42,41 +42,6 @@ MODULE = "subscription_billing"
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
 
 _logger = logging.getLogger("bench_recognition")
-
-
-class BenchError(Exception):
-    """A condition that stops the benchmark, with a message for the user."""
-
-
-def open_registry(database, config_path, log_level):
-    config.parse_config(
-        ["-c", config_path, "-d", database, f"--log-level={log_level}"],
-        setup_logging=True,
-    )
-    try:
-        return Registry(database)
-    except Exception as error:
-        raise BenchError(f"cannot load database {database!r}: {error}") from error
-
-
-def make_env(cr):
-    env = api.Environment(cr, api.SUPERUSER_ID, {})
-    return api.Environment(cr, api.SUPERUSER_ID, env["res.users"].context_get())
-
-
-def ensure_chart(env):
-    company = env.company
-    journal = env["account.journal"].search(
-        [*env["account.journal"]._check_company_domain(company), ("type", "=", "sale")],
-        limit=1,
-    )
-    if journal and company.income_account_id:
-        return
-    _logger.info("loading the generic chart of accounts on %s", company.name)
-    env["account.chart.template"].try_loading(
-        "generic_coa", company=company, install_demo=False
-    )
-    env.cr.commit()
 
 
 def setup(env, count, per_invoice):

@@ -32,6 +32,7 @@ from . import subscription_dunning_event
 from . import account_move
 from . import account_move_line
 from . import res_partner
+from . import res_partner_wallet
 from . import payment_token
 from . import payment_transaction
 from . import ir_http

@@ -88,9 +88,9 @@ class SubscriptionWallet(models.Model):
         usage_lines = invoice.invoice_line_ids.filtered(
             lambda line: line.subscription_line_id.line_type == "usage"
         )
-        usage_due = exact_decimal(
-            currency.round(sum(usage_lines.mapped("price_total")))
-        )
+        usage_due = sum(
+            (exact_decimal(line.price_total) for line in usage_lines), Decimal(0)
+        ).quantize(Decimal(1).scaleb(-currency.decimal_places))
         usage_due = min(max(usage_due, Decimal(0)), due)
         balances = self._balances()
         day = invoice.invoice_date or fields.Date.context_today(self)
