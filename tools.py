@@ -112,6 +112,35 @@ def claim_rows(env, query, commit=False, attempts=5):
     return []
 
 
+def trigger_copies(env):
+    """Wake the copies of the scheduled action running in ``env`` (if any).
+
+    Odoo runs one scheduled action on one cron worker at a time; a second
+    worker shares a run through a copy of the action (*Duplicate*), whose
+    claims skip the rows the first one holds. Called by a batch job that has
+    more than one batch of work, so that every active copy (same model, same
+    code) starts at once instead of at its own next call. A copy that is
+    already running runs once more when it ends and finds nothing left.
+    """
+    cron_id = env.context.get("cron_id")
+    if not cron_id:
+        return
+    Cron = env["ir.cron"].sudo()
+    cron = Cron.browse(cron_id).exists()
+    if not cron:
+        return
+    copies = Cron.search(
+        [
+            ("id", "!=", cron.id),
+            ("active", "=", True),
+            ("model_id", "=", cron.model_id.id),
+            ("code", "=", cron.code),
+        ]
+    )
+    for copy in copies:
+        copy._trigger()
+
+
 def claimed_batches(
     env,
     claim,
@@ -143,10 +172,16 @@ def claimed_batches(
     work: the error goes up and the run tries again later).
     """
     retry = commit and fresh
+    batches = 0
     while True:
         batch = claim(retry)
         if not batch:
             return
+        batches += 1
+        if commit and batches == 2:
+            # More than one batch of work: the copies of the action join in
+            # (committed with this batch).
+            trigger_copies(env)
         yield batch
         if invalidate:
             env.invalidate_all()

@@ -508,6 +508,24 @@ def counts(env, day):
         )
     )
     (billed_twice,) = cr.fetchone()
+    # Odoo's numbering of the day's posted invoices, per sequence prefix:
+    # unique names and no gap between the lowest and the highest number.
+    cr.execute(
+        SQL(
+            """
+            SELECT COALESCE(SUM(n - names), 0),
+                   COALESCE(SUM(high - low + 1 - n), 0)
+              FROM (SELECT COUNT(*) AS n, COUNT(DISTINCT name) AS names,
+                           MIN(sequence_number) AS low,
+                           MAX(sequence_number) AS high
+                      FROM account_move
+                     WHERE journal_id = %s AND state = 'posted'
+                  GROUP BY sequence_prefix) AS numbering
+            """,
+            day["journal_id"],
+        )
+    )
+    duplicate_names, numbering_gaps = cr.fetchone()
     return {
         "invoices": invoices,
         "posted": posted,
@@ -518,6 +536,8 @@ def counts(env, day):
         "failed": failed,
         "followups": followups,
         "billed_twice": billed_twice,
+        "duplicate_names": duplicate_names,
+        "numbering_gaps": numbering_gaps,
     }
 
 
@@ -539,6 +559,11 @@ def check(day, done):
         problems.append(f"{done['failed']} declines, {done['followups']} follow-ups")
     if done["billed_twice"]:
         problems.append(f"{done['billed_twice']} periods billed twice")
+    if done["duplicate_names"] or done["numbering_gaps"]:
+        problems.append(
+            f"numbering: {done['duplicate_names']} names used twice, "
+            f"{done['numbering_gaps']} numbers missing"
+        )
     return problems
 
 

@@ -11,6 +11,7 @@ from odoo.tools import SQL
 from ..const import BILLABLE_STATES
 from ..tools import (
     claim_ids,
+    trigger_copies,
 )
 
 
@@ -35,6 +36,7 @@ class SubscriptionSubscription(models.Model):
         up_to = fields.Date.to_date(up_to)
         moves = self.env["account.move"]
         skipped = []
+        copies_woken = False
         if commit:
             # Nothing pending before a claim that may restart the transaction.
             self.env["ir.cron"]._commit_progress(0)
@@ -69,6 +71,10 @@ class SubscriptionSubscription(models.Model):
             self.env.invalidate_all()
             if commit:
                 remaining = self._count_due(up_to, skipped, company_ids)
+                if remaining and not copies_woken:
+                    # More than a batch: the copies of the action join in.
+                    trigger_copies(self.env)
+                    copies_woken = True
                 if (
                     self.env["ir.cron"]._commit_progress(len(subs), remaining=remaining)
                     <= 0
