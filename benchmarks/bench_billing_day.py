@@ -399,6 +399,21 @@ def run_worker(args):
         )
 
 
+def profile_worker(args):
+    """``run_worker`` under cProfile: the 30 functions of most cumulative
+    time on standard error, the whole profile in a file."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(run_worker, args)
+    path = f"/tmp/bench_billing_day_{args.worker_stage}_{os.getpid()}.prof"
+    profiler.dump_stats(path)
+    stats = pstats.Stats(profiler, stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(30)
+    print(f"profile of the {args.worker_stage} worker: {path}", file=sys.stderr)
+
+
 def run_stage(args, stage, workers):
     """Start ``workers`` processes, release them together, wait for all."""
     command = [
@@ -418,6 +433,7 @@ def run_stage(args, stage, workers):
         str(args.charge_batch),
         "--worker-stage",
         stage,
+        *(["--profile-stage", args.profile_stage] if args.profile_stage else []),
     ]
     processes = [
         subprocess.Popen(
@@ -689,6 +705,12 @@ def parse_args(argv=None):
         help="port of the Odoo HTTP server started for the PDFs' assets",
     )
     parser.add_argument("--json")
+    parser.add_argument(
+        "--profile-stage",
+        choices=STAGES,
+        help="run this stage's workers under cProfile (slower): the top "
+        "functions on standard error, the profile in /tmp",
+    )
     parser.add_argument("--worker-stage", choices=STAGES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -708,7 +730,10 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         if args.worker_stage:
-            run_worker(args)
+            if args.profile_stage == args.worker_stage:
+                profile_worker(args)
+            else:
+                run_worker(args)
             return 0
         registry = open_registry(args.database, args.config, args.log_level)
         with registry.cursor() as cr:
