@@ -53,3 +53,4 @@ from . import test_wallet
 from . import test_recognition_core
 from . import test_revenue_recognition
 from . import test_books_reconciliation
+from . import test_invoice_send_batch
