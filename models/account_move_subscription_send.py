@@ -172,9 +172,14 @@ class AccountMove(models.Model):
                     )
                     if not (move.partner_id.email or partners):
                         continue
-                    author_id, email_from = move._message_compute_author(
-                        email_from=senders[move.id]
-                    )
+                    # As Odoo's sending: the queueing user, unless the
+                    # template names a sender.
+                    author_id = (move.sending_data or {}).get("author_partner_id")
+                    email_from = senders[move.id]
+                    if email_from or not author_id:
+                        author_id, email_from = move._message_compute_author(
+                            email_from=email_from
+                        )
                     params = {
                         "author_id": author_id,
                         "email_from": email_from,
