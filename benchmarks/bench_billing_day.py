@@ -20,9 +20,11 @@ Stages, in the order of the day (each from a committed, analysed database):
 * ``billing``: ``subscription.subscription._cron_generate_invoices()``, the
   billing cron: claims due subscriptions, creates, posts and queues for
   sending their invoices, flags those with a saved card to be charged;
-* ``sending``: Odoo's ``account.move._cron_account_move_send()`` run until
-  nothing is left (PDF rendered by wkhtmltopdf, mail queued: delivery by the
-  mail queue is outside the day);
+* ``sending``: ``account.move._cron_send_subscription_invoices()``, our
+  sending cron: claims queued invoices, emails them (``--send-mode link``, the
+  default: the portal link, no PDF; ``pdf``: the PDF attached, rendered by
+  wkhtmltopdf, a batch a call when its Qt is patched), mail queued: delivery
+  by the mail queue is outside the day;
 * ``charging``: ``subscription.dunning._cron_process()``, the dunning cron:
   the first automatic payment of each invoice through ``payment_demo``, the
   follow-ups of the declined ones and the customers' failure notices.
@@ -32,14 +34,12 @@ sales journal each time), every stage with that many processes at once, each
 looping on the cron's method as a cron worker would. Odoo never runs one
 scheduled action on two workers at once; several processes stand for several
 copies of the action or several servers triggered together, which is what the
-claims (``FOR UPDATE SKIP LOCKED``) make safe. Odoo's own sending cron is not
-made for it (it does not skip what another worker locked), so it always runs
-in one process: ``--parallel-send`` runs it in as many processes, to see what
-happens.
+claims (``FOR UPDATE SKIP LOCKED``) make safe, the sending too (Odoo's own
+sending cron, which is not safe so, leaves the subscription invoices to it).
 
 Checked after each day: one invoice per due period (no subscription billed
-twice), every invoice posted and sent, one payment attempt per invoice with a
-card, a follow-up for each declined one, a failure notice per customer
+twice), every invoice posted, sent and emailed once, one payment attempt per
+invoice with a card, a follow-up for each declined one, a failure notice per customer
 concerned. Reported per stage: units, seconds, units per second, SQL queries
 per unit, the peak resident memory of each process; the whole day's wall
 time, and the speed-up over one worker.
@@ -50,7 +50,8 @@ It WRITES AND COMMITS data: use a throwaway database
 Usage::
 
     python3 benchmarks/bench_billing_day.py --database DB --config CONF \
-        [-n 1000] [--workers 1,2,3] [--batch-size 200] [--json FILE]
+        [-n 1000] [--workers 1,2,3] [--batch-size 200] [--send-mode link|pdf]
+        [--json FILE]
 """
 # pylint: disable=print-used
 
@@ -376,12 +377,9 @@ def run_worker(args):
                 batch_size=args.batch_size
             )
         elif args.worker_stage == "sending":
-            Move = env["account.move"]
-            domain = [("sending_data", "!=", False), ("state", "=", "posted")]
-            while Move.search_count(domain, limit=1):
-                Move._cron_account_move_send(job_count=args.send_batch)
-                env.cr.commit()
-                env.invalidate_all()
+            env["account.move"]._cron_send_subscription_invoices(
+                batch_size=args.send_batch
+            )
         elif args.worker_stage == "charging":
             env["subscription.dunning"]._cron_process(batch_size=args.charge_batch)
         env.cr.commit()
@@ -524,6 +522,23 @@ def counts(env, day):
         )
     )
     (billed_twice,) = cr.fetchone()
+    # The invoice emails (Odoo's template: "<company> Invoice (Ref ...)").
+    cr.execute(
+        SQL(
+            """
+            SELECT COUNT(*), COUNT(*) FILTER (WHERE emails > 1) FROM (
+                SELECT a.id, COUNT(*) AS emails
+                  FROM mail_message msg
+                  JOIN account_move a
+                    ON msg.model = 'account.move' AND a.id = msg.res_id
+                 WHERE a.journal_id = %s AND msg.message_type = 'comment'
+                   AND msg.subject LIKE '%%Invoice (Ref %%'
+              GROUP BY a.id) AS emailed
+            """,
+            day["journal_id"],
+        )
+    )
+    emailed, emailed_twice = cr.fetchone()
     # Odoo's numbering of the day's posted invoices, per sequence prefix:
     # unique names and no gap between the lowest and the highest number.
     cr.execute(
@@ -543,6 +558,8 @@ def counts(env, day):
     )
     duplicate_names, numbering_gaps = cr.fetchone()
     return {
+        "emailed": emailed,
+        "emailed_twice": emailed_twice,
         "invoices": invoices,
         "posted": posted,
         "sent": sent,
@@ -567,6 +584,10 @@ def check(day, done):
         problems.append(
             f"{done['posted']} posted and {done['sent']} sent of {done['invoices']}"
         )
+    if done["emailed"] != done["invoices"]:
+        problems.append(f"{done['emailed']} invoices emailed of {done['invoices']}")
+    if done["emailed_twice"]:
+        problems.append(f"{done['emailed_twice']} invoices emailed twice")
     if done["attempts"] != done["attempted_invoices"]:
         problems.append(
             f"{done['attempts'] - done['attempted_invoices']} invoices charged twice"
@@ -613,8 +634,7 @@ def run_day(registry, args, fixture, workers):
     )
     stages = []
     for stage in STAGES:
-        count = workers if stage != "sending" or args.parallel_send else 1
-        result = run_stage(args, stage, count)
+        result = run_stage(args, stage, workers)
         with registry.cursor() as cr:
             after = counts(make_env(cr), day)
         units, label = unit_counts(stage, before, after)
@@ -626,7 +646,8 @@ def run_day(registry, args, fixture, workers):
     total = sum(s["seconds"] for s in stages)
     print(
         f"{'whole day':<10} {total:8.1f} s   "
-        f"{after['invoices']} invoices, {after['sent']} sent, "
+        f"{after['invoices']} invoices, {after['sent']} sent "
+        f"({after['emailed_twice']} emailed twice), "
         f"{after['attempts']} payments ({after['failed']} declined, "
         f"{after['paid']} invoices paid), {after['followups']} follow-ups, "
         f"{after['billed_twice']} periods billed twice: "
@@ -691,12 +712,18 @@ def parse_args(argv=None):
     parser.add_argument(
         "--send-batch",
         type=int,
-        help="invoices per call of Odoo's sending cron (its default: 10; 1 "
-        "with Debian's wkhtmltopdf, whose unpatched Qt renders one document "
-        "at a time)",
+        help="invoices claimed per batch of the sending cron (default: 100 "
+        "with links, 20 with PDFs; with Debian's wkhtmltopdf, whose unpatched "
+        "Qt renders one document at a time, each PDF takes a call)",
+    )
+    parser.add_argument(
+        "--send-mode",
+        choices=("link", "pdf"),
+        default="link",
+        help="the company's Subscription Invoice Emails: the portal link (no "
+        "PDF rendered) or the PDF attached",
     )
     parser.add_argument("--charge-batch", type=int, default=100)
-    parser.add_argument("--parallel-send", action="store_true")
     parser.add_argument("--log-level", default="warn")
     parser.add_argument(
         "--http-port",
@@ -718,9 +745,7 @@ def parse_args(argv=None):
     except ValueError:
         parser.error("--workers takes counts such as 1,2,3")
     if args.send_batch is None:
-        from odoo.addons.base.models.ir_actions_report import _wkhtml
-
-        args.send_batch = 10 if _wkhtml().is_patched_qt else 1
+        args.send_batch = 100 if args.send_mode == "link" else 20
     if args.n < 10 or any(w < 1 for w in args.worker_counts):
         parser.error("-n must be at least 10 and worker counts at least 1")
     return args
@@ -738,13 +763,15 @@ def main(argv=None):
         registry = open_registry(args.database, args.config, args.log_level)
         with registry.cursor() as cr:
             fixture = Fixture(make_env(cr))
+            make_env(cr).company.subscription_invoice_email = args.send_mode
             make_env(cr)["ir.config_parameter"].set_param(
                 "report.url", f"http://127.0.0.1:{args.http_port}"
             )
         server = start_http_server(args)
         print(
             f"billing day on {fixture.today}: {args.n} subscriptions, batch "
-            f"{args.batch_size}, sending {args.send_batch} per call"
+            f"{args.batch_size}, sending {args.send_batch} per batch "
+            f"({args.send_mode})"
         )
         try:
             days = [run_day(registry, args, fixture, w) for w in args.worker_counts]

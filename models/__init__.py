@@ -101,3 +101,6 @@ from . import account_move_line_revenue
 from . import account_move_revenue
 from . import sale_order_line_phase
 from . import sale_order_phase
+from . import account_move_subscription_send
+from . import res_company_send
+from . import res_config_settings_send

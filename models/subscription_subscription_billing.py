@@ -759,8 +759,11 @@ class SubscriptionSubscription(models.Model):
             to_send.sending_data = {
                 "author_user_id": self.env.user.id,
                 "author_partner_id": self.env.user.partner_id.id,
+                # Sent by our scheduled action, not Odoo's (see
+                # account_move_subscription_send.py).
+                "subscription_billing": True,
             }
-            cron = self.env.ref("account.ir_cron_account_move_send", False)
+            cron = self.env.ref("subscription_billing.ir_cron_send_invoices", False)
             if cron:
                 cron.sudo()._trigger()
 

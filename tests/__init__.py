@@ -54,3 +54,4 @@ from . import test_recognition_core
 from . import test_revenue_recognition
 from . import test_books_reconciliation
 from . import test_cron_copies
+from . import test_invoice_send_batch
