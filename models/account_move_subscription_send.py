@@ -17,7 +17,7 @@ from odoo import api, models
 from odoo.fields import Domain
 from odoo.tools import SQL, email_split
 
-from ..tools import claim_ids
+from ..tools import claim_ids, trigger_copies
 
 _logger = logging.getLogger(__name__)
 
@@ -78,16 +78,20 @@ class AccountMove(models.Model):
         the same transaction, never sent twice."""
         # Nothing pending before a claim that may restart the transaction.
         self.env["ir.cron"]._commit_progress(0)
+        first = True
         while True:
             moves = self._subscription_claim_to_send(batch_size, commit=True)
             if not moves:
                 return
             moves._subscription_send()
             self.env.invalidate_all()
+            remaining = self._subscription_count_to_send()
+            if first and remaining:
+                # More than a batch: the copies of the action join in.
+                trigger_copies(self.env)
+            first = False
             if (
-                self.env["ir.cron"]._commit_progress(
-                    len(moves), remaining=self._subscription_count_to_send()
-                )
+                self.env["ir.cron"]._commit_progress(len(moves), remaining=remaining)
                 <= 0
             ):
                 return
@@ -145,7 +149,6 @@ class AccountMove(models.Model):
         the portal, which renders the PDF on demand), without attachment, to
         the recipients Odoo's sending would choose; rendered in batches, one
         per template and language."""
-        Send = self.env["account.move.send"]
         moves = self.sudo()
         subtype = self.env.ref("mail.mt_comment")
         by_template = defaultdict(lambda: moves.browse())
@@ -159,42 +162,16 @@ class AccountMove(models.Model):
             for move_id, lang in template._render_lang(template_moves.ids).items():
                 by_lang[lang].append(move_id)
             for lang, ids in by_lang.items():
-                rendering = template.with_context(lang=lang)
-                bodies = rendering._render_field(
-                    "body_html", ids, options={"post_process": True}
-                )
-                subjects = rendering._render_field("subject", ids)
-                senders = rendering._render_field("email_from", ids)
-                replies = rendering._render_field("reply_to", ids)
-                for move in moves.browse(ids):
-                    partners = move._subscription_send_recipients(
-                        template, lang, defaults[move.id]
-                    )
-                    if not (move.partner_id.email or partners):
-                        continue
-                    # As Odoo's sending: the queueing user, unless the
-                    # template names a sender.
-                    author_id = (move.sending_data or {}).get("author_partner_id")
-                    email_from = senders[move.id]
-                    if email_from or not author_id:
-                        author_id, email_from = move._message_compute_author(
-                            email_from=email_from
-                        )
-                    params = {
-                        "author_id": author_id,
-                        "email_from": email_from,
-                        "subtype_id": subtype.id,
-                        "model_description": move.with_context(lang=lang).type_name,
-                        "notify_author_mention": True,
-                        "body": bodies[move.id],
-                        "subject": subjects[move.id],
-                        "partner_ids": partners.ids,
-                        "attachments": [],
-                    }
-                    if replies[move.id]:
-                        params["reply_to"] = replies[move.id]
-                    Send._send_mail(move, template, **params)
-                    sent |= move
+                for rendered in self._subscription_render_links(template, lang, ids):
+                    for move in moves.browse(list(rendered)):
+                        if move._subscription_send_link(
+                            template,
+                            lang,
+                            rendered[move.id],
+                            defaults[move.id],
+                            subtype,
+                        ):
+                            sent |= move
         for move in sent:
             if move.is_invoice(include_receipts=True):
                 move.journal_id._notify_invoice_subscribers(
@@ -202,6 +179,97 @@ class AccountMove(models.Model):
                 )
         sent.is_move_sent = True
         moves.sending_data = False
+
+    def _subscription_render_links(self, template, lang, ids):
+        """The template's values for ``ids`` in ``lang``: rendered for all of
+        them at once; when that fails, one by one, so that one invoice whose
+        rendering fails (its error on it) does not hold back the others.
+        Yields dicts ``{move_id: {field: value}}``."""
+        rendering = template.with_context(lang=lang)
+
+        def render(move_ids):
+            values = {
+                "body": rendering._render_field(
+                    "body_html", move_ids, options={"post_process": True}
+                ),
+                "subject": rendering._render_field("subject", move_ids),
+                "email_from": rendering._render_field("email_from", move_ids),
+                "reply_to": rendering._render_field("reply_to", move_ids),
+            }
+            return {
+                move_id: {key: found[move_id] for key, found in values.items()}
+                for move_id in move_ids
+            }
+
+        try:
+            with self.env.cr.savepoint():
+                rendered = render(ids)
+        except Exception:  # noqa: BLE001
+            _logger.info("Invoice emails: batch rendering failed, one by one")
+        else:
+            yield rendered
+            return
+        for move_id in ids:
+            try:
+                with self.env.cr.savepoint():
+                    rendered = render([move_id])
+            except Exception as error:  # noqa: BLE001
+                self.browse(move_id)._subscription_send_failed(error)
+                continue
+            yield rendered
+
+    def _subscription_send_link(self, template, lang, rendered, defaults, subtype):
+        """Post this invoice's email (its values ``rendered``); True when sent.
+        A failure is written on the invoice, which leaves the queue (sent
+        again from its *Send* button), and does not stop the batch."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                partners = self._subscription_send_recipients(template, lang, defaults)
+                if not (self.partner_id.email or partners):
+                    self.message_post(
+                        body=self.env._(
+                            "Not emailed: the customer has no email address. Add "
+                            "one and send the invoice from its Send button."
+                        )
+                    )
+                    return False
+                # As Odoo's sending: the queueing user, unless the template
+                # names a sender.
+                author_id = (self.sending_data or {}).get("author_partner_id")
+                email_from = rendered["email_from"]
+                if email_from or not author_id:
+                    author_id, email_from = self._message_compute_author(
+                        email_from=email_from
+                    )
+                params = {
+                    "author_id": author_id,
+                    "email_from": email_from,
+                    "subtype_id": subtype.id,
+                    "model_description": self.with_context(lang=lang).type_name,
+                    "notify_author_mention": True,
+                    "body": rendered["body"],
+                    "subject": rendered["subject"],
+                    "partner_ids": partners.ids,
+                    "attachments": [],
+                }
+                if rendered["reply_to"]:
+                    params["reply_to"] = rendered["reply_to"]
+                self.env["account.move.send"]._send_mail(self, template, **params)
+                return True
+        except Exception as error:  # noqa: BLE001
+            self._subscription_send_failed(error)
+            return False
+
+    def _subscription_send_failed(self, error):
+        _logger.warning("Invoice email of %s failed: %s", self.display_name, error)
+        self.sudo().message_post(
+            body=self.env._(
+                "The invoice email could not be sent: %(error)s. Fix the cause "
+                "and send the invoice from its Send button.",
+                error=str(error),
+            )
+        )
 
     def _subscription_send_recipients(self, template, lang, defaults):
         """The partners Odoo's sending mails this invoice to

@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from odoo import Command, sql_db
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import CommittedCase, SubscriptionCommon, committed_env, db_name
 
@@ -87,6 +88,46 @@ class TestInvoiceSendBatch(SubscriptionCommon):
         self.assertIn("access_token=", mail.body_html, "the portal link")
         self._send()
         self.assertEqual(self._emails(invoice), email, "not sent twice")
+
+    @freeze_time("2026-03-01")
+    def test_link_mode_one_failing_invoice_does_not_hold_the_batch(self):
+        self.env.company.subscription_invoice_email = "link"
+        good = self._bill()
+        bad = self._bill()
+        Send = type(self.env["account.move.send"])
+        original = Send._send_mail
+
+        def send_mail(send, move, template, **kwargs):
+            if move == bad:
+                raise ValueError("mail server refused")
+            return original(send, move, template, **kwargs)
+
+        with (
+            patch.object(Send, "_send_mail", send_mail),
+            mute_logger(
+                "odoo.addons.subscription_billing.models.account_move_subscription_send"
+            ),
+        ):
+            self._send()
+        self.assertTrue(good.is_move_sent)
+        self.assertEqual(len(self._emails(good)), 1)
+        # The failing one leaves the queue with its error, not sent.
+        self.assertFalse(bad.is_move_sent)
+        self.assertFalse(bad.sending_data)
+        self.assertFalse(self._emails(bad))
+        self.assertIn(
+            "mail server refused", bad.message_ids[:1].body, "the error on it"
+        )
+
+    @freeze_time("2026-03-01")
+    def test_link_mode_customer_without_email_is_told_on_the_invoice(self):
+        self.env.company.subscription_invoice_email = "link"
+        self.customer.email = False
+        invoice = self._bill()
+        self._send()
+        self.assertFalse(invoice.is_move_sent)
+        self.assertFalse(invoice.sending_data)
+        self.assertIn("no email address", invoice.message_ids[:1].body)
 
     @freeze_time("2026-03-01")
     def test_odoo_cron_leaves_subscription_invoices_to_ours(self):
