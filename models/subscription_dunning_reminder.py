@@ -184,6 +184,10 @@ class SubscriptionDunning(models.Model):
                 force_send=False,
                 **({"reply_to": values["reply_to"]} if values.get("reply_to") else {}),
             )
+        # Deliver the queued emails soon (the queue's own schedule is hourly).
+        queue = self.env.ref("mail.ir_cron_mail_scheduler_action", False)
+        if queue:
+            queue.sudo()._trigger()
         return messages
 
     # ------------------------------------------------------------------
