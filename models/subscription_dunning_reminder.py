@@ -115,9 +115,7 @@ class SubscriptionDunning(models.Model):
         when the batch fails. Returns ``({id: message}, {follow-up: error})``."""
         try:
             with self.env.cr.savepoint():
-                messages = self.message_post_with_source(
-                    template, subtype_xmlid="mail.mt_comment"
-                )
+                messages = self._post_template(template)
             return {message.res_id: message for message in messages}, {}
         except Exception as error:  # noqa: BLE001
             if len(self) == 1:
@@ -126,9 +124,7 @@ class SubscriptionDunning(models.Model):
         posted, errors = {}, {}
 
         def post(lead):
-            posted[lead.id] = lead.message_post_with_source(
-                template, subtype_xmlid="mail.mt_comment"
-            )
+            posted[lead.id] = lead._post_template(template)
 
         def failed(lead, error):
             _logger.info("Reminder of %s failed: %s", lead.name, error)
@@ -136,6 +132,63 @@ class SubscriptionDunning(models.Model):
 
         for_each_isolated(self, post, failed)
         return posted, errors
+
+    def _post_template(self, template):
+        """Post ``template`` on each of these follow-ups as the mail composer
+        posts it on one record (comment, in the customer's language, its
+        recipients, sender and layout), but rendered in one pass per
+        language for all of them; the emails go through the mail queue, as
+        the composer sends those of a batch. Returns the messages."""
+        if not self:
+            return self.env["mail.message"]
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        rendered = template._generate_template(
+            self.ids,
+            (
+                "attachment_ids",
+                "body_html",
+                "email_cc",
+                "email_from",
+                "email_to",
+                "partner_to",
+                "reply_to",
+                "scheduled_date",
+                "subject",
+            ),
+            recipients_allow_suggested=True,
+            find_or_create_partners=True,
+        )
+        langs = template._render_lang(self.ids)
+        Thread = self.env["mail.thread"].with_context(active_test=False)
+        user_partner = self.env.user.partner_id
+        messages = self.env["mail.message"]
+        for dunning in self:
+            values = rendered[dunning.id]
+            email_from = values.get("email_from") or self.env.user.email_formatted
+            author_id = Thread._message_compute_author(None, email_from)[0]
+            messages |= dunning.message_post(
+                body=values.get("body_html") or "",
+                subject=values.get("subject") or "",
+                email_from=email_from,
+                author_id=author_id or user_partner.id,
+                partner_ids=values.get("partner_ids", []),
+                attachment_ids=values.get("attachment_ids", []),
+                scheduled_date=values.get("scheduled_date"),
+                force_email_lang=langs.get(dunning.id),
+                email_layout_xmlid=template.email_layout_xmlid,
+                email_add_signature=False,
+                mail_auto_delete=template.auto_delete,
+                mail_server_id=template.mail_server_id.id,
+                message_type="comment",
+                subtype_id=subtype_id,
+                force_send=False,
+                **({"reply_to": values["reply_to"]} if values.get("reply_to") else {}),
+            )
+        # Deliver the queued emails soon (the queue's own schedule is hourly).
+        queue = self.env.ref("mail.ir_cron_mail_scheduler_action", False)
+        if queue:
+            queue.sudo()._trigger()
+        return messages
 
     # ------------------------------------------------------------------
     # Values for the mail templates
