@@ -500,6 +500,8 @@ def counts(env, day):
         SQL(
             """
             SELECT COUNT(DISTINCT d.id)
+                       FILTER (WHERE d.decline_type IS DISTINCT FROM 'no_method'),
+                   COUNT(DISTINCT d.id) FILTER (WHERE d.decline_type = 'no_method')
               FROM subscription_dunning d
               JOIN account_move m ON m.id = d.invoice_id
              WHERE m.journal_id = %s
@@ -507,7 +509,10 @@ def counts(env, day):
             day["journal_id"],
         )
     )
-    (followups,) = cr.fetchone()
+    # Declined cards; and, on a day other than the first of the month,
+    # yesterday's invoices (billed in arrears) of customers without a card,
+    # overdue today.
+    followups, overdue_followups = cr.fetchone()
     cr.execute(
         SQL(
             """
@@ -568,6 +573,7 @@ def counts(env, day):
         "attempted_invoices": attempted_invoices,
         "failed": failed,
         "followups": followups,
+        "overdue_followups": overdue_followups,
         "billed_twice": billed_twice,
         "duplicate_names": duplicate_names,
         "numbering_gaps": numbering_gaps,
@@ -649,7 +655,9 @@ def run_day(registry, args, fixture, workers):
         f"{after['invoices']} invoices, {after['sent']} sent "
         f"({after['emailed_twice']} emailed twice), "
         f"{after['attempts']} payments ({after['failed']} declined, "
-        f"{after['paid']} invoices paid), {after['followups']} follow-ups, "
+        f"{after['paid']} invoices paid), {after['followups']} follow-ups "
+        f"of declines, {after['overdue_followups']} of overdue invoices "
+        "without a card, "
         f"{after['billed_twice']} periods billed twice: "
         + ("checks passed" if not problems else "FAILED: " + "; ".join(problems)),
         flush=True,
