@@ -4,6 +4,7 @@
 
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -112,15 +113,28 @@ def claim_rows(env, query, commit=False, attempts=5):
     return []
 
 
+CRON_METHOD = re.compile(r"\bmodel\.(\w+)\s*\(")
+
+
+def cron_method(code):
+    """The method a scheduled action's code calls on ``model`` (``None``
+    when it calls none, or several)."""
+    methods = set(CRON_METHOD.findall(code or ""))
+    return methods.pop() if len(methods) == 1 else None
+
+
 def trigger_copies(env):
     """Wake the copies of the scheduled action running in ``env`` (if any).
 
     Odoo runs one scheduled action on one cron worker at a time; a second
     worker shares a run through a copy of the action (*Duplicate*), whose
     claims skip the rows the first one holds. Called by a batch job that has
-    more than one batch of work, so that every active copy (same model, same
-    code) starts at once instead of at its own next call. A copy that is
-    already running runs once more when it ends and finds nothing left.
+    more than one batch of work, so that every active copy starts at once
+    instead of at its own next call. A copy is an active action of the same
+    model whose code calls the same method (its arguments, such as the
+    batch size, may differ), or, when the code calls no single method, has
+    the same code. A copy that is already running runs once more when it
+    ends and finds nothing left.
     """
     cron_id = env.context.get("cron_id")
     if not cron_id:
@@ -129,14 +143,18 @@ def trigger_copies(env):
     cron = Cron.browse(cron_id).exists()
     if not cron:
         return
-    copies = Cron.search(
-        [
-            ("id", "!=", cron.id),
-            ("active", "=", True),
-            ("model_id", "=", cron.model_id.id),
-            ("code", "=", cron.code),
-        ]
-    )
+    domain = [
+        ("id", "!=", cron.id),
+        ("active", "=", True),
+        ("model_id", "=", cron.model_id.id),
+    ]
+    method = cron_method(cron.code)
+    if method:
+        copies = Cron.search([*domain, ("code", "like", method)]).filtered(
+            lambda copy: cron_method(copy.code) == method
+        )
+    else:
+        copies = Cron.search([*domain, ("code", "=", cron.code)])
     for copy in copies:
         copy._trigger()
 

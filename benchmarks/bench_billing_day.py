@@ -76,6 +76,8 @@ except ImportError as import_error:
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
 SETUP_CHUNK = 500
 STAGES = ("billing", "sending", "charging")
+# Odoo's own batch post and batch send (the ceiling, ``--ceiling``).
+CEILING_STAGES = ("odoo_post", "odoo_send")
 # Shares of the subscriptions (the rest is monthly with one line).
 SHARE_TWO_LINES = 0.20
 SHARE_YEARLY = 0.08
@@ -382,6 +384,10 @@ def run_worker(args):
             )
         elif args.worker_stage == "charging":
             env["subscription.dunning"]._cron_process(batch_size=args.charge_batch)
+        elif args.worker_stage == "odoo_post":
+            odoo_batch_post(env, args)
+        elif args.worker_stage == "odoo_send":
+            odoo_batch_send(env, args)
         env.cr.commit()
         end_time = time.time()
         print(
@@ -395,6 +401,60 @@ def run_worker(args):
             ),
             flush=True,
         )
+
+
+def odoo_batch_post(env, args):
+    """Odoo's own batch post: ``action_post`` on the journal's drafts, a
+    batch at a time (as *Post entries* on a selection), committed."""
+    Move = env["account.move"]
+    while True:
+        moves = Move.search(
+            [
+                ("journal_id", "=", args.journal_id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "draft"),
+            ],
+            order="id",
+            limit=args.batch_size,
+        )
+        if not moves:
+            return
+        moves.action_post()
+        env.cr.commit()
+        env.invalidate_all()
+
+
+def odoo_batch_send(env, args):
+    """Odoo's own batch send: the posted invoices marked as the *Send*
+    wizard marks a selection, then Odoo's sending action
+    (``_cron_account_move_send``, PDF attached) until none is left."""
+    # pylint: disable=import-outside-toplevel
+    Move = env["account.move"]
+    moves = Move.search(
+        [
+            ("journal_id", "=", args.journal_id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+        ],
+        order="id",
+        limit=args.ceiling_send,
+    )
+    moves.sending_data = {
+        "author_user_id": env.user.id,
+        "author_partner_id": env.user.partner_id.id,
+    }
+    env.cr.commit()
+    # Odoo renders a job's PDFs in one wkhtmltopdf call, which an unpatched
+    # Qt (Debian's build) refuses for more than one document ("Tried to
+    # convert multiple documents..."): one invoice a job there.
+    from odoo.addons.base.models.ir_actions_report import _wkhtml
+
+    job_count = args.send_batch if _wkhtml().is_patched_qt else 1
+    pending = [("id", "in", moves.ids), ("sending_data", "!=", False)]
+    while Move.search_count(pending):
+        Move._cron_account_move_send(job_count=job_count)
+        env.cr.commit()
+        env.invalidate_all()
 
 
 def profile_worker(args):
@@ -412,7 +472,7 @@ def profile_worker(args):
     print(f"profile of the {args.worker_stage} worker: {path}", file=sys.stderr)
 
 
-def run_stage(args, stage, workers):
+def run_stage(args, stage, workers, journal_id=None):
     """Start ``workers`` processes, release them together, wait for all."""
     command = [
         sys.executable,
@@ -431,6 +491,10 @@ def run_stage(args, stage, workers):
         str(args.charge_batch),
         "--worker-stage",
         stage,
+        "--journal-id",
+        str(journal_id or 0),
+        "--ceiling-send",
+        str(args.ceiling_send),
         *(["--profile-stage", args.profile_stage] if args.profile_stage else []),
     ]
     processes = [
@@ -580,17 +644,18 @@ def counts(env, day):
     }
 
 
-def check(day, done):
+def check(day, done, stages=STAGES):
+    """What is wrong with the day after ``stages``."""
     problems = []
     if done["invoices"] != day["invoices_expected"]:
         problems.append(
             f"{done['invoices']} invoices, {day['invoices_expected']} expected"
         )
-    if done["posted"] != done["invoices"] or done["sent"] != done["invoices"]:
-        problems.append(
-            f"{done['posted']} posted and {done['sent']} sent of {done['invoices']}"
-        )
-    if done["emailed"] != done["invoices"]:
+    if done["posted"] != done["invoices"]:
+        problems.append(f"{done['posted']} posted of {done['invoices']}")
+    if "sending" in stages and done["sent"] != done["invoices"]:
+        problems.append(f"{done['sent']} sent of {done['invoices']}")
+    if "sending" in stages and done["emailed"] != done["invoices"]:
         problems.append(f"{done['emailed']} invoices emailed of {done['invoices']}")
     if done["emailed_twice"]:
         problems.append(f"{done['emailed_twice']} invoices emailed twice")
@@ -598,7 +663,7 @@ def check(day, done):
         problems.append(
             f"{done['attempts'] - done['attempted_invoices']} invoices charged twice"
         )
-    if done["failed"] != done["followups"]:
+    if "charging" in stages and done["failed"] != done["followups"]:
         problems.append(f"{done['failed']} declines, {done['followups']} follow-ups")
     if done["billed_twice"]:
         problems.append(f"{done['billed_twice']} periods billed twice")
@@ -639,16 +704,20 @@ def run_day(registry, args, fixture, workers):
         flush=True,
     )
     stages = []
-    for stage in STAGES:
+    for stage in args.stage_list:
         result = run_stage(args, stage, workers)
         with registry.cursor() as cr:
             after = counts(make_env(cr), day)
+            if stage == "billing":
+                result["pace"] = billing_pace(make_env(cr), day)
         units, label = unit_counts(stage, before, after)
         result.update(stage=stage, units=units, label=label)
         stages.append(result)
         print(stage_line(result), flush=True)
+        if stage == "billing" and result["pace"]:
+            print(pace_line(result["pace"]), flush=True)
         before = after
-    problems = check(day, after)
+    problems = check(day, after, args.stage_list)
     total = sum(s["seconds"] for s in stages)
     print(
         f"{'whole day':<10} {total:8.1f} s   "
@@ -673,6 +742,137 @@ def run_day(registry, args, fixture, workers):
     }
 
 
+def billing_pace(env, day):
+    """Time per invoice at the start and at the end of the billing run, from
+    the invoices' creation times (one per batch transaction): the first and
+    the last tenth of the invoices, in milliseconds an invoice; ``None`` when
+    the run made fewer than 20 batches."""
+    rows = env.execute_query(
+        SQL(
+            """
+            SELECT create_date, COUNT(*) FROM account_move
+             WHERE journal_id = %s AND move_type = 'out_invoice'
+          GROUP BY create_date ORDER BY create_date
+            """,
+            day["journal_id"],
+        )
+    )
+    if len(rows) < 20:
+        return None
+    # A batch's time runs from its start to the next batch's start: the
+    # last batch has no end, and counts as an end only.
+    starts = [created for created, __ in rows]
+    sizes = [count for __, count in rows]
+    tenth = sum(sizes) / 10
+
+    def ms_per_invoice(first, last):
+        seconds = (starts[last] - starts[first]).total_seconds()
+        return 1000 * seconds / sum(sizes[first:last])
+
+    head = 1
+    while sum(sizes[:head]) < tenth:
+        head += 1
+    tail = len(rows) - 2
+    while sum(sizes[tail:-1]) < tenth:
+        tail -= 1
+    return {
+        "first_tenth_ms": ms_per_invoice(0, head),
+        "last_tenth_ms": ms_per_invoice(tail, len(rows) - 1),
+        "batches": len(rows),
+    }
+
+
+def pace_line(pace):
+    return (
+        f"{'':<10} time per invoice: first tenth {pace['first_tenth_ms']:.1f} ms, "
+        f"last tenth {pace['last_tenth_ms']:.1f} ms "
+        f"(x{pace['last_tenth_ms'] / pace['first_tenth_ms']:.2f}, "
+        f"{pace['batches']} batches)"
+    )
+
+
+def run_ceiling(registry, args, fixture):
+    """Odoo's own batch post and batch send, in one process, on the same
+    invoices: a new day billed by our run with the *draft* policy, then
+    posted by ``action_post`` a batch at a time, then ``--ceiling-send`` of
+    them sent by Odoo's sending action (PDF attached)."""
+    with registry.cursor() as cr:
+        env = make_env(cr)(context=dict(make_env(cr).context, **QUIET))
+        env["subscription.plan"].browse(fixture.plan_ids).invoice_policy = "draft"
+        day = fixture.new_day(env, args.n)
+        cr.commit()
+        cr.execute("ANALYZE")
+        cr.commit()
+        before = counts(env, day)
+    print(
+        f"\nceiling: Odoo's batch post and send, 1 process, "
+        f"{day['invoices_expected']} invoices billed as drafts by our run",
+        flush=True,
+    )
+    results = []
+    try:
+        for stage in ("billing", *CEILING_STAGES):
+            result = run_stage(args, stage, 1, journal_id=day["journal_id"])
+            with registry.cursor() as cr:
+                after = counts(make_env(cr), day)
+            if stage == "billing":
+                units, label = after["invoices"] - before["invoices"], "drafts"
+            elif stage == "odoo_post":
+                units, label = after["posted"] - before["posted"], "posted"
+            else:
+                units, label = after["sent"] - before["sent"], "sent (PDF)"
+            result.update(stage=stage, units=units, label=label)
+            results.append(result)
+            print(stage_line(result), flush=True)
+            before = after
+    finally:
+        with registry.cursor() as cr:
+            make_env(cr)(context=QUIET)["subscription.plan"].browse(
+                fixture.plan_ids
+            ).invoice_policy = "send"
+    problems = []
+    if after["posted"] != day["invoices_expected"]:
+        problems.append(f"{after['posted']} posted of {day['invoices_expected']}")
+    if after["sent"] != min(args.ceiling_send, day["invoices_expected"]):
+        problems.append(f"{after['sent']} sent by Odoo")
+    if after["duplicate_names"] or after["numbering_gaps"]:
+        problems.append("numbering")
+    if problems:
+        print("ceiling FAILED: " + "; ".join(problems), flush=True)
+    return {"stages": results, "problems": problems}
+
+
+def ceiling_report(days, ceiling):
+    """Ours against Odoo's own, per invoice, one process."""
+    ours = next((d for d in days if d["workers"] == 1), None)
+    if not ours:
+        return
+    by_stage = {s["stage"]: s for s in ours["stages"]}
+    ceil = {s["stage"]: s for s in ceiling["stages"]}
+
+    def ms(stage):
+        return 1000 * stage["seconds"] / (stage["units"] or 1)
+
+    print("\nagainst Odoo's own (1 process, ms per invoice)")
+    if "billing" in by_stage:
+        create_post = ms(ceil["billing"]) + ms(ceil["odoo_post"])
+        print(
+            f"  billed and posted: ours (post and send) {ms(by_stage['billing']):.1f}"
+            f"; our drafts {ms(ceil['billing']):.1f} + Odoo's batch post "
+            f"{ms(ceil['odoo_post']):.1f} = {create_post:.1f} "
+            f"(ours x{create_post / ms(by_stage['billing']):.2f} as fast)"
+        )
+    if "sending" in by_stage:
+        print(
+            f"  sent: ours ({args_send_mode(ours)}) {ms(by_stage['sending']):.1f}; "
+            f"Odoo's batch send (PDF) {ms(ceil['odoo_send']):.1f}"
+        )
+
+
+def args_send_mode(day):
+    return day.get("send_mode", "link")
+
+
 def stage_line(result):
     units = result["units"] or 1
     return (
@@ -689,7 +889,7 @@ def report(days):
     base = days[0]
     print("\nside by side (speed-up over the first day's run)")
     print(f"{'stage':<10}" + "".join(f"{d['workers']:>12} w" for d in days))
-    for index, stage in enumerate(STAGES):
+    for index, stage in enumerate(s["stage"] for s in base["stages"]):
         cells = []
         for day in days:
             seconds = day["stages"][index]["seconds"]
@@ -752,12 +952,40 @@ def parse_args(argv=None):
         help="run this stage's workers under cProfile (slower): the top "
         "functions on standard error, the profile in /tmp",
     )
-    parser.add_argument("--worker-stage", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--stages",
+        default=",".join(STAGES),
+        help="comma-separated stages to run, in the day's order (all: "
+        + ",".join(STAGES)
+        + "); the checks of the others are skipped",
+    )
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="after the days, Odoo's own batch post and batch send of the same "
+        "invoices, one process (a day of N more subscriptions)",
+    )
+    parser.add_argument(
+        "--ceiling-send",
+        type=int,
+        default=100,
+        help="invoices sent by Odoo's own sending in the ceiling (100: it "
+        "renders a PDF for each)",
+    )
+    parser.add_argument(
+        "--worker-stage", choices=STAGES + CEILING_STAGES, help=argparse.SUPPRESS
+    )
+    parser.add_argument("--journal-id", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         args.worker_counts = [int(w) for w in args.workers.split(",")]
     except ValueError:
         parser.error("--workers takes counts such as 1,2,3")
+    args.stage_list = [s for s in args.stages.split(",") if s]
+    if not args.stage_list or any(s not in STAGES for s in args.stage_list):
+        parser.error("--stages takes some of " + ",".join(STAGES))
+    if args.stage_list != [s for s in STAGES if s in args.stage_list]:
+        parser.error("--stages: in the day's order, " + ",".join(STAGES))
     if args.send_batch is None:
         args.send_batch = 100 if args.send_mode == "link" else 20
     if args.warmup_day and args.warmup_day < 10:
@@ -801,14 +1029,25 @@ def main(argv=None):
                     1,
                 )
             days = [run_day(registry, args, fixture, w) for w in args.worker_counts]
+            for day in days:
+                day["send_mode"] = args.send_mode
+            ceiling = run_ceiling(registry, args, fixture) if args.ceiling else None
         finally:
             server.terminate()
             server.wait(30)
         report(days)
+        if ceiling:
+            ceiling_report(days, ceiling)
+            days.append({"ceiling": ceiling})
         if args.json:
             with open(args.json, "w", encoding="utf-8") as out:
                 json.dump(days, out, indent=2, default=str)
-        return 1 if any(day["problems"] for day in days) else 0
+        return (
+            1
+            if any(day.get("problems") for day in days)
+            or (ceiling and ceiling["problems"])
+            else 0
+        )
     except BenchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from odoo import api, models
 from odoo.fields import Domain
 from odoo.tools import SQL, email_split
 
-from ..tools import claim_ids, trigger_copies
+from ..tools import claim_ids, claimed_batches
 
 _logger = logging.getLogger(__name__)
 
@@ -78,23 +78,13 @@ class AccountMove(models.Model):
         the same transaction, never sent twice."""
         # Nothing pending before a claim that may restart the transaction.
         self.env["ir.cron"]._commit_progress(0)
-        first = True
-        while True:
-            moves = self._subscription_claim_to_send(batch_size, commit=True)
-            if not moves:
-                return
+        for moves in claimed_batches(
+            self.env,
+            lambda retry: self._subscription_claim_to_send(batch_size, commit=retry),
+            commit=True,
+            remaining=self._subscription_count_to_send,
+        ):
             moves._subscription_send()
-            self.env.invalidate_all()
-            remaining = self._subscription_count_to_send()
-            if first and remaining:
-                # More than a batch: the copies of the action join in.
-                trigger_copies(self.env)
-            first = False
-            if (
-                self.env["ir.cron"]._commit_progress(len(moves), remaining=remaining)
-                <= 0
-            ):
-                return
 
     @api.model
     def _subscription_claim_to_send(self, limit, commit=False):

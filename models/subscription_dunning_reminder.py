@@ -116,6 +116,7 @@ class SubscriptionDunning(models.Model):
         try:
             with self.env.cr.savepoint():
                 messages = self._post_template(template)
+            self._trigger_mail_queue()
             return {message.res_id: message for message in messages}, {}
         except Exception as error:  # noqa: BLE001
             if len(self) == 1:
@@ -131,14 +132,25 @@ class SubscriptionDunning(models.Model):
             errors[lead] = error
 
         for_each_isolated(self, post, failed)
+        if posted:
+            self._trigger_mail_queue()
         return posted, errors
+
+    @api.model
+    def _trigger_mail_queue(self):
+        """Deliver the queued emails soon (the queue's own schedule is
+        hourly): once per batch posted, not once per message."""
+        queue = self.env.ref("mail.ir_cron_mail_scheduler_action", False)
+        if queue:
+            queue.sudo()._trigger()
 
     def _post_template(self, template):
         """Post ``template`` on each of these follow-ups as the mail composer
         posts it on one record (comment, in the customer's language, its
         recipients, sender and layout), but rendered in one pass per
         language for all of them; the emails go through the mail queue, as
-        the composer sends those of a batch. Returns the messages."""
+        the composer sends those of a batch (the caller triggers the queue).
+        Returns the messages."""
         if not self:
             return self.env["mail.message"]
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
@@ -162,10 +174,15 @@ class SubscriptionDunning(models.Model):
         Thread = self.env["mail.thread"].with_context(active_test=False)
         user_partner = self.env.user.partner_id
         messages = self.env["mail.message"]
+        authors = {}  # a batch has one sender or a few
         for dunning in self:
             values = rendered[dunning.id]
             email_from = values.get("email_from") or self.env.user.email_formatted
-            author_id = Thread._message_compute_author(None, email_from)[0]
+            if email_from not in authors:
+                authors[email_from] = Thread._message_compute_author(
+                    None, email_from
+                )[0]
+            author_id = authors[email_from]
             messages |= dunning.message_post(
                 body=values.get("body_html") or "",
                 subject=values.get("subject") or "",
@@ -184,10 +201,6 @@ class SubscriptionDunning(models.Model):
                 force_send=False,
                 **({"reply_to": values["reply_to"]} if values.get("reply_to") else {}),
             )
-        # Deliver the queued emails soon (the queue's own schedule is hourly).
-        queue = self.env.ref("mail.ir_cron_mail_scheduler_action", False)
-        if queue:
-            queue.sudo()._trigger()
         return messages
 
     # ------------------------------------------------------------------

@@ -9,7 +9,7 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from ..tools import claimed_batches
+from ..tools import claimed_batches, cron_method
 from .common import SubscriptionCommon
 
 
@@ -89,3 +89,25 @@ class TestCronCopies(SubscriptionCommon):
         self.assertEqual(seen, [[1, 2], [3]])
         self.assertEqual(self._triggers(copy), 1)
         self.assertEqual(self._triggers(self.copy_on), 0)
+
+    def test_a_copy_with_other_arguments_is_woken_another_method_is_not(self):
+        code = self.billing_cron.code
+        self.assertEqual(cron_method(code), "_cron_generate_invoices")
+        self.assertEqual(
+            cron_method("model._cron_generate_invoices(batch_size=50)"),
+            "_cron_generate_invoices",
+        )
+        self.assertIsNone(cron_method("records.write({})"))
+        self.assertIsNone(cron_method("model._a()\nmodel._b()"))
+        smaller = self.billing_cron.sudo().copy(
+            {"active": True, "code": "model._cron_generate_invoices(batch_size=50)"}
+        )
+        other = self.billing_cron.sudo().copy(
+            {"active": True, "code": "model._cron_generate_invoices_report()"}
+        )
+        self._due(3)
+        with freeze_time("2026-03-01"):
+            self.assertEqual(len(self._bill(batch_size=1, cron=self.billing_cron)), 3)
+        self.assertEqual(self._triggers(smaller), 1)
+        self.assertEqual(self._triggers(other), 0)
+        self.assertEqual(self._triggers(self.copy_on), 1)
