@@ -179,9 +179,8 @@ class SubscriptionDunning(models.Model):
             values = rendered[dunning.id]
             email_from = values.get("email_from") or self.env.user.email_formatted
             if email_from not in authors:
-                authors[email_from] = Thread._message_compute_author(
-                    None, email_from
-                )[0]
+                author, __ = Thread._message_compute_author(None, email_from)
+                authors[email_from] = author
             author_id = authors[email_from]
             messages |= dunning.message_post(
                 body=values.get("body_html") or "",
