@@ -116,12 +116,14 @@ class SubscriptionDunning(models.Model):
         try:
             with self.env.cr.savepoint():
                 messages = self._post_template(template)
-            self._trigger_mail_queue()
-            return {message.res_id: message for message in messages}, {}
         except Exception as error:  # noqa: BLE001
             if len(self) == 1:
                 _logger.info("Reminder of %s failed: %s", self.name, error)
                 return {}, {self: error}
+        else:
+            # Outside the try: a failure here must not post the batch again.
+            self._trigger_mail_queue()
+            return {message.res_id: message for message in messages}, {}
         posted, errors = {}, {}
 
         def post(lead):
