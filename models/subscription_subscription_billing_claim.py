@@ -11,7 +11,7 @@ from odoo.tools import SQL
 from ..const import BILLABLE_STATES
 from ..tools import (
     claim_ids,
-    trigger_copies,
+    claimed_batches,
 )
 
 
@@ -34,20 +34,21 @@ class SubscriptionSubscription(models.Model):
         companies' (default: every company).
         """
         up_to = fields.Date.to_date(up_to)
-        moves = self.env["account.move"]
+        moves = []
         skipped = []
-        copies_woken = False
         if commit:
             # Nothing pending before a claim that may restart the transaction.
             self.env["ir.cron"]._commit_progress(0)
-        while True:
-            subs = self._claim_due(
-                up_to, batch_size, skipped, commit=commit, company_ids=company_ids
-            )
-            if not subs:
-                break
+        for subs in claimed_batches(
+            self.env,
+            lambda retry: self._claim_due(
+                up_to, batch_size, skipped, commit=retry, company_ids=company_ids
+            ),
+            commit=commit,
+            remaining=lambda: self._count_due(up_to, skipped, company_ids),
+        ):
             result = subs._bill_due_periods(up_to, isolate=True)
-            moves |= result.moves
+            moves.extend(result.moves.ids)
             skipped.extend(result.failed.ids)
             # A subscription still due after its billing would be claimed again
             # and again: report it instead (never expected; a safety net).
@@ -67,20 +68,7 @@ class SubscriptionSubscription(models.Model):
                     )
                 )
                 skipped.extend(stuck.ids)
-            # Keep memory flat over long runs: drop what this batch cached.
-            self.env.invalidate_all()
-            if commit:
-                remaining = self._count_due(up_to, skipped, company_ids)
-                if remaining and not copies_woken:
-                    # More than a batch: the copies of the action join in.
-                    trigger_copies(self.env)
-                    copies_woken = True
-                if (
-                    self.env["ir.cron"]._commit_progress(len(subs), remaining=remaining)
-                    <= 0
-                ):
-                    break
-        return moves
+        return self.env["account.move"].browse(moves)
 
     @api.model
     def _due_domain_sql(
