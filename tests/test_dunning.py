@@ -524,6 +524,26 @@ class TestDunning(SubscriptionCommon):
         self.assertIn("Payer en ligne", message.body)
         self.assertNotIn("Pay online", message.body)
 
+    def test_reminders_of_a_batch_wake_the_mail_queue_once(self):
+        self._subscribed()
+        self._subscribed(partner=self.customer_b)
+        self._process("2026-05-02")
+        Dunning = type(self.Dunning)
+        with patch.object(
+            Dunning,
+            "_trigger_mail_queue",
+            autospec=True,
+            side_effect=Dunning._trigger_mail_queue,
+        ) as trigger:
+            self._process("2026-05-08")
+        self.assertEqual(len(self._reminders(self.customer)), 1)
+        self.assertEqual(len(self._reminders(self.customer_b)), 1)
+        # Both reminders share a template: one batch, one wake-up of the queue.
+        self.assertEqual(trigger.call_count, 1)
+        queue = self.env.ref("mail.ir_cron_mail_scheduler_action")
+        triggers = self.env["ir.cron.trigger"].sudo()
+        self.assertTrue(triggers.search_count([("cron_id", "=", queue.id)]))
+
     def test_close_on_day_30_counts_the_invoice_lost(self):
         sub = self._subscribed(token=self._token(self.customer, "error"))
         invoice = self._invoices(sub)
