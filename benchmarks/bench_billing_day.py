@@ -64,6 +64,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 from datetime import timedelta
 
 try:
@@ -87,6 +88,8 @@ SHARE_CONSOLIDATED = 0.05  # subscriptions of customers with one invoice for all
 SHARE_CARD = 0.80
 SHARE_DECLINE = 0.08  # of the cards
 EVENTS_PER_METERED = 20
+# Frames kept per allocation by ``--trace-memory``.
+TRACE_FRAMES = 8
 
 
 def start_http_server(args):
@@ -173,6 +176,38 @@ def start_auto_analyze(args):
 
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb():
+    """The process's resident memory now, in MB (Linux)."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+class RssSampler(threading.Thread):
+    """The process's resident memory every ``interval`` seconds, for the
+    shape of a stage's memory: flat, or growing with the work done."""
+
+    def __init__(self, interval=1.0):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.samples = []
+
+    def run(self):
+        while not self.stopped.wait(self.interval):
+            self.samples.append(rss_mb())
+
+    def stop(self):
+        self.stopped.set()
+        self.join()
+        self.samples.append(rss_mb())
+
+    def profile(self, points=10):
+        """The highest sample of each of ``points`` equal parts of the run."""
+        samples = self.samples
+        size = max(1, -(-len(samples) // points))
+        return [max(samples[i : i + size]) for i in range(0, len(samples), size)]
 
 
 def chunks(items, size):
@@ -424,6 +459,11 @@ def run_worker(args):
         env = make_env(cr)
         print(json.dumps({"ready": True}), flush=True)
         sys.stdin.readline()
+        sampler = RssSampler()
+        sampler.start()
+        if args.trace_memory == args.worker_stage:
+            tracemalloc.start(TRACE_FRAMES)
+            traced = tracemalloc.take_snapshot()
         start_time = time.time()
         queries = sql_db.sql_counter
         if args.worker_stage == "billing":
@@ -442,6 +482,9 @@ def run_worker(args):
             odoo_batch_send(env, args)
         env.cr.commit()
         end_time = time.time()
+        sampler.stop()
+        if args.trace_memory == args.worker_stage:
+            print_memory_growth(traced, tracemalloc.take_snapshot())
         print(
             json.dumps(
                 {
@@ -449,10 +492,31 @@ def run_worker(args):
                     "end": end_time,
                     "queries": sql_db.sql_counter - queries,
                     "rss_peak_mb": peak_rss_mb(),
+                    "rss_profile_mb": sampler.profile(),
                 }
             ),
             flush=True,
         )
+
+
+def print_memory_growth(before, after, top=25):
+    """What a worker allocated and still holds at its end (``--trace-memory``),
+    by place of allocation, on standard error."""
+    stats = after.compare_to(before, "traceback")
+    total = sum(stat.size_diff for stat in stats)
+    __, peak = tracemalloc.get_traced_memory()
+    print(
+        f"memory held at the end, allocated during the stage: {total / 2**20:.1f} MB "
+        f"(traced peak {peak / 2**20:.1f} MB)",
+        file=sys.stderr,
+    )
+    for stat in stats[:top]:
+        print(
+            f"{stat.size_diff / 2**20:8.1f} MB {stat.count_diff:9} blocks",
+            file=sys.stderr,
+        )
+        for line in stat.traceback.format()[-2 * TRACE_FRAMES :]:
+            print("    " + line, file=sys.stderr)
 
 
 def journal_invoices(env, args, state, limit):
@@ -541,6 +605,7 @@ def run_stage(args, stage, workers, journal_id=None):
         "--ceiling-send",
         str(args.ceiling_send),
         *(["--profile-stage", args.profile_stage] if args.profile_stage else []),
+        *(["--trace-memory", args.trace_memory] if args.trace_memory else []),
     ]
     processes = [
         subprocess.Popen(
@@ -566,6 +631,11 @@ def run_stage(args, stage, workers, journal_id=None):
         "seconds": max(r["end"] for r in results) - min(r["start"] for r in results),
         "queries": sum(r["queries"] for r in results),
         "rss_peak_mb": max(r["rss_peak_mb"] for r in results),
+        # The worker that grew most: its memory over the stage, by tenths.
+        "rss_profile_mb": max(
+            (r["rss_profile_mb"] for r in results),
+            key=lambda profile: profile[-1] - profile[0],
+        ),
     }
 
 
@@ -765,6 +835,7 @@ def run_day(registry, args, fixture, workers):
         result.update(stage=stage, units=units, label=label)
         stages.append(result)
         print(stage_line(result), flush=True)
+        print(memory_line(result), flush=True)
         if stage == "billing" and result["pace"]:
             print(pace_line(result["pace"]), flush=True)
         before = after
@@ -911,13 +982,9 @@ def ceiling_report(days, ceiling):
         )
     if "sending" in by_stage:
         print(
-            f"  sent: ours ({args_send_mode(ours)}) {ms(by_stage['sending']):.1f}; "
+            f"  sent: ours ({ours.get('send_mode', 'link')}) {ms(by_stage['sending']):.1f}; "
             f"Odoo's batch send (PDF) {ms(ceil['odoo_send']):.1f}"
         )
-
-
-def args_send_mode(day):
-    return day.get("send_mode", "link")
 
 
 def stage_line(result):
@@ -927,6 +994,14 @@ def stage_line(result):
         f"{result['label']:<14} {result['units'] / result['seconds']:8.1f} /s "
         f"{result['queries'] / units:7.1f} queries/unit  "
         f"{result['workers']} process(es), peak RSS {result['rss_peak_mb']:.0f} MB"
+    )
+
+
+def memory_line(result):
+    """A worker's resident memory over the stage, by tenths of its time."""
+    profile = result.get("rss_profile_mb") or []
+    return f"{'':<10} memory by tenths of the stage (MB): " + " ".join(
+        f"{mb:.0f}" for mb in profile
     )
 
 
@@ -998,6 +1073,12 @@ def parse_args(argv=None):
         choices=STAGES,
         help="run this stage's workers under cProfile (slower): the top "
         "functions on standard error, the profile in /tmp",
+    )
+    parser.add_argument(
+        "--trace-memory",
+        choices=STAGES,
+        help="trace this stage's allocations (tracemalloc, much slower): what "
+        "each worker still holds at its end, by place, on standard error",
     )
     parser.add_argument(
         "--stages",
