@@ -43,10 +43,7 @@ class SubscriptionDunning(models.Model):
             reminders[partner] = [(d, s) for d, s in pairs if d.state == "open"]
             if not reminders[partner]:
                 del reminders[partner]
-        plans = [
-            self._plan_reminder(partner, pairs, today)
-            for partner, pairs in reminders.items()
-        ]
+        plans = self._plan_reminders(reminders, today)
         leads_of = defaultdict(lambda: self.browse())
         for plan in plans:
             if plan["lead"]:
@@ -79,36 +76,63 @@ class SubscriptionDunning(models.Model):
         return failed
 
     @api.model
-    def _plan_reminder(self, partner, pairs, today):
-        """Which steps of ``partner`` are new, and the follow-up (the most
-        advanced) whose message tells them."""
-        open_dunnings = self.search(
-            [("partner_id", "=", partner.id), ("state", "=", "open")]
+    def _plan_reminders(self, reminders, today):
+        """For each customer of ``reminders``, which of its steps are new
+        (not sent since its oldest open follow-up began), and the follow-up
+        (the most advanced) whose message tells them: two queries for all the
+        customers."""
+        if not reminders:
+            return []
+        partners = self.env["res.partner"].union(*reminders)
+        step_ids = {step.id for pairs in reminders.values() for __, step in pairs}
+        cycle_start = dict(
+            self._read_group(
+                [("partner_id", "in", partners.ids), ("state", "=", "open")],
+                ["partner_id"],
+                ["date_start:min"],
+            )
         )
-        cycle_start = min(open_dunnings.mapped("date_start"), default=today)
+        starts = {
+            partner: fields.Datetime.to_datetime(cycle_start.get(partner) or today)
+            for partner in partners
+        }
         already = self.env["subscription.dunning.event"].search(
             [
-                ("partner_id", "=", partner.id),
+                ("partner_id", "in", partners.ids),
                 ("kind", "=", "reminder"),
                 ("result", "=", "sent"),
-                ("step_id", "in", [step.id for __, step in pairs]),
-                ("date", ">=", fields.Datetime.to_datetime(cycle_start)),
+                ("step_id", "in", list(step_ids)),
+                ("date", ">=", min(starts.values(), default=today)),
             ]
         )
-        sent_steps = {event.step_id: event.message_id for event in already}
-        new_pairs = [(d, s) for d, s in pairs if s not in sent_steps]
-        lead, template = self.browse(), None
-        if new_pairs:
-            lead, step = max(new_pairs, key=lambda pair: (pair[1].day, pair[0].id))
-            template = step.mail_template_id or self.env.ref(
-                "subscription_billing.mail_template_dunning_reminder"
+        sent_of = defaultdict(dict)
+        for event in already:
+            if event.date >= starts[event.partner_id]:
+                sent_of[event.partner_id][event.step_id] = event.message_id
+        default_template = self.env.ref(
+            "subscription_billing.mail_template_dunning_reminder"
+        )
+        plans = []
+        for partner, pairs in reminders.items():
+            sent_steps = {
+                step: message
+                for step, message in sent_of[partner].items()
+                if step in {s for __, s in pairs}
+            }
+            new_pairs = [(d, s) for d, s in pairs if s not in sent_steps]
+            lead, template = self.browse(), None
+            if new_pairs:
+                lead, step = max(new_pairs, key=lambda pair: (pair[1].day, pair[0].id))
+                template = step.mail_template_id or default_template
+            plans.append(
+                {
+                    "lead": lead,
+                    "template": template,
+                    "pairs": pairs,
+                    "sent_steps": sent_steps,
+                }
             )
-        return {
-            "lead": lead,
-            "template": template,
-            "pairs": pairs,
-            "sent_steps": sent_steps,
-        }
+        return plans
 
     def _post_reminders(self, template):
         """Post ``template`` on these follow-ups, in one batch, or one by one
