@@ -992,7 +992,8 @@ def ceiling_report(days, ceiling):
         )
     if "sending" in by_stage:
         print(
-            f"  sent: ours ({ours.get('send_mode', 'link')}) {ms(by_stage['sending']):.1f}; "
+            f"  sent: ours ({ours.get('send_mode', 'link')}) "
+            f"{ms(by_stage['sending']):.1f}; "
             f"Odoo's batch send (PDF) {ms(ceil['odoo_send']):.1f}"
         )
 
