@@ -41,8 +41,9 @@ Checked after each day: one invoice per due period (no subscription billed
 twice), every invoice posted, sent and emailed once, one payment attempt per
 invoice with a card, a follow-up for each declined one, a failure notice per customer
 concerned. Reported per stage: units, seconds, units per second, SQL queries
-per unit, the peak resident memory of each process; the whole day's wall
-time, and the speed-up over one worker.
+per unit, the peak resident memory of each process (its own high-water
+mark) and the resident memory of the worker that grew most by tenths of the
+stage; the whole day's wall time, and the speed-up over one worker.
 
 It WRITES AND COMMITS data: use a throwaway database
 (``run_billing_day.sh``).
