@@ -526,7 +526,7 @@ def print_memory_growth(before, after, top=25):
             f"{stat.size_diff / 2**20:8.1f} MB {stat.count_diff:9} blocks",
             file=sys.stderr,
         )
-        for line in stat.traceback.format()[-2 * TRACE_FRAMES :]:
+        for line in stat.traceback.format():
             print("    " + line, file=sys.stderr)
 
 

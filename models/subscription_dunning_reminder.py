@@ -102,7 +102,7 @@ class SubscriptionDunning(models.Model):
                 ("kind", "=", "reminder"),
                 ("result", "=", "sent"),
                 ("step_id", "in", list(step_ids)),
-                ("date", ">=", min(starts.values(), default=today)),
+                ("date", ">=", min(starts.values())),
             ]
         )
         sent_of = defaultdict(dict)
@@ -114,10 +114,11 @@ class SubscriptionDunning(models.Model):
         )
         plans = []
         for partner, pairs in reminders.items():
+            own_steps = {step for __, step in pairs}
             sent_steps = {
                 step: message
                 for step, message in sent_of[partner].items()
-                if step in {s for __, s in pairs}
+                if step in own_steps
             }
             new_pairs = [(d, s) for d, s in pairs if s not in sent_steps]
             lead, template = self.browse(), None

@@ -187,6 +187,29 @@ class TestDunning(SubscriptionCommon):
         self.assertIn("skipped", retries.mapped("result"))
         self.assertFalse(invoices.transaction_ids)
 
+    def test_a_step_sent_to_one_customer_is_not_taken_as_sent_to_another(self):
+        # One run reminds both customers of day 7: one was told already (its
+        # late invoice is only included), the other never was (it is sent).
+        told = self.customer_b
+        self._subscribed(partner=told)
+        told_late = self._subscribed(partner=told, start="2026-05-03")
+        first = self._subscribed(partner=self.customer, start="2026-05-03")
+        self._process("2026-05-02")
+        self._process("2026-05-04")
+        self._process("2026-05-08")
+        self.assertEqual(len(self._reminders(told)), 1)
+        self.assertFalse(self._reminders(self.customer))
+        self._process("2026-05-11")
+        self.assertEqual(len(self._reminders(told)), 1, "already told")
+        self.assertEqual(len(self._reminders(self.customer)), 1, "told now")
+
+        def reminder_results(sub):
+            events = self._invoices(sub).subscription_dunning_event_ids
+            return events.filtered(lambda e: e.kind == "reminder").mapped("result")
+
+        self.assertEqual(reminder_results(told_late), ["included"])
+        self.assertEqual(reminder_results(first), ["sent"])
+
     def test_bank_reconciliation_mid_dunning_stops_everything(self):
         sub = self._subscribed(token=self._token(self.customer, "error"))
         invoice = self._invoices(sub)
